@@ -1,0 +1,1 @@
+"""Benchmarks for symrnn: hand-written NumPy baselines, PyTorch references, timing utilities."""

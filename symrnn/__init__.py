@@ -1,0 +1,42 @@
+"""symrnn: symbolic BPTT for recurrent cells.
+
+    >>> import symrnn
+    >>> d = symrnn.derivation("rnn")
+    >>> print(d.backward[1].text())
+    δh[t] = W_yᵀ δȳ[t] + W_hhᵀ δh̄[t+1]
+
+Public names are loaded on first use, so ``import symrnn`` (and ``symrnn --help``)
+stays fast: SymPy is imported only by the work that needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "derive": "symrnn.derivation",
+    "Derivation": "symrnn.derivation",
+    "Equation": "symrnn.derivation",
+    "Cell": "symrnn.cellspec",
+    "CellError": "symrnn.cellspec",
+    "cell": "symrnn.catalogue",
+    "cells": "symrnn.catalogue",
+    "ShapeError": "symrnn.ir",
+    "gradcheck": "symrnn.checks",
+    "GradcheckError": "symrnn.checks",
+    "losses": "symrnn.losses",
+    "ir": "symrnn.ir",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        module = importlib.import_module(_EXPORTS[name])
+        value = module if module.__name__.endswith("." + name) else getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'symrnn' has no attribute {name!r}")

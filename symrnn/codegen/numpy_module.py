@@ -1,0 +1,402 @@
+"""A derivation → a standalone NumPy module with ``forward`` and ``loss_and_grads``.
+
+The module is straight-line code per step inside one loop forward and one loop
+backward, imports only NumPy, and carries the derivation in its docstring.
+Common subexpressions are computed once per step; every value the backward
+pass needs is saved by the forward pass (a tape), never recomputed.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import types
+from dataclasses import dataclass
+
+import sympy
+
+from symrnn import ir
+from symrnn.codegen.numpy_printer import CodegenError, NumpyPrinter, dim_code
+from symrnn.ir import Node
+from symrnn.printing.text import text
+
+HELPERS = '''
+def _sigmoid(x):
+    # σ(x) = exp(-logaddexp(0, -x)) without overflow for large |x|
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _log_sum_exp(z):
+    m = z.max(axis=1, keepdims=True)
+    return m + np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+
+
+def _softmax_ce(z, y):
+    # Σ -yᵀ log softmax(z), from the logits: exact for probability targets too
+    return np.sum(y * (_log_sum_exp(z) - z))
+
+
+def _sigmoid_bce(z, y):
+    # Σ -(y log σ(z) + (1 - y) log(1 - σ(z))) = Σ max(z, 0) - z y + log(1 + e^{-|z|})
+    return np.sum(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+
+
+def _squared_error(yhat, y):
+    return 0.5 * np.sum((yhat - y) ** 2)
+'''
+
+LOSS_CODE = {"softmax_ce": "_softmax_ce({logits}, y)", "bce": "_sigmoid_bce({logits}, y)", "mse": "_squared_error({logits}, y)"}
+
+
+def py_name(name: str) -> str:
+    out = re.sub(r"\W", "_", name)
+    return out + "_" if keyword.iskeyword(out) or out in {"np", "t", "x", "y", "dtype"} else out
+
+
+@dataclass
+class _Names:
+    """Python names of every leaf the generated code refers to."""
+
+    derivation: object
+
+    def leaf(self, node: Node) -> str:
+        base = py_name(node.name)
+        if node.kind == ir.PARAM:
+            return base
+        if node.kind == ir.INPUT_KIND:
+            return "x" if node.name == "x" else f"in_{base}"
+        if node.kind == ir.TARGET:
+            return "y"
+        if node.kind == ir.GRAD:
+            if node.shift is None:
+                return f"g_{base}"
+            assert node.shift == 0, node
+            return f"d_{base}"
+        if node.shift == -1:
+            return f"{base}_prev"
+        assert node.shift == 0, node
+        return base
+
+
+class _Block:
+    """Straight-line statements with per-block common-subexpression elimination."""
+
+    def __init__(self, names: dict[Node, str], indent: str):
+        self.names = dict(names)
+        self.lines: list[str] = []
+        self.indent = indent
+        self.counter = 0
+
+    def line(self, text: str):
+        self.lines.append(self.indent + text)
+
+    def plan(self, roots: list[Node], force: set[Node] = frozenset()):
+        """Mark subexpressions used more than once (or forced) for a temporary."""
+        uses: dict[Node, int] = {}
+        seen: set[Node] = set()
+        for root in roots:
+            uses[root] = uses.get(root, 0) + 1
+            for node in ir.postorder(root):
+                if node in seen:
+                    continue
+                seen.add(node)
+                for arg in node.args:
+                    uses[arg] = uses.get(arg, 0) + 1
+        self.temps = {n for n, k in uses.items() if (k > 1 and _worth_a_temp(n)) or n in force}
+
+    def assign(self, target: str, node: Node, comment: str = "", accumulate: bool = False) -> str:
+        for sub in ir.postorder(node)[:-1]:
+            if sub in self.temps and sub not in self.names:
+                name = f"_t{self.counter}"
+                self.counter += 1
+                self.line(f"{name} = {NumpyPrinter(self.names).doprint(sub)}")
+                self.names[sub] = name
+        if self.names.get(node) != target:
+            code = NumpyPrinter(self.names).doprint(node)
+            op = "+=" if accumulate else "="
+            self.line(f"{target} {op} {code}" + (f"  # {comment}" if comment else ""))
+        return target
+
+
+def _worth_a_temp(node: Node) -> bool:
+    if node.op in ("var", "zeros", "broadcast") or (node.op == "transpose" and node.args[0].op == "var"):
+        return False
+    if node.op == "matmul" and node.args[0].batched and node.args[1].batched and node.args[0].is_column and node.args[1].is_row:
+        return False  # an outer product only exists fused into its batch sum
+    return True
+
+
+def _dims_code(d) -> list[str]:
+    """Bind every size symbol from xs, ys or a parameter that has it as a whole axis."""
+    lines = ["    T, batch_size = xs.shape[0], xs.shape[1]", "    dims = {}"]
+    sources: dict[sympy.Symbol, str] = {}
+    for x in d.cell.inputs.values():
+        if x.shape[0].is_Symbol:
+            sources.setdefault(x.shape[0], "xs.shape[2]")
+    for name, node in d.params.items():
+        for axis, size in enumerate(node.shape[: 1 if node.is_column else 2]):
+            if size.is_Symbol:
+                sources.setdefault(size, f"_shape(params, {name!r})[{axis}]")
+    for dim in sorted(sources, key=str):
+        lines.append(f"    {dim} = dims[{str(dim)!r}] = {sources[dim]}")
+    return lines
+
+
+def _shape_code(node: Node) -> str:
+    if node.is_column:
+        return f"({dim_code(node.shape[0])},)"
+    return f"({dim_code(node.shape[0])}, {dim_code(node.shape[1])})"
+
+
+def _shape_text(node: Node) -> str:
+    if node.is_column:
+        return f"({node.shape[0]},)"
+    return f"({node.shape[0]}, {node.shape[1]})"
+
+
+def _forward_loop(d, save: list[str], with_loss: bool, saved_nodes: dict[Node, str]) -> list[str]:
+    names = _Names(d)
+    leaf_names = {}
+    for eq in d.forward:
+        for leaf in ir.leaves(eq.rhs):
+            leaf_names[leaf] = names.leaf(leaf)
+    out = []
+    for s, node in d.cell.states.items():
+        size = dim_code(node.shape[0])
+        out.append(f"    {py_name(s)}_prev = _initial(initial_state, {s!r}, batch_size, {size}, dtype)")
+    for name in save:
+        eq = next(e for e in d.forward if e.lhs.name == name)
+        out.append(f"    tape_{py_name(name)} = np.empty((T, batch_size, {dim_code(eq.lhs.shape[0])}), dtype)")
+    for node, sname in saved_nodes.items():
+        out.append(f"    tape_{sname} = np.empty((T, batch_size, {dim_code(node.shape[0])}), dtype)")
+    if with_loss:
+        out.append("    loss = dtype.type(0)")
+    out.append("    for t in range(T):")
+    block = _Block(leaf_names, "        ")
+    block.line("x = xs[t]")
+    if with_loss:
+        block.line("y = ys[t]")
+    eqs = [e for e in d.forward if e.lhs.name != "L"]
+    block.plan([e.rhs for e in eqs], force=set(saved_nodes))
+    for eq in eqs:
+        target = names.leaf(eq.lhs)
+        block.assign(target, eq.rhs)
+        block.names[eq.lhs] = target
+    if with_loss:
+        block.line(f"loss += {LOSS_CODE[d.loss.name].format(logits=py_name(d.logits))}")
+    for name in save:
+        block.line(f"tape_{py_name(name)}[t] = {py_name(name)}")
+    for node, sname in saved_nodes.items():
+        block.line(f"tape_{sname}[t] = {block.names[node]}")
+    for s in d.cell.states:
+        block.line(f"{py_name(s)}_prev = {py_name(s)}")
+    return out + block.lines
+
+
+def _saved_subexpressions(d, backward_roots: list[Node]) -> dict[Node, str]:
+    """Forward subexpressions (not named values) that the backward pass reads."""
+    forward_nodes: set[Node] = set()
+    for eq in d.forward:
+        if eq.lhs.name != "L":
+            forward_nodes.update(ir.postorder(eq.rhs))
+    saved: dict[Node, str] = {}
+    for root in backward_roots:
+        for node in ir.postorder(root):
+            if node in forward_nodes and node.op not in ("var", "broadcast", "transpose") and node.batched:
+                saved.setdefault(node, f"s{len(saved)}")
+    return saved
+
+
+def module_source(d, optimize: bool = True) -> str:
+    """The generated module's source text."""
+    names = _Names(d)
+    cell = d.cell
+    states = list(cell.states)
+    for s in states:
+        if s in d.params:
+            raise CodegenError(f"state {s} and a parameter share a name")
+
+    backward_eqs = [(eq.lhs.name, d.local_grads[eq.lhs.name]) for eq in d.backward]
+    param_contribs = [(eq.lhs.name, eq.rhs) for eq in d.param_grads]
+    carry_roots = [d.carries[s] for s in states]
+    roots = [r for _, r in backward_eqs] + [r for _, r in param_contribs] + carry_roots
+    saved_nodes = _saved_subexpressions(d, roots)
+
+    # forward values the backward pass loads from the tape
+    needed: dict[str, None] = {}
+    for root in roots:
+        for leaf in ir.leaves(root):
+            if leaf.kind in (ir.VALUE, ir.STATE) and leaf.shift == 0:
+                needed.setdefault(leaf.name)
+    for s in states:  # s_{t-1} is read from the tape of s at t-1
+        needed.setdefault(s)
+    save = [eq.lhs.name for eq in d.forward if eq.lhs.name in needed]
+
+    doc = _docstring(d)
+    out = [f'"""{doc}"""', "", "import numpy as np", ""]
+    out.append("PARAMETERS = {")
+    for name, node in d.params.items():
+        out.append(f"    {name!r}: {_shape_text(node)!r},")
+    out.append("}")
+    out.append(f"STATES = {tuple(states)!r}")
+    out.append(HELPERS)
+    out.append(_PRELUDE)
+    out.append("def _expected_shapes(dims):")
+    out.append("    " + ", ".join(str(s) for s in ir.DIMS) + " = (dims.get(k) for k in " + repr(tuple(str(s) for s in ir.DIMS)) + ")")
+    out.append("    return {")
+    for name, node in d.params.items():
+        out.append(f"        {name!r}: {_shape_code(node)},")
+    out.append("    }")
+    out.append("")
+    out.append("")
+
+    unpack = [f"    {name} = params[{key!r}]" for key, name in ((k, py_name(k)) for k in d.params)]
+
+    # ---------------- forward(params, xs, initial_state=None)
+    out.append("def forward(params, xs, initial_state=None):")
+    out.append('    """Every named forward value at every step: a dict of (T, batch, size) arrays."""')
+    out.append("    xs = _as_array(xs, 'xs', 3)")
+    out += _dims_code(d)
+    out.append("    dtype = _check(params, xs, None, initial_state, dims, _expected_shapes(dims), STATES)")
+    out += unpack
+    all_values = [eq.lhs.name for eq in d.forward if eq.lhs.name != "L"]
+    out += _forward_loop(d, all_values, False, {})
+    out.append("    return {" + ", ".join(f"{n!r}: tape_{py_name(n)}" for n in all_values) + "}")
+    out.append("")
+    out.append("")
+
+    # ---------------- loss_and_grads
+    out.append("def loss_and_grads(params, xs, ys, initial_state=None):")
+    out.append('    """J = Σ_t Σ_batch L_t and ∂J/∂(every parameter), plus ∂J/∂s_0 as grads["<state>_0"]."""')
+    out.append("    xs = _as_array(xs, 'xs', 3)")
+    out.append("    ys = _as_array(ys, 'ys', 3)")
+    out += _dims_code(d)
+    out.append("    dtype = _check(params, xs, ys, initial_state, dims, _expected_shapes(dims), STATES)")
+    out += unpack
+    out += _forward_loop(d, save, True, saved_nodes)
+    initial = {s: f"_initial(initial_state, {s!r}, batch_size, {dim_code(cell.states[s].shape[0])}, dtype)" for s in states}
+    for s in states:
+        out.append(f"    {py_name(s)}_0 = {initial[s]}")
+    for name, node in d.params.items():
+        out.append(f"    g_{py_name(name)} = np.zeros_like({py_name(name)})")
+    for s in states:
+        out.append(f"    carry_{py_name(s)} = np.zeros((batch_size, {dim_code(cell.states[s].shape[0])}), dtype)")
+    out.append("    for t in range(T - 1, -1, -1):")
+    leaf_names: dict[Node, str] = {}
+    for root in roots:
+        for leaf in ir.leaves(root):
+            leaf_names[leaf] = names.leaf(leaf)
+    block = _Block(leaf_names, "        ")
+    block.line("x = xs[t]")
+    block.line("y = ys[t]")
+    for name in save:
+        block.line(f"{py_name(name)} = tape_{py_name(name)}[t]")
+    for node, sname in saved_nodes.items():
+        block.line(f"{sname} = tape_{sname}[t]  # {text(node)}")
+        block.names[node] = sname
+    for s in states:
+        block.line(f"{py_name(s)}_prev = tape_{py_name(s)}[t - 1] if t > 0 else {py_name(s)}_0")
+    block.plan(roots)
+    for name, rhs in backward_eqs:
+        target = f"d_{py_name(name)}"
+        if name in states:
+            rhs_node = rhs
+            block.assign(target, rhs_node)
+            block.line(f"{target} += carry_{py_name(name)}")
+        else:
+            block.assign(target, rhs)
+    for name, rhs in param_contribs:
+        if rhs.op == "zeros":
+            continue
+        block.assign(f"g_{py_name(name)}", rhs, accumulate=True)
+    for s, root in zip(states, carry_roots):
+        if root.op == "zeros":
+            block.line(f"carry_{py_name(s)} = np.zeros_like({py_name(s)}_prev)")
+        else:
+            block.assign(f"carry_{py_name(s)}", root)
+    out += block.lines
+    grads = [f"{name!r}: g_{py_name(name)}" for name in d.params] + [f"{s + '_0'!r}: carry_{py_name(s)}" for s in states]
+    out.append("    return loss, {" + ", ".join(grads) + "}")
+    out.append("")
+    return "\n".join(out)
+
+
+_PRELUDE = '''
+def _as_array(a, name, ndim):
+    a = np.asarray(a)
+    if a.ndim != ndim or a.dtype.kind != "f":
+        raise ValueError(f"{name} must be a floating-point array of shape (T, batch, size); got {a.dtype} {a.shape}")
+    return a
+
+
+def _shape(params, name):
+    if name not in params:
+        raise ValueError(f"missing parameter {name!r}; expected {PARAMETERS[name]}")
+    return np.shape(params[name])
+
+
+def _check(params, xs, ys, initial_state, dims, expected, states):
+    """Every parameter present with its shape; the dtype all arrays share."""
+    for name, shape in expected.items():
+        given = _shape(params, name)
+        if tuple(given) != shape:
+            raise ValueError(f"parameter {name!r} has shape {tuple(given)}; expected {PARAMETERS[name]} = {shape}")
+    unknown = sorted(set(params) - set(expected))
+    if unknown:
+        raise ValueError(f"unknown parameter {unknown[0]!r}; expected {sorted(expected)}")
+    T, batch_size = xs.shape[:2]
+    if ys is not None:
+        want = (T, batch_size, dims.get("output_size", ys.shape[2]))
+        if ys.shape != want:
+            raise ValueError(f"ys has shape {ys.shape}; expected (T, batch, output_size) = {want}")
+    if initial_state is not None:
+        for name in initial_state:
+            if name not in states:
+                raise ValueError(f"unknown initial state {name!r}; states are {list(states)}")
+    return np.result_type(xs, *params.values())
+
+
+def _initial(initial_state, name, batch_size, size, dtype):
+    if initial_state is None or initial_state.get(name) is None:
+        return np.zeros((batch_size, size), dtype)
+    s = np.asarray(initial_state[name], dtype)
+    if s.shape != (batch_size, size):
+        raise ValueError(f"initial state {name!r} has shape {s.shape}; expected (batch, size) = {(batch_size, size)}")
+    return s
+
+'''
+
+
+def _docstring(d) -> str:
+    lines = [
+        f"BPTT for the {d.cell.name} cell ({d.cell.source}) with loss {d.loss.name}.",
+        "",
+        "Generated by symrnn from the equations below; imports only NumPy.",
+        "Math is per example (column vectors); arrays are batched: vectors are",
+        "(batch, size), biases are 1-D, matrices keep the shapes of the math.",
+        "",
+    ]
+    lines += [f"    {eq.text()}" for eq in d.forward]
+    lines += [""]
+    lines += [f"    {eq.text()}" for eq in d.backward + d.param_grads + d.initial_grads]
+    return "\n".join(lines).replace("\\", "\\\\").replace('"""', "'''") + "\n"
+
+
+def compile_module(d, optimize: bool = True) -> types.ModuleType:
+    """Execute the generated source in a fresh module (our own code, never user text)."""
+    source = module_source(d, optimize=optimize)
+    module = types.ModuleType(f"symrnn_generated_{py_name(d.cell.name)}")
+    filename = f"<symrnn {d.cell.name} {d.loss.name}>"
+    import linecache
+
+    # Register the source so tracebacks point into the generated lines.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - generated by us
+    module.__source__ = source
+    return module

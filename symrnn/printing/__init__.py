@@ -1,0 +1,1 @@
+"""Printers of IR expressions and derivations: LaTeX, plain text, Markdown."""
