@@ -245,44 +245,45 @@ def peak_memory_of(fn) -> int:
 
 # ---------------------------------------------------------------------------
 # FLOP counts (GEMMs only, 2·m·n·k each, forward + backward)
+# Sizes: B batch, T steps, X inputs, H hidden units, Y outputs (classes).
 # ---------------------------------------------------------------------------
 
 
-def _cell_flops(B, T, X, H, O, gates):
+def _cell_flops(B, T, X, H, Y, gates):
     """GEMM FLOPs of one forward+BPTT pass for a cell with ``gates`` blocks of size H.
 
     Forward:  input projection (TB x X)·(X x gH), recurrence (TB x H)·(H x gH),
-              readout (TB x H)·(H x O).
+              readout (TB x H)·(H x Y).
     Backward: readout dH = dY·W_y and dW_y = dYᵀ·H, recurrent dh = dA·W_h,
               dW_x = dAᵀ·X, dW_h = dAᵀ·H.  (No gradient w.r.t. the inputs.)
     """
     N = T * B
     gH = gates * H
-    fwd = 2 * N * X * gH + 2 * N * H * gH + 2 * N * H * O
-    bwd = 2 * N * O * H + 2 * O * N * H + 2 * N * gH * H + 2 * gH * N * X + 2 * gH * N * H
+    fwd = 2 * N * X * gH + 2 * N * H * gH + 2 * N * H * Y
+    bwd = 2 * N * Y * H + 2 * Y * N * H + 2 * N * gH * H + 2 * gH * N * X + 2 * gH * N * H
     return fwd + bwd
 
 
-def rnn_flops(B, T, X, H, O) -> int:
+def rnn_flops(B, T, X, H, Y) -> int:
     """GEMM FLOPs of the tanh RNN forward + BPTT: 2·TB·(2HX + 3H² + 3HO)."""
-    return _cell_flops(B, T, X, H, O, 1)
+    return _cell_flops(B, T, X, H, Y, 1)
 
 
-def lstm_flops(B, T, X, H, O) -> int:
+def lstm_flops(B, T, X, H, Y) -> int:
     """GEMM FLOPs of the LSTM forward + BPTT: 2·TB·(8HX + 12H² + 3HO)."""
-    return _cell_flops(B, T, X, H, O, 4)
+    return _cell_flops(B, T, X, H, Y, 4)
 
 
-def gru_flops(B, T, X, H, O) -> int:
+def gru_flops(B, T, X, H, Y) -> int:
     """GEMM FLOPs of the GRU forward + BPTT: 2·TB·(6HX + 9H² + 3HO).
 
     (The candidate's product is with r ⊙ h rather than h, which changes no count.)
     """
-    return _cell_flops(B, T, X, H, O, 3)
+    return _cell_flops(B, T, X, H, Y, 3)
 
 
-def cell_flops(cell, B, T, X, H, O) -> int:
-    return {"rnn": rnn_flops, "lstm": lstm_flops, "gru": gru_flops}[cell](B, T, X, H, O)
+def cell_flops(cell, B, T, X, H, Y) -> int:
+    return {"rnn": rnn_flops, "lstm": lstm_flops, "gru": gru_flops}[cell](B, T, X, H, Y)
 
 
 # ---------------------------------------------------------------------------
@@ -290,7 +291,7 @@ def cell_flops(cell, B, T, X, H, O) -> int:
 # ---------------------------------------------------------------------------
 
 
-def param_shapes(cell, X, H, O):
+def param_shapes(cell, X, H, Y):
     """Parameter names and shapes (matrices (rows, cols) as in the maths, biases 1-D)."""
     shapes = {}
     if cell == "rnn":
@@ -303,15 +304,15 @@ def param_shapes(cell, X, H, O):
             shapes.update({f"W_x{g}": (H, X), f"W_h{g}": (H, H), f"b_{g}": (H,)})
     else:
         raise ValueError(f"unknown cell {cell!r}")
-    shapes.update({"W_y": (O, H), "b_y": (O,)})
+    shapes.update({"W_y": (Y, H), "b_y": (Y,)})
     return shapes
 
 
-def make_problem(cell, B, T, X, H, O, dtype="float64", seed=0):
+def make_problem(cell, B, T, X, H, Y, dtype="float64", seed=0):
     """Random ``(params, xs, ys)`` for ``cell`` in ``dtype``.
 
     Parameters ~ U(-1/√H, 1/√H); ``xs`` ~ N(0, 1) of shape (T, B, X); ``ys``
-    one-hot targets of shape (T, B, O) with uniformly random classes.  All draws
+    one-hot targets of shape (T, B, Y) with uniformly random classes.  All draws
     come from ``numpy.random.default_rng(seed)`` (in a fixed order), so a
     problem is reproducible across dtypes up to rounding.
     """
@@ -319,12 +320,9 @@ def make_problem(cell, B, T, X, H, O, dtype="float64", seed=0):
 
     rng = np.random.default_rng(seed)
     k = 1.0 / math.sqrt(H)
-    params = {
-        name: rng.uniform(-k, k, size=shape).astype(dtype)
-        for name, shape in param_shapes(cell, X, H, O).items()
-    }
+    params = {name: rng.uniform(-k, k, size=shape).astype(dtype) for name, shape in param_shapes(cell, X, H, Y).items()}
     xs = rng.standard_normal((T, B, X)).astype(dtype)
-    labels = rng.integers(0, O, size=(T, B))
-    ys = np.zeros((T, B, O), dtype=dtype)
+    labels = rng.integers(0, Y, size=(T, B))
+    ys = np.zeros((T, B, Y), dtype=dtype)
     np.put_along_axis(ys, labels[..., None], 1, axis=-1)
     return params, xs, ys

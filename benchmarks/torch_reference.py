@@ -52,14 +52,12 @@ def _t(a, dtype):
 
 
 def _torch_dtype(params):
-    return {np.dtype("float32"): torch.float32, np.dtype("float64"): torch.float64}[
-        np.asarray(params["W_y"]).dtype
-    ]
+    return {np.dtype("float32"): torch.float32, np.dtype("float64"): torch.float64}[np.asarray(params["W_y"]).dtype]
 
 
 def _readout(params, dtype):
-    O, H = params["W_y"].shape
-    lin = nn.Linear(H, O).to(dtype)
+    Y, H = params["W_y"].shape
+    lin = nn.Linear(H, Y).to(dtype)
     with torch.no_grad():
         lin.weight.copy_(_t(params["W_y"], dtype))
         lin.bias.copy_(_t(params["b_y"], dtype))
@@ -148,7 +146,7 @@ def to_torch(xs, ys, initial_state=None, requires_grad=False):
 def torch_loss_and_backward(module, readout, xs, ys, hx=None):
     """Forward + readout + summed cross-entropy + ``backward()``; returns the loss tensor.
 
-    ``xs`` (T, B, X) and ``ys`` (T, B, O) are tensors (see :func:`to_torch`).
+    ``xs`` (T, B, X) and ``ys`` (T, B, Y) are tensors (see :func:`to_torch`).
     Parameter gradients are reset to ``None`` first (``zero_grad(set_to_none=True)``
     semantics, what a training loop does), so repeated calls do not accumulate.
     """
@@ -158,8 +156,8 @@ def torch_loss_and_backward(module, readout, xs, ys, hx=None):
         p.grad = None
     out, _ = module(xs, hx)
     logits = readout(out)
-    O = logits.shape[-1]
-    loss = F.cross_entropy(logits.reshape(-1, O), ys.reshape(-1, O), reduction="sum")
+    Y = logits.shape[-1]
+    loss = F.cross_entropy(logits.reshape(-1, Y), ys.reshape(-1, Y), reduction="sum")
     loss.backward()
     return loss
 

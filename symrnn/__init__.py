@@ -27,6 +27,7 @@ _EXPORTS = {
     "gradcheck": "symrnn.checks",
     "GradcheckError": "symrnn.checks",
     "losses": "symrnn.losses",
+    "compare": "symrnn.compare",
     "ir": "symrnn.ir",
 }
 

@@ -103,6 +103,19 @@ class Cell:
         """Which state feeds the readout ŷ_t = pred(W_y s_t + b_y), and its parameter names."""
         self.readout_state, self.readout_weight, self.readout_bias = state, weight, bias
 
+    # ------------------------------------------------------------ PyTorch
+    def from_torch(self, module, readout=None) -> dict:
+        """Parameters of this cell from a PyTorch RNN/LSTM/GRU module or state dict."""
+        from symrnn.torch_interop import from_torch
+
+        return from_torch(self, module, readout)
+
+    def to_torch(self, params: dict, **kw):
+        """A PyTorch module (and readout Linear) holding ``params``."""
+        from symrnn.torch_interop import to_torch
+
+        return to_torch(self, params, **kw)
+
     # ------------------------------------------------------------ checks
     def validate(self) -> Cell:
         defined = {lhs.name for lhs, _ in self.equations}

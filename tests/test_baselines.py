@@ -24,7 +24,7 @@ from benchmarks.common import (  # noqa: E402
 )
 
 CELLS = ["rnn", "lstm", "gru"]
-T, B, X, H, O = 3, 2, 3, 4, 3
+T, B, X, H, Y = 3, 2, 3, 4, 3
 
 
 def _rel_err(a, b):
@@ -34,7 +34,7 @@ def _rel_err(a, b):
 
 
 def _problem(cell, dtype="float64", seed=0, with_state=True):
-    params, xs, ys = make_problem(cell, B, T, X, H, O, dtype, seed)
+    params, xs, ys = make_problem(cell, B, T, X, H, Y, dtype, seed)
     init = None
     if with_state:
         rng = np.random.default_rng(seed + 100)
@@ -155,6 +155,38 @@ def test_inputs_not_modified(cell):
     np.testing.assert_array_equal(ys, before[3])
 
 
+@pytest.mark.parametrize("cell", CELLS)
+def test_workspace_reuse_is_invisible(cell):
+    """Buffer reuse across calls: same results as fresh buffers, no aliasing of outputs."""
+    fn = BASELINES[cell]
+    params, xs, ys, init = _problem(cell, seed=11)
+    l_fresh, g_fresh = fn(params, xs, ys, init, reuse_buffers=False)
+    l1, g1 = fn(params, xs, ys, init)
+    saved = {k: v.copy() for k, v in g1.items()}
+    # another call of the same shape with different data must not touch g1
+    p2, xs2, ys2, init2 = _problem(cell, seed=12)
+    fn(p2, xs2, ys2, init2)
+    # and a call of another shape in between
+    p3, xs3, ys3 = make_problem(cell, 3, 5, 2, 3, 4, "float64", 0)
+    fn(p3, xs3, ys3)
+    l2, g2 = fn(params, xs, ys, init)
+    assert l_fresh == l1 == l2
+    for k in g1:
+        np.testing.assert_array_equal(g1[k], saved[k])
+        np.testing.assert_array_equal(g1[k], g_fresh[k])
+        np.testing.assert_array_equal(g2[k], g_fresh[k])
+
+
+def test_extreme_preactivations_are_finite():
+    """exp-based activations saturate cleanly (no NaN) for huge pre-activations."""
+    for cell in CELLS:
+        params, xs, ys, init = _problem(cell, dtype="float32")
+        big = {k: v * 1e4 for k, v in params.items()}
+        loss, grads = BASELINES[cell](big, xs * 1e3, ys, init)
+        assert np.isfinite(loss)
+        assert all(np.all(np.isfinite(g)) for g in grads.values())
+
+
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
 @pytest.mark.parametrize("with_state", [True, False])
 def test_matches_torch_autograd(cell, with_state):
@@ -184,17 +216,17 @@ def test_torch_timing_references_run():
 
 
 def test_common_helpers():
-    params, xs, ys = make_problem("lstm", B, T, X, H, O, "float32", 0)
-    assert {k: v.shape for k, v in params.items()} == param_shapes("lstm", X, H, O)
+    params, xs, ys = make_problem("lstm", B, T, X, H, Y, "float32", 0)
+    assert {k: v.shape for k, v in params.items()} == param_shapes("lstm", X, H, Y)
     assert all(v.dtype == np.float32 for v in params.values())
     assert np.all(np.abs(params["W_hf"]) <= 1 / np.sqrt(H))
     np.testing.assert_array_equal(ys.sum(-1), 1)
-    p2, xs2, ys2 = make_problem("lstm", B, T, X, H, O, "float32", 0)
+    p2, xs2, ys2 = make_problem("lstm", B, T, X, H, Y, "float32", 0)
     np.testing.assert_array_equal(xs, xs2)
     N = T * B
-    assert cell_flops("lstm", B, T, X, H, O) == 2 * N * (8 * H * X + 12 * H * H + 3 * H * O)
-    assert cell_flops("gru", B, T, X, H, O) == 2 * N * (6 * H * X + 9 * H * H + 3 * H * O)
-    assert cell_flops("rnn", B, T, X, H, O) == 2 * N * (2 * H * X + 3 * H * H + 3 * H * O)
+    assert cell_flops("lstm", B, T, X, H, Y) == 2 * N * (8 * H * X + 12 * H * H + 3 * H * Y)
+    assert cell_flops("gru", B, T, X, H, Y) == 2 * N * (6 * H * X + 9 * H * H + 3 * H * Y)
+    assert cell_flops("rnn", B, T, X, H, Y) == 2 * N * (2 * H * X + 3 * H * H + 3 * H * Y)
     med = interleaved_medians({"a": lambda: None, "b": lambda: sum(range(100))}, repeats=5, warmup=1)
     assert set(med) == {"a", "b"} and all(v >= 0 for v in med.values())
     assert peak_memory_of(lambda: np.ones(1_000_000)) >= 8_000_000

@@ -271,6 +271,19 @@ def module_source(d, optimize: bool = True) -> str:
     out.append("")
     out.append("")
 
+    # ---------------- loss (forward only: what finite differences call)
+    out.append("def loss(params, xs, ys, initial_state=None):")
+    out.append('    """J = Σ_t Σ_batch L_t, without gradients."""')
+    out.append("    xs = _as_array(xs, 'xs', 3)")
+    out.append("    ys = _as_array(ys, 'ys', 3)")
+    out += _dims_code(d)
+    out.append("    dtype = _check(params, xs, ys, initial_state, dims, _expected_shapes(dims), STATES)")
+    out += unpack
+    out += _forward_loop(d, [], True, {})
+    out.append("    return loss")
+    out.append("")
+    out.append("")
+
     # ---------------- loss_and_grads
     out.append("def loss_and_grads(params, xs, ys, initial_state=None):")
     out.append('    """J = Σ_t Σ_batch L_t and ∂J/∂(every parameter), plus ∂J/∂s_0 as grads["<state>_0"]."""')

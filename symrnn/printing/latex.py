@@ -44,7 +44,8 @@ def latex(node: Node, **settings) -> str:
 
 
 def shape_latex(shape) -> str:
-    return rf"{sympy.latex(_dims(shape[0]))} \times {sympy.latex(_dims(shape[1]))}"
+    rows, cols = (sympy.latex(_dims(s)) if s.is_Atom else rf"\left({sympy.latex(_dims(s))}\right)" for s in shape)
+    return rf"{rows} \times {cols}"
 
 
 def _dims(expr):

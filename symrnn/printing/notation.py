@@ -6,6 +6,8 @@ never spell notation in f-strings of their own.
 
 from __future__ import annotations
 
+import unicodedata
+
 GREEK = (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
     "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega"
@@ -93,4 +95,4 @@ def text_name(name: str, shift: int | None = None, at: int | None = None) -> str
     index = time_index(shift, at)
     if index is not None:
         out += f"[{index}]"
-    return out
+    return unicodedata.normalize("NFC", out)  # ȳ as one character where Unicode has one

@@ -1,0 +1,240 @@
+"""The tree of one equation read from a note: frozen dataclasses, compared by structure.
+
+Every node carries ``span``, where it was written in the note file; spans (and a
+few other notation-only details marked below) take no part in equality, so
+``h_t`` and ``h^{(t)}`` read from two notes are the same symbol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a node was written: 1-based line and column, end column exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class Node:
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class TimeIndex:
+    """A step index ``var + offset``: ``t-1`` is ("t", -1); a bare step ``0`` is (None, 0).
+
+    ``style`` is how the note wrote it ("sub" for h_t, "sup" for h^t, "paren" for
+    h^{(t)}, "angle" for h^{<t>}); it is notation only and not compared.
+    """
+
+    var: str | None
+    offset: int = 0
+    style: str = field(default="sub", compare=False)
+
+    def __str__(self) -> str:
+        if self.var is None:
+            return str(self.offset)
+        if self.offset == 0:
+            return self.var
+        return f"{self.var}{self.offset:+d}"
+
+
+@dataclass(frozen=True)
+class Symbol(Node):
+    """A variable: ``\\tilde{c}^{(t)}`` is Symbol("c", accents=("tilde",), time=t).
+
+    ``name`` is a letter or a Greek name without backslash ("Gamma", "delta"),
+    or the word of ``\\mathrm{loss}``.  ``sub``/``sup`` are name labels written
+    below/above ("hh" of W_{hh}, "xh,f" of W_{xh,f}, "h" of W^h).  ``font`` is
+    "cal", "bb", "scr" or "frak" (bold and \\vec are not kept).
+    """
+
+    name: str
+    accents: tuple[str, ...] = ()
+    sub: str | None = None
+    sup: str | None = None
+    time: TimeIndex | None = None
+    primes: int = 0
+    font: str | None = None
+
+
+@dataclass(frozen=True)
+class Number(Node):
+    text: str
+
+    @property
+    def value(self) -> int | float:
+        return float(self.text) if "." in self.text else int(self.text)
+
+
+@dataclass(frozen=True)
+class Dots(Node):
+    """``\\dots`` and friends, as in ``t = 1, \\dots, T``."""
+
+
+@dataclass(frozen=True)
+class Func(Node):
+    """A function name: "sigma", "tanh", "log", "exp", "softmax", or a letter
+    such as "f" that the note uses as a function.  ``primes`` counts derivatives."""
+
+    name: str
+    primes: int = 0
+
+
+@dataclass(frozen=True)
+class Apply(Node):
+    """``func(args)``; func is a Func, or a Symbol applied to several arguments
+    such as ``L^{(t)}(\\hat{y}, y)``."""
+
+    func: Func | Symbol
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Neg(Node):
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Add(Node):
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Sub(Node):
+    left: Expr
+    right: Expr
+
+
+# Product.op values.  "juxt" is juxtaposition (W x): matrix product or scaling,
+# depending on shapes; the others name the sign the note wrote.
+PRODUCT_OPS = ("juxt", "*", "cdot", "odot", "circ", "times", "otimes", "ast")
+
+
+@dataclass(frozen=True)
+class Product(Node):
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Frac(Node):
+    """``\\frac{num}{den}`` or ``num / den`` (style, not compared)."""
+
+    num: Expr
+    den: Expr
+    style: str = field(default="frac", compare=False)
+
+
+@dataclass(frozen=True)
+class Power(Node):
+    base: Expr
+    exponent: Expr
+
+
+@dataclass(frozen=True)
+class Transpose(Node):
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Differential(Node):
+    """``\\delta v`` (kind "delta"), ``dv`` ("d") or a lone ``\\partial v`` ("partial")."""
+
+    kind: str
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Derivative(Node):
+    """``\\frac{\\partial of}{\\partial wrt}`` or ``\\partial of / \\partial wrt``.
+
+    ``kind`` is "partial" or "d" (for dJ/dW); ``style`` ("frac"/"slash") is not compared.
+    """
+
+    of: Expr
+    wrt: Expr
+    kind: str = "partial"
+    style: str = field(default="frac", compare=False)
+
+
+@dataclass(frozen=True)
+class Sum(Node):
+    """``\\sum_{index=lower}^{upper} body``; absent limits are None."""
+
+    body: Expr
+    index: Symbol | None = None
+    lower: Expr | None = None
+    upper: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Concat(Node):
+    """A bracket of items: ``[a; b]`` (sep ";"), ``[a, b]`` (","), ``[A \\mid B]`` ("|").
+
+    Whether it stacks vectors or sets matrices side by side depends on shapes.
+    """
+
+    items: tuple[Expr, ...]
+    sep: str
+
+
+@dataclass(frozen=True)
+class Matrix(Node):
+    """``\\begin{bmatrix} a & b \\\\ c & d \\end{bmatrix}``: rows of cells."""
+
+    rows: tuple[tuple[Expr, ...], ...]
+
+
+@dataclass(frozen=True)
+class Tuple(Node):
+    """Comma-separated items that are not arguments: ``h', y`` or ``1, \\dots, T``."""
+
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Continued(Node):
+    """The left side of an align line that starts with ``&=``; read_equations
+    replaces it by the last side of the line before."""
+
+
+# Equation.ops values: "=", ":=", "approx", "equiv", "leftarrow", "neq", "le",
+# "ge", "in", "propto", "simeq".
+@dataclass(frozen=True)
+class Equation(Node):
+    """``a = b`` or a chain ``a = b = c``: sides[i] ops[i] sides[i+1]."""
+
+    sides: tuple[Expr, ...]
+    ops: tuple[str, ...]
+
+    @property
+    def lhs(self) -> Expr:
+        return self.sides[0]
+
+    @property
+    def rhs(self) -> Expr:
+        return self.sides[-1]
+
+
+@dataclass(frozen=True)
+class EquationList(Node):
+    """Several equations in one piece of math, separated by commas."""
+
+    equations: tuple[Equation, ...]
+
+
+Expr = Union[
+    Symbol, Number, Dots, Func, Apply, Neg, Add, Sub, Product, Frac, Power, Transpose,
+    Differential, Derivative, Sum, Concat, Matrix, Tuple, Continued,
+]
+Tree = Union[Expr, Equation, EquationList]

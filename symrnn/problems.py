@@ -1,0 +1,29 @@
+"""Random problems for a derivation: parameters, inputs and targets of given sizes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def random_problem(derivation, *, hidden_size=3, input_size=2, output_size=2, steps=3, batch=2, seed=0, dtype="float64"):
+    """``(params, xs, ys, initial_state)`` drawn with ``numpy.random.default_rng(seed)``.
+
+    Targets suit the loss: one-hot for softmax_ce, values in [0, 1] for bce,
+    normal for mse.  Initial states are non-zero so their gradients are exercised.
+    """
+    rng = np.random.default_rng(seed)
+    params = derivation.init_params(hidden_size=hidden_size, input_size=input_size, output_size=output_size, seed=seed, dtype=dtype)
+    xs = rng.standard_normal((steps, batch, input_size)).astype(dtype)
+    loss = derivation.loss.name
+    if loss == "softmax_ce":
+        ys = np.eye(output_size, dtype=dtype)[rng.integers(0, output_size, (steps, batch))]
+    elif loss == "bce":
+        ys = rng.uniform(0, 1, (steps, batch, output_size)).astype(dtype)
+    else:
+        ys = rng.standard_normal((steps, batch, output_size)).astype(dtype)
+    sizes = {"hidden_size": hidden_size, "input_size": input_size, "output_size": output_size}
+    initial = {}
+    for name, node in derivation.cell.states.items():
+        size = int(node.shape[0].subs({s: sizes[str(s)] for s in node.shape[0].free_symbols}))
+        initial[name] = (0.5 * rng.standard_normal((batch, size))).astype(dtype)
+    return params, xs, ys, initial

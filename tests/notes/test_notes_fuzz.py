@@ -1,0 +1,177 @@
+"""Fuzzing: any text either parses to a tree or raises NotesSyntaxError, and runs nothing.
+
+Settings come from the project's hypothesis profiles (tests/conftest.py); each
+example feeds many inputs, so a run tries thousands of them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from symrnn.notes import NotesSyntaxError, extract_math, function_letters, parse_equation, parse_latex
+from symrnn.notes.tree import Equation, EquationList, Node
+
+MARKER_DIR = Path(tempfile.mkdtemp(prefix="symrnn-notes-fuzz-"))
+MARKER = MARKER_DIR / "pwned"
+PWNED = Path("/tmp/pwned")
+PWNED_BEFORE = PWNED.exists()
+
+PAYLOADS = [
+    "__import__('os').system('touch /tmp/pwned')",
+    f"__import__('os').system('touch {MARKER}')",
+    f"exec(\"open('{MARKER}', 'w')\")",
+    f"eval(\"open('{MARKER}', 'w')\")",
+    "sympify('x')",
+    r"\input{/etc/passwd}",
+    r"\include{/etc/passwd}",
+    f"\\immediate\\write18{{touch {MARKER}}}",
+    r"\def\x{\x}\x",
+    "{{{{{{",
+    "}}}}}}",
+    "((((((",
+    "\x00",
+    "\u202e",
+    "𝑥",
+    "$$",
+    "\\",
+]
+TOKENS = (
+    r"\frac \frac{a}{b} { } ( ) [ ] ^ _ \top ' = + - * / \cdot \odot \circ \times \sum \sum_{t=1}^{T}"
+    r" \delta \partial \sigma \tanh \log \exp \mathrm{softmax} \operatorname{relu} \hat \tilde{c}"
+    r" \widetilde \bar \mathbf{W} \mathbb{R} \mathcal{L} \begin{bmatrix} \end{bmatrix} \\ & , ; \mid |"
+    r" \left( \right) \left[ \right] \big( \big) \Big( \quad \qquad \, \; \! ~ \dots \ldots \cdots"
+    r" h W x t T n k f g d 0 1 2 100 1000 \Gamma \Gamma_u \eta \langle \rangle < > \leftarrow \approx"
+    r" \in := \label{eq} \nonumber \text{softmax} \text{ for all } h_{t-1} x^{(t)} a^{<t>} W_{xh,f}"
+    r" {a^{(t)}}^\top c^{\langle t \rangle} \prime \sqrt % . ... 3.5"
+).split(" ") + [" ", "\n", "\t"]
+
+latex_soup = st.lists(
+    st.one_of(st.sampled_from(TOKENS), st.sampled_from(PAYLOADS), st.text(max_size=4)),
+    max_size=40,
+).map("".join)
+
+deep_nesting = st.tuples(
+    st.sampled_from(["{", "(", "[", r"\left(", r"\frac{", r"\sqrt{", "x^{", r"\hat{", r"\begin{bmatrix}"]),
+    st.integers(min_value=1, max_value=3000),
+    st.sampled_from(["", "x", "}", ")"]),
+).map(lambda t: t[0] * t[1] + t[2])
+
+
+def check_parse(text: str) -> None:
+    try:
+        tree = parse_latex(text, "fuzz.md")
+    except NotesSyntaxError as e:
+        assert "internal error" not in e.message, e.message
+        assert e.line >= 1 and e.column >= 1
+        assert "^" in str(e)
+        return
+    assert isinstance(tree, (Node, Equation, EquationList))
+
+
+def assert_nothing_ran() -> None:
+    assert not MARKER.exists()
+    assert PWNED.exists() == PWNED_BEFORE
+    assert os.listdir(MARKER_DIR) == []
+
+
+@given(st.lists(latex_soup, min_size=1, max_size=25))
+def test_latex_soup_parses_or_raises_notes_syntax_error(texts):
+    for text in texts:
+        check_parse(text)
+    assert_nothing_ran()
+
+
+@given(st.lists(deep_nesting, min_size=1, max_size=5))
+def test_deep_nesting_is_a_syntax_error_not_a_crash(texts):
+    for text in texts:
+        check_parse(text)
+
+
+# Well-formed formulas built from the supported constructs must always parse.
+ATOMS = st.sampled_from(
+    [
+        "x",
+        "h_t",
+        "h_{t-1}",
+        "x^{(t)}",
+        r"\hat{y}^{(t)}",
+        r"W_{hh}",
+        r"\Gamma_u^{(t+1)}",
+        "2",
+        "100",
+        r"\delta_c^{(t)}",
+        r"{a^{(t)}}^\top",
+        r"W^\top",
+        r"\tilde{C}_t",
+        "a^{<t>}",
+        r"W_{xh,f}",
+        r"\eta",
+    ]
+)
+
+
+def _compound(inner):
+    return st.one_of(
+        st.tuples(inner, st.sampled_from([" + ", " - ", " * ", r" \odot ", r" \cdot ", " "]), inner).map(
+            lambda t: t[0] + t[1] + t[2]
+        ),
+        inner.map(lambda s: f"({s})"),
+        inner.map(lambda s: rf"\sigma\left({s}\right)"),
+        inner.map(lambda s: rf"\tanh({s})"),
+        inner.map(lambda s: rf"\log {{{s}}}"),
+        inner.map(lambda s: rf"\sum_{{t=1}}^{{T}} {s}"),
+        inner.map(lambda s: rf"({s})^\top"),
+        inner.map(lambda s: rf"\delta ({s})"),
+        st.tuples(inner, inner).map(lambda t: rf"\frac{{{t[0]}}}{{{t[1]}}}"),
+        st.tuples(inner, inner).map(lambda t: rf"[{t[0]}; {t[1]}]"),
+        st.tuples(inner, inner).map(lambda t: rf"\begin{{bmatrix}} {t[0]} \\ {t[1]} \end{{bmatrix}}"),
+    )
+
+
+formulas = st.recursive(ATOMS, _compound, max_leaves=12)
+
+
+@given(st.lists(st.tuples(ATOMS, formulas), min_size=1, max_size=10))
+def test_well_formed_equations_always_parse(pairs):
+    for lhs, rhs in pairs:
+        tree = parse_latex(f"{lhs} = {rhs}")
+        assert isinstance(tree, Equation)
+
+
+PROSE = st.sampled_from(
+    ["Some prose. ", "costs $5 and $10 ", "`code $x$` ", "\n\n", "\n```\n$$a$$\n```\n", "# Title\n", "\\$ ", "% "]
+)
+MATH = st.one_of(
+    latex_soup.map(lambda s: f"${s}$"),
+    latex_soup.map(lambda s: f"$${s}$$"),
+    latex_soup.map(lambda s: f"\\[{s}\\]"),
+    latex_soup.map(lambda s: f"\\begin{{align}}{s}\\end{{align}}"),
+    formulas.map(lambda s: f"$$y = {s}, \\quad z = {s}$$"),
+)
+
+
+@given(
+    st.lists(st.one_of(PROSE, MATH, st.sampled_from(PAYLOADS)), max_size=30).map("".join),
+    st.sampled_from(["fuzz.md", "fuzz.tex"]),
+)
+def test_documents_extract_and_parse_or_raise_notes_syntax_error(document, filename):
+    try:
+        chunks = extract_math(document, filename)
+    except NotesSyntaxError:
+        return
+    functions = function_letters(chunks)
+    for chunk in chunks:
+        assert document[chunk.offset : chunk.offset + len(chunk.text)] == chunk.text
+        try:
+            parse_equation(chunk, functions)
+        except NotesSyntaxError as e:
+            assert "internal error" not in e.message, e.message
+            lines = document.split("\n")
+            assert 1 <= e.line <= len(lines)
+            assert 1 <= e.column <= len(lines[e.line - 1]) + 1
+    assert_nothing_ran()

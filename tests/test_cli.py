@@ -1,0 +1,82 @@
+"""The command line: formats, atomic writes, exit codes, start-up time."""
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from symrnn.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_list_names_every_cell_with_its_source():
+    import symrnn
+
+    out = run("list").output
+    for name in symrnn.cells():
+        assert any(line.startswith(name + " ") for line in out.splitlines()), name
+    assert "Gers" in out and "Chung" in out
+
+
+@pytest.mark.parametrize("fmt,marker", [("text", "δh[t]"), ("latex", r"\begin{align}"), ("markdown", "```math"), ("numpy", "def loss_and_grads")])
+def test_derive_formats(fmt, marker):
+    result = run("derive", "lstm", "--format", fmt)
+    assert result.exit_code == 0 and marker in result.output
+
+
+def test_derive_json_is_structured():
+    data = json.loads(run("derive", "gru", "--format", "json", "--loss", "bce").output)
+    assert data["cell"] == "gru" and data["loss"] == "bce"
+    assert {e["kind"] for e in data["backward"]} == {"backward"}
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("derive", "lsmt"), "unknown cell 'lsmt'; valid names: rnn"),
+        (("derive", "lstm", "--loss", "hinge"), "unknown loss 'hinge'; valid names: softmax_ce, bce, mse"),
+        (("derive", "lstm", "--format", "xml"), "unknown format 'xml'; valid names: text"),
+        (("gradcheck", "nope"), "unknown cell 'nope'"),
+    ],
+)
+def test_bad_names_exit_2_with_the_valid_names(args, message):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_output_file_is_written_and_never_overwritten(tmp_path):
+    path = tmp_path / "lstm.tex"
+    assert run("derive", "lstm", "--format", "latex", "-o", str(path)).exit_code == 0
+    first = path.read_text()
+    assert first.startswith(r"\documentclass")
+    path.write_text("my notes")
+    result = run("derive", "lstm", "-o", str(path))
+    assert result.exit_code == 2 and "exists" in result.output
+    assert path.read_text() == "my notes"
+    assert run("derive", "lstm", "--format", "latex", "-o", str(path), "--force").exit_code == 0
+    assert path.read_text() == first  # same input, byte-identical output
+    assert [p.name for p in tmp_path.iterdir()] == ["lstm.tex"]  # no temporary left behind
+
+
+def test_gradcheck_command_passes_and_reports_a_table():
+    result = run("gradcheck", "lstm", "--hidden", "3", "--steps", "3", "--dtype", "float32")
+    assert result.exit_code == 0, result.output
+    assert "W_hf" in result.output and "c_0" in result.output and "0 failed" in result.output
+
+
+def test_help_is_fast_and_does_not_import_sympy():
+    code = "import time, sys; t = time.perf_counter(); from symrnn.cli import main; print(time.perf_counter() - t, 'sympy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[1] == "False"
+    assert float(out[0]) < 0.3
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "symrnn.cli", "--help"], capture_output=True, check=True)
+    assert time.perf_counter() - start < 0.5
