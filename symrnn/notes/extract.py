@@ -22,9 +22,9 @@ from .source import source_map
 
 LATEX_SUFFIXES = (".tex", ".latex", ".ltx")
 
-_DISPLAY_ENV = re.compile(
-    r"\\begin\s*\{(equation|align|gather|eqnarray|displaymath|flalign|math)(\*?)\}"
-)
+# Math environments we do not cut into claims: refused rather than skipped as prose.
+_UNSUPPORTED_ENV = re.compile(r"\\begin\s*\{(multline|alignat|xalignat|xxalignat|dmath|dgroup)\*?\}")
+_DISPLAY_ENV = re.compile(r"\\begin\s*\{(equation|align|gather|eqnarray|displaymath|flalign|math)(\*?)\}")
 # A $$ display that is one alignment environment: its lines are cut like align's.
 _INNER_ENV = re.compile(
     r"\s*\\begin\s*\{(aligned|align\*?|gathered|gather\*?|split|eqnarray\*?)\}(.*)\\end\s*\{\1\}\s*",
@@ -34,9 +34,7 @@ _COMMAND = re.compile(r"\\(?:[A-Za-z]+|.)", re.S)
 _TICKS = re.compile(r"`+")
 _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
 # Relations that make an inline $…$ an equation rather than a mention.
-_RELATION_COMMANDS = frozenset(
-    r"\approx \equiv \coloneqq \leftarrow \gets \neq \ne \le \leq \ge \geq".split()
-)
+_RELATION_COMMANDS = frozenset(r"\approx \equiv \coloneqq \leftarrow \gets \neq \ne \le \leq \ge \geq".split())
 # A piece holding only these is empty (e.g. an align line with just \label{…}).
 _EMPTY_PIECE = re.compile(
     r"(?:\s|&|\\[,;:! ]|\\(?:quad|qquad|nonumber|notag)(?![A-Za-z])|\\(?:label|tag)\s*\{[^{}]*\})*"
@@ -89,7 +87,7 @@ class _Scanner:
         while i < n:
             ch = text[i]
             if not self.latex and ch in "`~" and self._at_line_start(i):
-                fence = re.match(r"`{3,}|~{3,}", text[i:i + 1000])
+                fence = re.match(r"`{3,}|~{3,}", text[i : i + 1000])
                 if fence:
                     i = self._skip_fence(i, fence.group())
                     continue
@@ -110,7 +108,7 @@ class _Scanner:
 
     def _backslash(self, i: int) -> int:
         text = self.text
-        two = text[i:i + 2]
+        two = text[i : i + 2]
         if two == "\\[":
             close = self._find(i + 2, "\\]")
             if close < 0:
@@ -127,6 +125,9 @@ class _Scanner:
                 return i + 2
             self._inline(i + 2, close)
             return close + 2
+        unsupported = _UNSUPPORTED_ENV.match(text, i)
+        if unsupported:
+            raise error_at(self.file, text, i, f"the math environment {unsupported.group()[6:]} is not supported")
         env = _DISPLAY_ENV.match(text, i)
         if env:
             name = env.group(1) + env.group(2)
@@ -254,8 +255,15 @@ class _Scanner:
                 line, column = source_map(self.text).position(s)
                 self.chunks.append(
                     MathChunk(
-                        self.file, line, column, self.text[s:e], s, display,
-                        display or has_relation, block, self.text,
+                        self.file,
+                        line,
+                        column,
+                        self.text[s:e],
+                        s,
+                        display,
+                        display or has_relation,
+                        block,
+                        self.text,
                     )
                 )
 

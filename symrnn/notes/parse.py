@@ -13,8 +13,9 @@ that LaTeX leaves open, all in one place:
   ``\\log \\hat{y}^{(t)}``, ``\\sigma(z)``; ``\\tanh^2(x)`` is (tanh x)².
 * f, g, φ, ψ are functions when the file uses them as such (function_letters.py);
   then ``f(…)`` is an application.  Any name followed by a parenthesis holding a
-  comma is applied: ``L^{(t)}(\\hat{y}, y)``.  Otherwise a parenthesis after a
-  name is a product: ``W_{cc} (\\Gamma_r * c)``.
+  comma is applied: ``L^{(t)}(\\hat{y}, y)``, and so is a word such as
+  ``\\mathrm{LSTM}(x)`` (other ``\\mathrm`` words are symbols: ``\\mathrm{loss}``).
+  Otherwise a parenthesis after a name is a product: ``W_{cc} (\\Gamma_r * c)``.
 * A bare ``\\delta`` before a factor, or a bare ``d`` touching a symbol (``dW``,
   not ``d W``), is a gradient: Differential("delta" / "d"); ``\\delta_u^{(t)}``
   (with scripts) is a symbol.  ``\\partial x`` is
@@ -83,22 +84,55 @@ MAX_NESTING = 40
 # Trees deeper than this are rejected after reading (e.g. \sqrt repeated 5000 times).
 MAX_TREE_DEPTH = 200
 
+# Names that \mathrm{…} or \text{…} spell as functions (other words are symbols).
+FUNCTION_WORDS = frozenset(
+    "softmax sigmoid tanh relu elu gelu softplus swish exp log ln sin cos sqrt max min argmax argmin "
+    "diag sign abs tr det".split()
+)
+
 # Letters read as a step when written bare as a script (h_t, h^{n+1}).
 TIME_VARS = frozenset({"t", "T", "n", "k", "j", "tau"})
 
 _MULOPS = {
-    "*": "*", "/": "/", "\\ast": "*", "\\div": "/", "\\cdot": "cdot", "\\odot": "odot",
-    "\\circ": "circ", "\\times": "times", "\\otimes": "otimes",
+    "*": "*",
+    "/": "/",
+    "\\ast": "*",
+    "\\div": "/",
+    "\\cdot": "cdot",
+    "\\odot": "odot",
+    "\\circ": "circ",
+    "\\times": "times",
+    "\\otimes": "otimes",
 }
 _RELATIONS = {
-    "=": "=", ":=": ":=", "\\coloneqq": ":=", "\\approx": "approx", "\\equiv": "equiv",
-    "\\leftarrow": "leftarrow", "\\gets": "leftarrow", "\\neq": "neq", "\\ne": "neq",
-    "\\le": "le", "\\leq": "le", "\\ge": "ge", "\\geq": "ge", "\\in": "in",
-    "\\propto": "propto", "\\simeq": "simeq",
+    "=": "=",
+    ":=": ":=",
+    "\\coloneqq": ":=",
+    "\\approx": "approx",
+    "\\equiv": "equiv",
+    "\\leftarrow": "leftarrow",
+    "\\gets": "leftarrow",
+    "\\neq": "neq",
+    "\\ne": "neq",
+    "\\le": "le",
+    "\\leq": "le",
+    "\\ge": "ge",
+    "\\geq": "ge",
+    "\\in": "in",
+    "\\propto": "propto",
+    "\\simeq": "simeq",
 }
 _ACCENTS = {
-    "tilde": "tilde", "widetilde": "tilde", "hat": "hat", "widehat": "hat", "bar": "bar",
-    "overline": "bar", "check": "check", "dot": "dot", "ddot": "ddot", "breve": "breve",
+    "tilde": "tilde",
+    "widetilde": "tilde",
+    "hat": "hat",
+    "widehat": "hat",
+    "bar": "bar",
+    "overline": "bar",
+    "check": "check",
+    "dot": "dot",
+    "ddot": "ddot",
+    "breve": "breve",
 }
 _FONTS = {"mathcal": "cal", "mathbb": "bb", "mathscr": "scr", "mathfrak": "frak"}
 _BRACKET_SEPS = {",": ",", ";": ";", "|": "|", "\\mid": "|", "\\vert": "|"}
@@ -111,8 +145,18 @@ _EXPR_START = frozenset(
 )
 _CLOSERS = {"RPAR": "')'", "RBRACE": "'}'", "RBRACK": "']'", "RANGLE": "'>'", "END_MATRIX": "\\end{…matrix}"}
 _TERMINAL_NAMES = {
-    **_CLOSERS, "COMMA": "','", "SEMI": "';'", "MID": "'|'", "REL": "'='", "MULOP": "a product sign",
-    "SUB": "'_'", "SUP": "'^'", "PRIME": "\"'\"", "PERIOD": "'.'", "AMP": "'&'", "ROWSEP": "'\\\\'",
+    **_CLOSERS,
+    "COMMA": "','",
+    "SEMI": "';'",
+    "MID": "'|'",
+    "REL": "'='",
+    "MULOP": "a product sign",
+    "SUB": "'_'",
+    "SUP": "'^'",
+    "PRIME": '"\'"',
+    "PERIOD": "'.'",
+    "AMP": "'&'",
+    "ROWSEP": "'\\\\'",
     "$END": "the end of the math",
 }
 
@@ -224,10 +268,8 @@ def _check_depth(tree: Tree) -> None:
 
 @functools.cache
 def _child_fields(cls: type) -> tuple[str, ...]:
-    """Fields of a node class that may hold nodes (not names, counts or spans)."""
-    return tuple(
-        f.name for f in dataclasses.fields(cls) if f.compare and f.type not in ("str", "int", "str | None")
-    )
+    """The compared fields of a node class (spans are not compared, so not walked)."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.compare)
 
 
 def _describe_lark_error(text: str, e: UnexpectedInput) -> tuple[int, str]:
@@ -291,6 +333,7 @@ class _Piece:
     diff: str = ""
     limits: tuple[Symbol | None, Expr | None, Expr | None] = (None, None, None)
     is_d: bool = False  # the bare letter d
+    word: bool = False  # a symbol spelled \mathrm{loss}: applied to a parenthesis after it
 
 
 def _start(node: LarkTree | Token) -> int:
@@ -481,7 +524,7 @@ class _Reader:
             return _Piece("expr", node, start, end)
         if piece.is_d and piece.end == nxt.start and isinstance(nxt.node, Symbol) and not nxt.is_d:
             return _Piece("expr", Differential("d", nxt.node, span=self.span(start, end)), start, end)
-        if isinstance(piece.node, Symbol) and nxt.args is not None and len(nxt.args) > 1:
+        if isinstance(piece.node, Symbol) and nxt.args is not None and (len(nxt.args) > 1 or piece.word):
             return _Piece("expr", self.apply(piece.node, None, nxt, start), start, end)
         return None
 
@@ -581,9 +624,11 @@ class _Reader:
             return self.func_piece(func, scripts, start, end)
         if kind == "NAMED":
             node = self.named(token)
-            if isinstance(node, Symbol):
-                return self.symbol_piece(node, scripts, start, end)
-            return self.func_piece(node, scripts, start, end)
+            if isinstance(node, Func):
+                return self.func_piece(node, scripts, start, end)
+            piece = self.symbol_piece(node, scripts, start, end)
+            piece.word = len(node.name) > 1
+            return piece
         if kind == "SUMOP":
             return self.sum_piece(scripts, start, end)
         if kind == "NUMBER":
@@ -597,14 +642,18 @@ class _Reader:
         raise _Rejected(start, f"{value} belongs in a superscript")
 
     def named(self, token: Token) -> Symbol | Func:
-        """``\\mathrm{x}`` is the symbol x; ``\\mathrm{softmax}`` / ``\\operatorname{…}`` a function."""
+        """``\\operatorname{…}`` and known function words (``\\mathrm{softmax}``) are
+        functions; any other ``\\mathrm{…}``/``\\text{…}`` is a symbol (``\\mathrm{loss}``)."""
         content = _NAMED.match(token.value).group(1)
         span = self.span(token.start_pos, token.end_pos)
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", content):
-            raise _Rejected(token.start_pos, f"only a name may stand in {token.value.split('{')[0]}{{…}} (prose inside math is not supported)")
-        if len(content) == 1:
-            return Symbol(content, span=span)
-        return Func(content, span=span)
+            raise _Rejected(
+                token.start_pos,
+                f"only a name may stand in {token.value.split('{')[0]}{{…}} (prose inside math is not supported)",
+            )
+        if token.value.startswith("\\operatorname") or content in FUNCTION_WORDS:
+            return Func(content, span=span)
+        return Symbol(content, span=span)
 
     def wrapped(self, tree: LarkTree) -> Expr:
         """The value of an accent, font or {group}."""
@@ -616,7 +665,9 @@ class _Reader:
         if tree.data == "accent":
             if not isinstance(inner, Symbol):
                 raise _Rejected(_start(arg), f"\\{name} must be put on a single symbol")
-            return dataclasses.replace(inner, accents=(_ACCENTS[name], *inner.accents), span=self.span(_start(tree), _end(tree)))
+            return dataclasses.replace(
+                inner, accents=(_ACCENTS[name], *inner.accents), span=self.span(_start(tree), _end(tree))
+            )
         font = _FONTS.get(name)
         if isinstance(inner, Symbol):
             return dataclasses.replace(inner, font=font or inner.font, span=self.span(_start(tree), _end(tree)))
@@ -654,7 +705,7 @@ class _Reader:
             else:
                 items.append(self.expr(child))
         kinds = [_BRACKET_SEPS[s.value] for s in seps]
-        for sep, kind in zip(seps, kinds):
+        for sep, kind in zip(seps, kinds, strict=True):
             if kind != kinds[0]:
                 raise _Rejected(sep.start_pos, f"brackets mix the separators '{kinds[0]}' and '{kind}'")
         return Concat(tuple(items), kinds[0] if kinds else ",", span=self.span(_start(tree), _end(tree)))
@@ -735,11 +786,7 @@ class _Reader:
             value = self.arg_value(arg)
             if isinstance(value, Symbol):
                 index = value
-            elif (
-                isinstance(value, Equation)
-                and value.ops == ("=",)
-                and isinstance(value.lhs, Symbol)
-            ):
+            elif isinstance(value, Equation) and value.ops == ("=",) and isinstance(value.lhs, Symbol):
                 index, lower = value.lhs, value.rhs
             else:
                 raise _Rejected(_start(arg), "a sum index must be a letter, as in \\sum_t or \\sum_{t=1}")

@@ -72,7 +72,9 @@ def _continue(tree: Tree, previous: Equation | None, chunk: MathChunk) -> Tree:
         return tree
     if previous is None:
         raise error_at(
-            chunk.file, chunk.source or chunk.text, chunk.offset if chunk.source else 0,
+            chunk.file,
+            chunk.source or chunk.text,
+            chunk.offset if chunk.source else 0,
             "this line continues an equation, but none comes before it",
         )
     return dataclasses.replace(tree, sides=(previous.rhs, *tree.sides[1:]))

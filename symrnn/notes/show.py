@@ -7,8 +7,27 @@
 from __future__ import annotations
 
 from .tree import (
-    Add, Apply, Concat, Continued, Derivative, Differential, Dots, Equation, EquationList, Frac,
-    Func, Matrix, Neg, Number, Power, Product, Sub, Sum, Symbol, Transpose, Tuple,
+    Add,
+    Apply,
+    Concat,
+    Continued,
+    Derivative,
+    Differential,
+    Dots,
+    Equation,
+    EquationList,
+    Frac,
+    Func,
+    Matrix,
+    Neg,
+    Number,
+    Power,
+    Product,
+    Sub,
+    Sum,
+    Symbol,
+    Transpose,
+    Tuple,
 )
 
 
@@ -70,7 +89,7 @@ def show(node: object) -> str:
             return f"(tuple {' '.join(show(i) for i in node.items)})"
         case Equation():
             parts = [show(node.sides[0])]
-            for op, side in zip(node.ops, node.sides[1:]):
+            for op, side in zip(node.ops, node.sides[1:], strict=True):
                 parts += [op, show(side)]
             return f"({' '.join(parts)})" if len(node.ops) > 1 else f"({node.ops[0]} {parts[0]} {parts[2]})"
         case EquationList():

@@ -8,7 +8,6 @@ few other notation-only details marked below) take no part in equality, so
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -233,8 +232,27 @@ class EquationList(Node):
     equations: tuple[Equation, ...]
 
 
-Expr = Union[
-    Symbol, Number, Dots, Func, Apply, Neg, Add, Sub, Product, Frac, Power, Transpose,
-    Differential, Derivative, Sum, Concat, Matrix, Tuple, Continued,
-]
-Tree = Union[Expr, Equation, EquationList]
+# What parse_equation returns: an Equation, an EquationList, or (for a mention
+# such as $x_t$) a bare expression.
+Expr = (
+    Symbol
+    | Number
+    | Dots
+    | Func
+    | Apply
+    | Neg
+    | Add
+    | Sub
+    | Product
+    | Frac
+    | Power
+    | Transpose
+    | Differential
+    | Derivative
+    | Sum
+    | Concat
+    | Matrix
+    | Tuple
+    | Continued
+)
+Tree = Expr | Equation | EquationList

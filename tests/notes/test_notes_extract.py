@@ -154,6 +154,8 @@ def test_unclosed_environment_and_latex_dollar_are_errors():
     with pytest.raises(NotesSyntaxError) as info:
         extract_math("text $a = b\n", "n.tex")
     assert (info.value.line, info.value.column) == (1, 6)
+    with pytest.raises(NotesSyntaxError, match="multline"):
+        extract_math("text\n\\begin{multline} a = b \\\\ + c \\end{multline}\n", "n.tex")
     # In Markdown a lone $ or \[ is prose.
     assert texts("text $a = b\n") == []
     assert texts(r"an escaped \[bracket") == []

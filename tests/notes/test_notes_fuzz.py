@@ -1,7 +1,9 @@
 """Fuzzing: any text either parses to a tree or raises NotesSyntaxError, and runs nothing.
 
-Settings come from the project's hypothesis profiles (tests/conftest.py); each
-example feeds many inputs, so a run tries thousands of them.
+Settings come from the project's hypothesis profiles (tests/conftest.py), which
+run few examples; each example therefore also derives a few hundred mutants
+(splices, inserted tokens and payloads, deep wrappings) from what it drew, so
+even the fast profile tries thousands of inputs.
 """
 
 from __future__ import annotations
@@ -62,6 +64,23 @@ deep_nesting = st.tuples(
 ).map(lambda t: t[0] * t[1] + t[2])
 
 
+def mutants(texts: list[str], rnd, count: int) -> list[str]:
+    """``count`` variations of ``texts``: spliced together, with tokens and payloads inserted."""
+    out = []
+    for _ in range(count):
+        a, b = rnd.choice(texts), rnd.choice(texts)
+        i, j = rnd.randint(0, len(a)), rnd.randint(0, len(b))
+        text = a[:i] + rnd.choice(TOKENS + PAYLOADS) + b[j:]
+        if rnd.random() < 0.3:
+            k = rnd.randint(0, len(text))
+            text = text[:k] + rnd.choice(TOKENS) + text[k:]
+        if rnd.random() < 0.2:
+            opener, closer = rnd.choice([("{", "}"), ("(", ")"), (r"\left[", r"\right]"), ("$", "$")])
+            text = opener * rnd.randint(1, 60) + text + closer * rnd.randint(0, 60)
+        out.append(text)
+    return out
+
+
 def check_parse(text: str) -> None:
     try:
         tree = parse_latex(text, "fuzz.md")
@@ -79,9 +98,9 @@ def assert_nothing_ran() -> None:
     assert os.listdir(MARKER_DIR) == []
 
 
-@given(st.lists(latex_soup, min_size=1, max_size=25))
-def test_latex_soup_parses_or_raises_notes_syntax_error(texts):
-    for text in texts:
+@given(st.lists(latex_soup, min_size=1, max_size=25), st.randoms(use_true_random=True))
+def test_latex_soup_parses_or_raises_notes_syntax_error(texts, rnd):
+    for text in texts + mutants(texts, rnd, 250):
         check_parse(text)
     assert_nothing_ran()
 
@@ -136,11 +155,13 @@ def _compound(inner):
 formulas = st.recursive(ATOMS, _compound, max_leaves=12)
 
 
-@given(st.lists(st.tuples(ATOMS, formulas), min_size=1, max_size=10))
-def test_well_formed_equations_always_parse(pairs):
-    for lhs, rhs in pairs:
-        tree = parse_latex(f"{lhs} = {rhs}")
-        assert isinstance(tree, Equation)
+@given(st.lists(st.tuples(ATOMS, formulas), min_size=1, max_size=30), st.randoms(use_true_random=True))
+def test_well_formed_equations_always_parse(pairs, rnd):
+    equations = [f"{lhs} = {rhs}" for lhs, rhs in pairs]
+    for equation in equations:
+        assert isinstance(parse_latex(equation), Equation)
+    for text in mutants(equations, rnd, 50):  # and broken ones never crash
+        check_parse(text)
 
 
 PROSE = st.sampled_from(
@@ -155,14 +176,22 @@ MATH = st.one_of(
 )
 
 
-@given(
-    st.lists(st.one_of(PROSE, MATH, st.sampled_from(PAYLOADS)), max_size=30).map("".join),
-    st.sampled_from(["fuzz.md", "fuzz.tex"]),
-)
-def test_documents_extract_and_parse_or_raise_notes_syntax_error(document, filename):
+DOCUMENTS = st.lists(st.one_of(PROSE, MATH, st.sampled_from(PAYLOADS)), max_size=30).map("".join)
+
+
+@given(st.lists(DOCUMENTS, min_size=1, max_size=5), st.randoms(use_true_random=True))
+def test_documents_extract_and_parse_or_raise_notes_syntax_error(documents, rnd):
+    for document in documents + mutants(documents, rnd, 25):
+        for filename in ("fuzz.md", "fuzz.tex"):
+            check_document(document, filename)
+    assert_nothing_ran()
+
+
+def check_document(document: str, filename: str) -> None:
     try:
         chunks = extract_math(document, filename)
-    except NotesSyntaxError:
+    except NotesSyntaxError as e:
+        assert e.line >= 1 and e.column >= 1
         return
     functions = function_letters(chunks)
     for chunk in chunks:
@@ -174,4 +203,3 @@ def test_documents_extract_and_parse_or_raise_notes_syntax_error(document, filen
             lines = document.split("\n")
             assert 1 <= e.line <= len(lines)
             assert 1 <= e.column <= len(lines[e.line - 1]) + 1
-    assert_nothing_ran()
