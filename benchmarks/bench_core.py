@@ -53,7 +53,10 @@ def main():
             lb, gb = hand(params, xs, ys)
             worst = max(float(np.max(np.abs(gg[k] - gb[k]))) for k in params)
             medians = interleaved_medians(
-                {"generated": lambda: generated.loss_and_grads(params, xs, ys), "baseline": lambda: hand(params, xs, ys)},
+                {
+                    "generated": lambda m=generated, a=(params, xs, ys): m.loss_and_grads(*a),
+                    "baseline": lambda f=hand, a=(params, xs, ys): f(*a),
+                },
                 repeats=args.repeats,
                 warmup=2,
             )

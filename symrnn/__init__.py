@@ -27,7 +27,7 @@ _EXPORTS = {
     "gradcheck": "symrnn.checks",
     "GradcheckError": "symrnn.checks",
     "losses": "symrnn.losses",
-    "compare": "symrnn.compare",
+    "compare": "symrnn.equivalence",
     "ir": "symrnn.ir",
 }
 

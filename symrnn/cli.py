@@ -149,5 +149,42 @@ def gradcheck(cell_name, loss_name, hidden, input_size, output_size, steps, batc
     sys.exit(1 if failed else 0)
 
 
+@main.command()
+@click.argument("cell_name", metavar="CELL")
+@click.option("--format", "fmt", default="text", show_default=True, help="text or latex")
+def show(cell_name, fmt):
+    """Print CELL's source, convention and forward equations."""
+    _choice(fmt, ("text", "latex"), "format")
+    from symrnn.derivation import derive as derive_cell
+
+    d = derive_cell(_load_cell(cell_name))
+    cell_eqs = [eq for eq in d.forward if eq.note not in ("readout logits", "prediction", "loss at step t", "readout")]
+    if fmt == "latex":
+        click.echo(r"\begin{align}")
+        click.echo(" \\\\\n".join(eq.latex().replace(" = ", " &= ", 1) for eq in cell_eqs))
+        click.echo(r"\end{align}")
+        return
+    c = d.cell
+    click.echo(f"{c.name} ({c.family}): {c.summary}")
+    click.echo(f"source: {c.source}")
+    click.echo(f"convention: {c.convention}")
+    if c.aliases:
+        click.echo(f"aliases: {', '.join(c.aliases)}")
+    for eq in cell_eqs:
+        click.echo(f"  {eq.text()}")
+
+
+@main.command()
+@click.argument("cell_a", metavar="A")
+@click.argument("cell_b", metavar="B")
+def compare(cell_a, cell_b):
+    """Decide whether cells A and B compute the same function (exit 0) or not (exit 1)."""
+    from symrnn.equivalence import compare as compare_cells
+
+    result = compare_cells(_load_cell(cell_a), _load_cell(cell_b))
+    click.echo(str(result))
+    sys.exit(0 if result.equivalent else 1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -12,8 +12,8 @@ primes, are *generic* functions: their derivative stays symbolic as ``f'``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import sympy
 

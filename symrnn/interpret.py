@@ -24,7 +24,7 @@ def _elementwise(a: sympy.Matrix, b: sympy.Matrix, f) -> sympy.Matrix:
         return b.applyfunc(lambda v: f(a[0, 0], v))
     if b.shape == (1, 1) and a.shape != (1, 1):
         return a.applyfunc(lambda v: f(v, b[0, 0]))
-    return sympy.Matrix(a.rows, a.cols, [f(x, y) for x, y in zip(a, b)])
+    return sympy.Matrix(a.rows, a.cols, [f(x, y) for x, y in zip(a, b, strict=False)])
 
 
 def _softmax(a: sympy.Matrix) -> sympy.Matrix:

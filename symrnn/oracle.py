@@ -61,9 +61,9 @@ def unrolled_gradients(d, params, xs, ys, initial, sizes, digits=50):
     J, _ = run_forward(d, symbolic, xs, ys, symbolic_init, sizes)
     point = {}
     for name, syms in symbols.items():
-        point.update(zip(syms, params[name]))
+        point.update(zip(syms, params[name], strict=False))
     for s, syms in init_syms.items():
-        point.update(zip(syms, initial[s]))
+        point.update(zip(syms, initial[s], strict=False))
     out = {}
     for name, syms in {**symbols, **{f"{s}_0": v for s, v in init_syms.items()}}.items():
         shape = params[name].shape if name in params else initial[name[:-2]].shape
@@ -72,7 +72,10 @@ def unrolled_gradients(d, params, xs, ys, initial, sizes, digits=50):
     return J.xreplace(point).evalf(digits), out
 
 
-def mp_central_difference(d, params, xs, ys, initial, sizes, digits=50, step=sympy.Rational(1, 10**25)):
+STEP = sympy.Rational(1, 10**25)
+
+
+def mp_central_difference(d, params, xs, ys, initial, sizes, digits=50, step=STEP):
     """∂J/∂θ by central differences of the unrolled loss at digits+40 digits.
 
     Truncation error ~ step² = 1e-50; rounding error ~ 10^-(digits+40) / step.

@@ -16,7 +16,7 @@ adjoint of the implicit broadcast.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import sympy
 
@@ -129,7 +129,7 @@ def vjp(expr: Node, cotangent: Node, out: Node | None = None) -> dict[Node, Node
             result[node] = g
             continue
         name = out if (node is expr and out is not None) else node
-        for arg, share in zip(node.args, VJP[node.op](node, name, g)):
+        for arg, share in zip(node.args, VJP[node.op](node, name, g), strict=False):
             if share is None or share.op == "zeros":
                 continue
             if share.batched and not arg.batched:

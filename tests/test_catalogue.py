@@ -5,7 +5,7 @@ One row per cell (``symrnn.cells()``):
 * metadata: family, source, convention, summary, and a docstring citing a year;
 * derive + compile to NumPy in under a second;
 * the generated forward pass equals an independent interpreter of the cell's
-  equations (``symrnn.compare.step``);
+  equations (``symrnn.equivalence.step``);
 * every gradient (parameters and initial states) equals central finite
   differences in float64, ρ = |a − b| / max(1, |a| + |b|) ≤ 1e-6, with the
   cell's natural loss as well where it has one.
@@ -20,7 +20,7 @@ import pytest
 
 import symrnn
 from symrnn.catalogue import _ALIASES, _REGISTRY
-from symrnn.compare import step
+from symrnn.equivalence import step
 
 CELLS = symrnn.cells()
 T, B, X, H, OUT = 3, 2, 2, 3, 3

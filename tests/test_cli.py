@@ -80,3 +80,19 @@ def test_help_is_fast_and_does_not_import_sympy():
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "symrnn.cli", "--help"], capture_output=True, check=True)
     assert time.perf_counter() - start < 0.5
+
+
+def test_show_prints_the_forward_equations_with_source():
+    out = run("show", "gru-pytorch").output
+    assert "PyTorch" in out and "r[t] ⊙ (W_hn h[t-1] + b_hn)" in out
+    assert "ŷ" not in out  # the cell only, not the readout
+    latex = run("show", "lstm", "--format", "latex").output
+    assert latex.startswith(r"\begin{align}") and r"\bar{f}_{t} &=" in latex
+
+
+def test_compare_command_exit_codes():
+    same = run("compare", "gru", "gru-cho")
+    assert same.exit_code == 0 and "≡" in same.output and "z = 1 - z" in same.output
+    different = run("compare", "gru", "gru-pytorch")
+    assert different.exit_code == 1 and "witness" in different.output
+    assert run("compare", "gru", "nope").exit_code == 2

@@ -15,7 +15,7 @@ import symrnn
 from symrnn import ir
 from symrnn.activations import sigmoid, tanh
 from symrnn.cellspec import Cell
-from symrnn.compare import OutsideFamily, compare, step
+from symrnn.equivalence import OutsideFamily, compare, step
 from symrnn.ir import HIDDEN, INPUT
 
 PEEPHOLES = {"p_i": 0, "p_f": 0, "p_o": 0}

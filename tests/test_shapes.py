@@ -9,7 +9,7 @@ from symrnn.cellspec import Cell, CellError
 
 def test_matmul_mismatch_names_the_line_and_both_shapes():
     cell = Cell("bad")
-    x, h = cell.input("x"), cell.state("h")
+    x, _h = cell.input("x"), cell.state("h")
     W = cell.weight("W_hh", ir.HIDDEN, ir.HIDDEN)
     with pytest.raises(ir.ShapeError) as e:
         cell.let("h", tanh(W @ x))  # x has input_size rows

@@ -143,7 +143,7 @@ def test_unsupported_modules_are_refused(name, module, message):
 
 def test_compare_agrees_with_pytorch_bias_merge():
     """compare() says lstm-pytorch is lstm with b = b_ih + b_hh; the torch round trip agrees."""
-    from symrnn.compare import compare
+    from symrnn.equivalence import compare
 
     r = compare("lstm-pytorch", "lstm")
     assert r.mapping["b_i"] == "b_ii + b_hi"

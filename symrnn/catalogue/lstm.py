@@ -3,7 +3,7 @@
 Most entries are the forget-gate LSTM of Gers et al. (2000) in the notation of
 one source; they share :func:`_forget_gate_lstm` (the gates, then
 c_t = f ⊙ c_{t-1} + i ⊙ g and h_t = o ⊙ tanh(c_t)) and differ only in how a
-gate's pre-activation is written.  ``symrnn.compare`` proves which of them are
+gate's pre-activation is written.  ``symrnn.equivalence`` proves which of them are
 the same function (``tests/test_compare.py``):
 
 * ``lstm`` ≡ ``lstm-separate`` ≡ ``lstm-olah`` ≡ ``lstm-ng`` ≡ ``lstm-pytorch``

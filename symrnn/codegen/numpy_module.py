@@ -296,7 +296,7 @@ def module_source(d, optimize: bool = True) -> str:
     initial = {s: f"_initial(initial_state, {s!r}, batch_size, {dim_code(cell.states[s].shape[0])}, dtype)" for s in states}
     for s in states:
         out.append(f"    {py_name(s)}_0 = {initial[s]}")
-    for name, node in d.params.items():
+    for name in d.params:
         out.append(f"    g_{py_name(name)} = np.zeros_like({py_name(name)})")
     for s in states:
         out.append(f"    carry_{py_name(s)} = np.zeros((batch_size, {dim_code(cell.states[s].shape[0])}), dtype)")
@@ -328,7 +328,7 @@ def module_source(d, optimize: bool = True) -> str:
         if rhs.op == "zeros":
             continue
         block.assign(f"g_{py_name(name)}", rhs, accumulate=True)
-    for s, root in zip(states, carry_roots):
+    for s, root in zip(states, carry_roots, strict=False):
         if root.op == "zeros":
             block.line(f"carry_{py_name(s)} = np.zeros_like({py_name(s)}_prev)")
         else:

@@ -71,7 +71,7 @@ def derivation_latex(d) -> str:
     ]
     out += [rf"\item {_latex_escape(line)}" for line in _header_lines(d)]
     out += [r"\end{itemize}", r"\section*{Shapes}", r"\begin{tabular}{ll}"]
-    for name, node in d.params.items():
+    for _name, node in d.params.items():
         out.append(rf"${node._repr_latex_()[1:-1]}$ & ${shape_latex(node.shape)}$ \\")
     out.append(r"\end{tabular}")
     for title, eqs in _sections(d):
@@ -87,7 +87,7 @@ def derivation_markdown(d) -> str:
     out = [f"# BPTT for the `{d.cell.name}` cell", ""]
     out += [f"- {line}" for line in _header_lines(d)]
     out += ["", "| symbol | shape |", "|---|---|"]
-    for name, node in d.params.items():
+    for _name, node in d.params.items():
         out.append(f"| ${node._repr_latex_()[1:-1]}$ | ${shape_latex(node.shape)}$ |")
     for title, eqs in _sections(d):
         out += ["", f"## {title}", "", "```math", r"\begin{aligned}"]

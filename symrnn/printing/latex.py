@@ -49,4 +49,4 @@ def shape_latex(shape) -> str:
 
 
 def _dims(expr):
-    return expr.subs({d: sympy.Symbol(s) for d, s in zip(ir.DIMS, ("n_h", "n_x", "n_y"))})
+    return expr.subs({d: sympy.Symbol(s) for d, s in zip(ir.DIMS, ("n_h", "n_x", "n_y"), strict=False)})
