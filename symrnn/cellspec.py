@@ -103,6 +103,26 @@ class Cell:
         """Which state feeds the readout ŷ_t = pred(W_y s_t + b_y), and its parameter names."""
         self.readout_state, self.readout_weight, self.readout_bias = state, weight, bias
 
+    def readout_params(self) -> dict[str, Node]:
+        """The readout's parameters W_y (output × state) and b_y, as ``derive`` uses them."""
+        size = self.states[self.readout_state].shape[0]
+        out: dict[str, Node] = {}
+        if self.readout_weight:
+            out[self.readout_weight] = ir.var(self.readout_weight, (ir.OUTPUT, size), ir.PARAM)
+        if self.readout_bias:
+            rows = ir.OUTPUT if self.readout_weight else size
+            out[self.readout_bias] = ir.var(self.readout_bias, (rows, 1), ir.PARAM)
+        return out
+
+    def all_params(self) -> dict[str, Node]:
+        """The cell's parameters, then the readout's; the cell is left unchanged."""
+        params = dict(self.params)
+        for name, node in self.readout_params().items():
+            if name in params and params[name] != node:
+                raise CellError(f"readout parameter {name} clashes with the cell parameter of that name")
+            params.setdefault(name, node)
+        return params
+
     # ------------------------------------------------------------ PyTorch
     def from_torch(self, module, readout=None) -> dict:
         """Parameters of this cell from a PyTorch RNN/LSTM/GRU module or state dict."""

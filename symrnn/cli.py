@@ -116,21 +116,15 @@ def gradcheck(cell_name, loss_name, hidden, input_size, output_size, steps, batc
     _choice(loss_name, LOSS_NAMES, "loss")
     from symrnn.checks import gradcheck_report
     from symrnn.derivation import derive as derive_cell
-    from symrnn.problems import random_problem
+    from symrnn.problems import random_problem, split_initial_states, with_initial_states
 
     d = derive_cell(_load_cell(cell_name), loss_name)
     module = d.numpy()
     params, xs, ys, initial = random_problem(
         d, hidden_size=hidden, input_size=input_size, output_size=output_size, steps=steps, batch=batch, seed=seed
     )
-    state_names = list(d.cell.states)
-
-    def fn(p, xs, ys):
-        given = {k: v for k, v in p.items() if k not in {f"{s}_0" for s in state_names}}
-        init = {s: p[f"{s}_0"] for s in state_names}
-        return module.loss_and_grads(given, xs, ys, init)
-
-    everything = {**params, **{f"{s}_0": v for s, v in initial.items()}}
+    fn = split_initial_states(module.loss_and_grads, list(d.cell.states))
+    everything = with_initial_states(params, initial)
     if dtype == "float32":
         low = {k: v.astype("float32") for k, v in everything.items()}
         analytic = fn(low, xs.astype("float32"), ys.astype("float32"))[1]
@@ -158,7 +152,7 @@ def show(cell_name, fmt):
     from symrnn.derivation import derive as derive_cell
 
     d = derive_cell(_load_cell(cell_name))
-    cell_eqs = [eq for eq in d.forward if eq.note not in ("readout logits", "prediction", "loss at step t", "readout")]
+    cell_eqs = d.cell_equations
     if fmt == "latex":
         click.echo(r"\begin{align}")
         click.echo(" \\\\\n".join(eq.latex().replace(" = ", " &= ", 1) for eq in cell_eqs))

@@ -21,7 +21,7 @@ from symrnn.rules import vjp
 from symrnn.simplify import simplify
 
 # Equation kinds
-FORWARD, BACKWARD, PARAM_GRAD, INITIAL_GRAD = "forward", "backward", "param_grad", "initial_grad"
+FORWARD, READOUT, BACKWARD, PARAM_GRAD, INITIAL_GRAD = "forward", "readout", "backward", "param_grad", "initial_grad"
 
 
 @dataclass(frozen=True)
@@ -93,23 +93,28 @@ class Derivation:
 
         return f"$${derivation_aligned(self)}$$"
 
-    def numpy_source(self, *, optimize: bool = True) -> str:
+    def numpy_source(self) -> str:
         """The standalone NumPy module (imports only NumPy) as source text."""
         from symrnn.codegen.numpy_module import module_source
 
-        return module_source(self, optimize=optimize)
+        return module_source(self)
 
-    def numpy(self, *, optimize: bool = True):
+    def numpy(self):
         """Compile to NumPy: an object with ``forward`` and ``loss_and_grads``."""
         from symrnn.codegen.numpy_module import compile_module
 
-        return compile_module(self, optimize=optimize)
+        return compile_module(self)
 
     def init_params(self, *, hidden_size: int, input_size: int, output_size: int, seed: int = 0, dtype="float64"):
         """A valid parameter dict: uniform(±1/√hidden) weights, as PyTorch initialises RNNs."""
         from symrnn.codegen.params import init_params
 
         return init_params(self, hidden_size=hidden_size, input_size=input_size, output_size=output_size, seed=seed, dtype=dtype)
+
+    @property
+    def cell_equations(self) -> list[Equation]:
+        """The forward equations of the cell itself, without readout and loss."""
+        return [eq for eq in self.forward if eq.kind == FORWARD]
 
     @property
     def states(self) -> list[str]:
@@ -129,28 +134,26 @@ def _normalise(cell: Cell) -> list[Equation]:
     return out
 
 
-def _readout(cell: Cell, loss: Loss) -> tuple[list[Equation], str, str]:
+def _readout(cell: Cell, loss: Loss, params: dict[str, Node]) -> tuple[list[Equation], str, str]:
     state = cell.states[cell.readout_state]
-    h = ir.var(state.name, state.shape, ir.STATE, 0)
-    out_size = ir.OUTPUT
-    logits = h
+    logits = ir.var(state.name, state.shape, ir.STATE, 0)
     if cell.readout_weight:
-        logits = cell.param(cell.readout_weight, out_size, state.shape[0]) @ h
+        logits = params[cell.readout_weight] @ logits
     if cell.readout_bias:
-        logits = logits + cell.param(cell.readout_bias, out_size, 1)
+        logits = logits + params[cell.readout_bias]
     target = ir.var("y", logits.shape, ir.TARGET, 0)
     eqs = []
     if loss.prediction is None:
         yhat = ir.var("y_hat", logits.shape, ir.VALUE, 0)
-        eqs.append(Equation(yhat, logits, FORWARD, "readout"))
+        eqs.append(Equation(yhat, logits, READOUT, "readout"))
         logits_name = "y_hat"
     else:
         ybar = ir.var("y_bar", logits.shape, ir.VALUE, 0)
         yhat = ir.var("y_hat", logits.shape, ir.VALUE, 0)
-        eqs.append(Equation(ybar, logits, FORWARD, "readout logits"))
-        eqs.append(Equation(yhat, loss.predict(ybar), FORWARD, "prediction"))
+        eqs.append(Equation(ybar, logits, READOUT, "readout logits"))
+        eqs.append(Equation(yhat, loss.predict(ybar), READOUT, "prediction"))
         logits_name = "y_bar"
-    eqs.append(Equation(ir.var("L", (1, 1), ir.VALUE, 0), loss.formula(yhat, target), FORWARD, "loss at step t"))
+    eqs.append(Equation(ir.var("L", (1, 1), ir.VALUE, 0), loss.formula(yhat, target), READOUT, "loss at step t"))
     return eqs, logits_name, "y_hat"
 
 
@@ -174,7 +177,8 @@ def derive(cell: Cell | str, loss: str | Loss = "softmax_ce") -> Derivation:
         cell = catalogue_cell(cell)
     loss = loss_by_name(loss) if isinstance(loss, str) else loss
     cell.validate()
-    readout, logits_name, prediction = _readout(cell, loss)
+    params = cell.all_params()
+    readout, logits_name, prediction = _readout(cell, loss, params)
     forward = _normalise(cell) + readout
 
     by_name = {eq.lhs.name: eq for eq in forward}
@@ -186,7 +190,7 @@ def derive(cell: Cell | str, loss: str | Loss = "softmax_ce") -> Derivation:
     skip = {prediction, "L"} if logits_name != prediction else {"L"}
     local: dict[str, list[Node]] = {}
     carry: dict[str, list[Node]] = {name: [] for name in cell.states}
-    param_parts: dict[str, list[Node]] = {name: [] for name in cell.params}
+    param_parts: dict[str, list[Node]] = {name: [] for name in params}
     for eq in forward:
         if eq.lhs.name in skip:
             continue
@@ -218,12 +222,7 @@ def derive(cell: Cell | str, loss: str | Loss = "softmax_ce") -> Derivation:
         if name in skip:
             continue
         if name == logits_name:
-            note = {
-                "softmax_ce": "softmax + cross-entropy simplifies to ŷ − y",
-                "bce": "sigmoid + binary cross-entropy simplifies to ŷ − y",
-                "mse": "derivative of ½‖ŷ − y‖²",
-            }.get(loss.name, "")
-            backward.append(Equation(ir.grad(eq.lhs), seed, BACKWARD, note))
+            backward.append(Equation(ir.grad(eq.lhs), seed, BACKWARD, loss.simplification))
             local_grads[name] = seed
             continue
         local_grads[name] = total(local.get(name, []), eq.lhs.shape)
@@ -236,7 +235,7 @@ def derive(cell: Cell | str, loss: str | Loss = "softmax_ce") -> Derivation:
 
     param_grads = [
         Equation(ir.grad(node), total(param_parts[name], node.shape, False), PARAM_GRAD, "summed over t")
-        for name, node in cell.params.items()
+        for name, node in params.items()
     ]
     initial_grads = [
         Equation(ir.grad(cell.states[s]), carries[s], INITIAL_GRAD, "the carry of step 1", at=1)
@@ -253,5 +252,5 @@ def derive(cell: Cell | str, loss: str | Loss = "softmax_ce") -> Derivation:
         local_grads=local_grads,
         logits=logits_name,
         prediction=prediction,
-        params=dict(cell.params),
+        params=params,
     )

@@ -136,7 +136,7 @@ class _Canonical:
         self._memo: dict[Node, list[Term]] = {}
         self.inputs = list(cell.inputs)
         self.states = list(cell.states)
-        self.params = _all_params(cell)
+        self.params = cell.all_params()
         env: dict[Node, Node] = {
             node: ir.zeros(node.shape, batched=False) for name, node in self.params.items() if name in fixed
         }
@@ -264,16 +264,6 @@ class _Canonical:
         return self.atoms[key[1]].name
 
 
-def _all_params(cell: Cell) -> dict[str, Node]:
-    """The cell's parameters and its readout parameters (which ``derive`` adds)."""
-    params = dict(cell.params)
-    size = cell.states[cell.readout_state].shape[0]
-    if cell.readout_weight:
-        params.setdefault(cell.readout_weight, ir.var(cell.readout_weight, (ir.OUTPUT, size), ir.PARAM))
-    out_rows = ir.OUTPUT if cell.readout_weight else size
-    if cell.readout_bias:
-        params.setdefault(cell.readout_bias, ir.var(cell.readout_bias, (out_rows, 1), ir.PARAM))
-    return params
 
 
 def _scaled(terms, k: Fraction) -> list[Term]:
@@ -635,7 +625,7 @@ def step(cell: Cell, params: dict, states: dict, x, fixed=(), sizes=None) -> dic
         x: the input x_t, (input_size, batch).
     """
     env: dict[Node, np.ndarray] = {}
-    all_params = _all_params(cell)
+    all_params = cell.all_params()
     sizes = sizes or _sizes_from(all_params, params)
     for name, node in all_params.items():
         env[node] = np.zeros([_size(d, sizes) for d in node.shape]) if name in fixed else np.asarray(params[name])
@@ -972,14 +962,14 @@ def compare(a: Cell | str, b: Cell | str, *, fix: dict | None = None, seed: int 
     cell_a = catalogue_cell(a) if isinstance(a, str) else a.validate()
     cell_b = catalogue_cell(b) if isinstance(b, str) else b.validate()
     fix = dict(fix or {})
-    known = set(_all_params(cell_a)) | set(_all_params(cell_b))
+    known = set(cell_a.all_params()) | set(cell_b.all_params())
     for name, value in fix.items():
         if name not in known:
             raise ValueError(f"fix names {name!r}, a parameter of neither {cell_a.name} nor {cell_b.name}")
         if value != 0:
             raise ValueError(f"fix supports only 0; got {name} = {value!r}")
-    A = _Canonical(cell_a, {n for n in fix if n in _all_params(cell_a)})
-    B = _Canonical(cell_b, {n for n in fix if n in _all_params(cell_b)})
+    A = _Canonical(cell_a, {n for n in fix if n in cell_a.all_params()})
+    B = _Canonical(cell_b, {n for n in fix if n in cell_b.all_params()})
     result = Comparison(cell_a.name, cell_b.name, False, fixed=fix)
     rng = np.random.default_rng(seed)
 

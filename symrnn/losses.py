@@ -22,6 +22,7 @@ class Loss:
     name: str
     description: str
     prediction: str | None  # "softmax", "sigmoid" or None (ŷ is the logits)
+    simplification: str  # why ∂L/∂ȳ is ŷ − y, as the derivation notes it
 
     def predict(self, logits: Node) -> Node:
         if self.prediction == "softmax":
@@ -46,9 +47,19 @@ class Loss:
 LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
-        Loss("softmax_ce", "softmax + cross-entropy, one-hot or probability targets", "softmax"),
-        Loss("bce", "sigmoid + binary cross-entropy, targets in [0, 1]", "sigmoid"),
-        Loss("mse", "squared error ½‖ŷ − y‖², identity output", None),
+        Loss(
+            "softmax_ce",
+            "softmax + cross-entropy, one-hot or probability targets",
+            "softmax",
+            "softmax + cross-entropy simplifies to ŷ − y",
+        ),
+        Loss(
+            "bce",
+            "sigmoid + binary cross-entropy, targets in [0, 1]",
+            "sigmoid",
+            "sigmoid + binary cross-entropy simplifies to ŷ − y",
+        ),
+        Loss("mse", "squared error ½‖ŷ − y‖², identity output", None, "derivative of ½‖ŷ − y‖²"),
     )
 }
 

@@ -74,3 +74,22 @@ def test_jupyter_latex():
     d = symrnn.derive("rnn")
     assert d._repr_latex_().startswith("$$\\begin{aligned}")
     assert d.backward[0]._repr_latex_() == "$$\\delta \\bar{y}_{t} = \\hat{y}_{t} - y_{t}$$"
+
+
+def test_derive_leaves_its_cell_unchanged():
+    cell = symrnn.cell("gru")
+    before = dict(cell.params)
+    d = symrnn.derive(cell)
+    assert cell.params == before  # the readout's W_y, b_y belong to the derivation only
+    assert list(d.params) == [*before, "W_y", "b_y"]
+    assert [eq.lhs.name for eq in d.cell_equations] == [eq.lhs.name for eq in d.forward[: len(d.cell_equations)]]
+    assert {eq.kind for eq in d.forward} == {"forward", "readout"}
+
+
+def test_readout_parameter_clash_is_reported():
+    from symrnn.cellspec import CellError
+
+    cell = symrnn.cell("rnn")
+    cell.param("W_y", 3, 3)  # not output × hidden
+    with pytest.raises(CellError, match="readout parameter W_y clashes"):
+        symrnn.derive(cell)
