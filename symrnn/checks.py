@@ -30,9 +30,12 @@ class EntryCheck:
     passed: bool
 
 
-def _loss(fn, params, args) -> float:
-    out = fn(params, *args)
+def _value(out) -> float:
     return float(out[0] if isinstance(out, tuple) else out)
+
+
+def _loss(fn, params, args) -> float:
+    return _value(fn(params, *args))
 
 
 def gradcheck_report(fn, params: dict, *args, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=0, names=None, analytic_grads=None) -> list[EntryCheck]:
@@ -57,23 +60,42 @@ def gradcheck_report(fn, params: dict, *args, eps=1e-6, atol=1e-5, rtol=1e-3, fa
         minus = {k: (v - eps * direction[k] if k in direction else v) for k, v in params.items()}
         numeric = (_loss(fn, plus, args) - _loss(fn, minus, args)) / (2 * eps)
         return [_entry("<random direction>", (), analytic, numeric, atol, rtol)]
+    numeric = numeric_gradients(lambda p: _loss(fn, p, args), params, eps=eps, names=names)
     report = []
     for name in names:
-        worst = None
         g = np.asarray(grads[name], dtype=np.float64)
-        for index in np.ndindex(*np.shape(params[name])):
+        entries = [_entry(name, i, float(g[i]), float(numeric[name][i]), atol, rtol) for i in np.ndindex(*g.shape)]
+        if entries:
+            report.append(max(entries, key=lambda e: _badness(e, atol, rtol)))
+    return report
+
+
+def numeric_gradients(loss, params: dict, *, eps=1e-6, names=None) -> dict[str, np.ndarray]:
+    """∂J/∂θ for every entry by central differences (J(θ + ε) − J(θ − ε)) / 2ε.
+
+    Args:
+        loss: ``loss(params) -> J``, a float or a tuple whose first item is J.
+        params: dict of arrays; they are copied, never changed.
+        eps: the step.
+        names: the parameters to differentiate (default: all of ``params``).
+
+    Returns:
+        A float64 array per name, shaped like its parameter.
+    """
+    params = {k: np.array(v, copy=True) for k, v in params.items()}
+    out = {}
+    for name in list(params) if names is None else names:
+        g = np.zeros(np.shape(params[name]), dtype=np.float64)
+        for index in np.ndindex(*g.shape):
             original = params[name][index]
             params[name][index] = original + eps
-            up = _loss(fn, params, args)
+            up = _value(loss(params))
             params[name][index] = original - eps
-            down = _loss(fn, params, args)
+            down = _value(loss(params))
             params[name][index] = original
-            entry = _entry(name, index, float(g[index]), (up - down) / (2 * eps), atol, rtol)
-            if worst is None or _badness(entry, atol, rtol) > _badness(worst, atol, rtol):
-                worst = entry
-        if worst is not None:
-            report.append(worst)
-    return report
+            g[index] = (up - down) / (2 * eps)
+        out[name] = g
+    return out
 
 
 def _entry(name, index, analytic, numeric, atol, rtol) -> EntryCheck:

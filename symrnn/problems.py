@@ -27,3 +27,23 @@ def random_problem(derivation, *, hidden_size=3, input_size=2, output_size=2, st
         size = int(node.shape[0].subs({s: sizes[str(s)] for s in node.shape[0].free_symbols}))
         initial[name] = (0.5 * rng.standard_normal((batch, size))).astype(dtype)
     return params, xs, ys, initial
+
+
+def with_initial_states(params: dict, initial: dict) -> dict:
+    """One dict of parameters and initial states, the states keyed "<state>_0" as in ``grads``."""
+    return {**params, **{f"{s}_0": v for s, v in initial.items()}}
+
+
+def split_initial_states(fn, states):
+    """``fn(params, *args, initial_state)`` as ``g(params_and_initial, *args)``.
+
+    The counterpart of :func:`with_initial_states`: what ``gradcheck`` and finite
+    differences perturb is one dict, in which initial states are parameters too.
+    """
+    keys = {f"{s}_0": s for s in states}
+
+    def g(everything, *args):
+        params = {k: v for k, v in everything.items() if k not in keys}
+        return fn(params, *args, {s: everything[k] for k, s in keys.items()})
+
+    return g

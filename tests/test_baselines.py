@@ -22,15 +22,12 @@ from benchmarks.common import (  # noqa: E402
     param_shapes,
     peak_memory_of,
 )
+from symrnn.checks import numeric_gradients  # noqa: E402
+from symrnn.problems import split_initial_states, with_initial_states  # noqa: E402
+from tests.helpers import max_rho  # noqa: E402
 
 CELLS = ["rnn", "lstm", "gru"]
 T, B, X, H, Y = 3, 2, 3, 4, 3
-
-
-def _rel_err(a, b):
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    return float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(a) + np.abs(b))))
 
 
 def _problem(cell, dtype="float64", seed=0, with_state=True):
@@ -44,39 +41,20 @@ def _problem(cell, dtype="float64", seed=0, with_state=True):
     return params, xs, ys, init
 
 
-def _finite_differences(fn, params, xs, ys, init, eps=1e-6):
-    """Central differences of the loss w.r.t. every parameter and initial-state entry."""
-    arrays = dict(params)
-    for k, v in init.items():
-        arrays[k + "_0"] = v
-    num = {}
-    for name, arr in arrays.items():
-        g = np.zeros_like(arr)
-        for idx in np.ndindex(arr.shape):
-            old = arr[idx]
-            arr[idx] = old + eps
-            lp, _ = fn(params, xs, ys, init)
-            arr[idx] = old - eps
-            lm, _ = fn(params, xs, ys, init)
-            arr[idx] = old
-            g[idx] = (lp - lm) / (2 * eps)
-        num[name] = g
-    return num
-
-
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_gradients_match_finite_differences(cell, seed):
     fn = BASELINES[cell]
     params, xs, ys, init = _problem(cell, seed=seed)
     loss, grads = fn(params, xs, ys, init)
-    num = _finite_differences(fn, params, xs, ys, init)
+    loss_of = split_initial_states(fn, list(init))
+    num = numeric_gradients(lambda p: loss_of(p, xs, ys), with_initial_states(params, init))
     expected_keys = set(params) | {"h_0"} | ({"c_0"} if cell == "lstm" else set())
     assert set(grads) == expected_keys
     assert set(num) == expected_keys
     for name in expected_keys:
         assert grads[name].shape == num[name].shape, name
-        assert _rel_err(grads[name], num[name]) <= 1e-6, (name, _rel_err(grads[name], num[name]))
+        assert max_rho(grads[name], num[name]) <= 1e-6, (name, max_rho(grads[name], num[name]))
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -139,7 +117,7 @@ def test_float32_stays_float32(cell):
     loss64, grads64 = BASELINES[cell](p64, xs.astype(np.float64), ys.astype(np.float64), i64)
     assert abs(float(loss) - loss64) <= 1e-5 * max(1.0, abs(loss64))
     for name in grads:
-        assert _rel_err(grads[name], grads64[name]) <= 1e-5, name
+        assert max_rho(grads[name], grads64[name]) <= 1e-5, name
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -199,7 +177,7 @@ def test_matches_torch_autograd(cell, with_state):
     assert abs(loss - tloss) <= 1e-10 * max(1.0, abs(tloss))
     assert set(grads) == set(tgrads)
     for name in grads:
-        assert _rel_err(grads[name], tgrads[name]) <= 1e-10, name
+        assert max_rho(grads[name], tgrads[name]) <= 1e-10, name
 
 
 def test_torch_timing_references_run():

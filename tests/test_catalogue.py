@@ -20,7 +20,10 @@ import pytest
 
 import symrnn
 from symrnn.catalogue import _ALIASES, _REGISTRY
+from symrnn.checks import numeric_gradients
 from symrnn.equivalence import step
+from symrnn.problems import split_initial_states, with_initial_states
+from tests.helpers import max_rho
 
 CELLS = symrnn.cells()
 T, B, X, H, OUT = 3, 2, 2, 3, 3
@@ -31,11 +34,6 @@ EXPECTED = [
     "lstm", "lstm-separate", "lstm-olah", "lstm-ng", "lstm-zhihu", "lstm-pytorch", "lstm-1997", "lstm-peephole", "lstm-cifg",
     "gru", "gru-cho", "gru-pytorch", "gru-ng", "mgu",
 ]  # fmt: skip
-
-
-def _rho(a, b) -> float:
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(a) + np.abs(b)), initial=0.0))
 
 
 def _problem(d, loss, seed=0):
@@ -50,24 +48,6 @@ def _problem(d, loss, seed=0):
     init = {s: rng.uniform(-1, 1, (B, d.cell.states[s].shape[0].subs(symrnn.ir.HIDDEN, H))) for s in d.states}
     init = {s: v.astype(np.float64) for s, v in init.items()}
     return params, xs, ys, init
-
-
-def _central_differences(fn, params, init, eps=1e-6):
-    """∂loss/∂(every parameter and initial-state entry), by central differences."""
-    arrays = {**params, **{f"{s}_0": v for s, v in init.items()}}
-    out = {}
-    for name, arr in arrays.items():
-        g = np.zeros_like(arr)
-        for idx in np.ndindex(arr.shape):
-            old = arr[idx]
-            arr[idx] = old + eps
-            plus = fn()
-            arr[idx] = old - eps
-            minus = fn()
-            arr[idx] = old
-            g[idx] = (plus - minus) / (2 * eps)
-        out[name] = g
-    return out
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -114,8 +94,8 @@ def test_forward_matches_interpreter(name):
     for t in range(T):
         out = step(d.cell, math, states, xs[t].T)
         for s in d.states:
-            assert _rho(values[s][t], out[s].T) <= 1e-13, (name, s, t)
-        assert _rho(values[d.logits][t], out["y_bar"].T) <= 1e-13, (name, t)
+            assert max_rho(values[s][t], out[s].T) <= 1e-13, (name, s, t)
+        assert max_rho(values[d.logits][t], out["y_bar"].T) <= 1e-13, (name, t)
         states = {s: out[s] for s in d.states}
 
 
@@ -128,9 +108,10 @@ def test_gradients_match_central_differences(name, loss):
     module = d.numpy()
     params, xs, ys, init = _problem(d, loss)
     value, grads = module.loss_and_grads(params, xs, ys, init)
-    numeric = _central_differences(lambda: module.loss_and_grads(params, xs, ys, init)[0], params, init)
+    loss_of = split_initial_states(module.loss, d.states)
+    numeric = numeric_gradients(lambda p: loss_of(p, xs, ys), with_initial_states(params, init))
     assert set(grads) == set(numeric)
-    worst = max(((k, _rho(grads[k], numeric[k])) for k in grads), key=lambda kv: kv[1])
+    worst = max(((k, max_rho(grads[k], numeric[k])) for k in grads), key=lambda kv: kv[1])
     assert worst[1] <= 1e-6, f"{name}/{loss}: ∂J/∂{worst[0]} differs from finite differences, ρ = {worst[1]:.2e}"
     assert np.isfinite(value)
 

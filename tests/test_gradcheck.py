@@ -11,14 +11,14 @@ import pytest
 import symrnn
 from symrnn import ir
 from symrnn.checks import GradcheckError, gradcheck
-from symrnn.problems import random_problem
+from symrnn.problems import random_problem, with_initial_states
 from tests.helpers import loss_fn
 from tests.test_properties import property_holds
 
 
 def _problem(d, seed=0):
     params, xs, ys, initial = random_problem(d, hidden_size=3, input_size=2, output_size=2, steps=4, batch=2, seed=seed)
-    return {**params, **{f"{s}_0": v for s, v in initial.items()}}, xs, ys
+    return with_initial_states(params, initial), xs, ys
 
 
 def test_gradcheck_passes_a_correct_derivation():

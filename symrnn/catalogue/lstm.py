@@ -38,17 +38,22 @@ def _forget_gate_lstm(cell: Cell, pre, *, order="figo", names=None, h="h", c="c"
     return cell
 
 
+def _affine(cell: Cell, role: str, x, h, *, W_x="W_x{}", W_h="W_h{}", b: str | None = "b_{}"):
+    """W_x x_t + W_h h_{t-1} (+ b): a gate's pre-activation from separate matrices, names by role."""
+    out = cell.weight(W_x.format(role), HIDDEN, INPUT) @ x + cell.weight(W_h.format(role), HIDDEN, HIDDEN) @ h
+    return out + cell.bias(b.format(role)) if b else out
+
+
+def _gate(cell: Cell, role: str, act, x, h):
+    """The gate ``role`` = act(W_x x_t + W_h h_{t-1} + b), defined in ``cell``."""
+    return cell.let(role, act(_affine(cell, role, x, h)))
+
+
 def _separate(cell: Cell, W_x: str, W_h: str, b: str, order: str) -> Cell:
     """Gates from separate input and recurrent matrices: W_x x_t + W_h h_{t-1} + b, names by role."""
     x, h = cell.input("x"), cell.state("h")
     cell.state("c")
-
-    def pre(role):
-        W_xr = cell.weight(W_x.format(role), HIDDEN, INPUT)
-        W_hr = cell.weight(W_h.format(role), HIDDEN, HIDDEN)
-        return W_xr @ x + W_hr @ h + cell.bias(b.format(role))
-
-    return _forget_gate_lstm(cell, pre, order=order)
+    return _forget_gate_lstm(cell, lambda role: _affine(cell, role, x, h, W_x=W_x, W_h=W_h, b=b), order=order)
 
 
 def _stacked(cell: Cell, W: dict, b: dict | None, *, names: dict, order: str, input_first=False, h="h", c="c") -> Cell:
@@ -239,13 +244,9 @@ def lstm_1997() -> Cell:
     )
     x, h, c = cell.input("x"), cell.state("h"), cell.state("c")
 
-    def gate(name, act):
-        W_x, W_h = cell.weight(f"W_x{name}", HIDDEN, INPUT), cell.weight(f"W_h{name}", HIDDEN, HIDDEN)
-        return cell.let(name, act(W_x @ x + W_h @ h + cell.bias(f"b_{name}")))
-
-    i = gate("i", sigmoid)
-    g = gate("g", tanh)
-    o = gate("o", sigmoid)
+    i = _gate(cell, "i", sigmoid, x, h)
+    g = _gate(cell, "g", tanh, x, h)
+    o = _gate(cell, "o", sigmoid, x, h)
     c_t = cell.let("c", c + i * g)
     cell.let("h", o * tanh(c_t))
     return cell
@@ -272,8 +273,7 @@ def lstm_peephole() -> Cell:
     x, h, c = cell.input("x"), cell.state("h"), cell.state("c")
 
     def affine(name):
-        W_x, W_h = cell.weight(f"W_x{name}", HIDDEN, INPUT), cell.weight(f"W_h{name}", HIDDEN, HIDDEN)
-        return W_x @ x + W_h @ h
+        return _affine(cell, name, x, h, b=None)
 
     def peephole(name):
         return cell.param(f"p_{name}", HIDDEN, 1)
@@ -306,13 +306,9 @@ def lstm_cifg() -> Cell:
     )
     x, h, c = cell.input("x"), cell.state("h"), cell.state("c")
 
-    def gate(name, act):
-        W_x, W_h = cell.weight(f"W_x{name}", HIDDEN, INPUT), cell.weight(f"W_h{name}", HIDDEN, HIDDEN)
-        return cell.let(name, act(W_x @ x + W_h @ h + cell.bias(f"b_{name}")))
-
-    i = gate("i", sigmoid)
-    g = gate("g", tanh)
-    o = gate("o", sigmoid)
+    i = _gate(cell, "i", sigmoid, x, h)
+    g = _gate(cell, "g", tanh, x, h)
+    o = _gate(cell, "o", sigmoid, x, h)
     c_t = cell.let("c", (1 - i) * c + i * g)
     cell.let("h", o * tanh(c_t))
     return cell

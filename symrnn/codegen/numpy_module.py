@@ -11,7 +11,6 @@ from __future__ import annotations
 import keyword
 import re
 import types
-from dataclasses import dataclass
 
 import sympy
 
@@ -59,29 +58,24 @@ def py_name(name: str) -> str:
     return out + "_" if keyword.iskeyword(out) or out in {"np", "t", "x", "y", "dtype"} else out
 
 
-@dataclass
-class _Names:
-    """Python names of every leaf the generated code refers to."""
-
-    derivation: object
-
-    def leaf(self, node: Node) -> str:
-        base = py_name(node.name)
-        if node.kind == ir.PARAM:
-            return base
-        if node.kind == ir.INPUT_KIND:
-            return "x" if node.name == "x" else f"in_{base}"
-        if node.kind == ir.TARGET:
-            return "y"
-        if node.kind == ir.GRAD:
-            if node.shift is None:
-                return f"g_{base}"
-            assert node.shift == 0, node
-            return f"d_{base}"
-        if node.shift == -1:
-            return f"{base}_prev"
-        assert node.shift == 0, node
+def leaf_name(node: Node) -> str:
+    """The Python name of a leaf in generated code: W_hh, x, h_prev, d_h, g_W_hh."""
+    base = py_name(node.name)
+    if node.kind == ir.PARAM:
         return base
+    if node.kind == ir.INPUT_KIND:
+        return "x" if node.name == "x" else f"in_{base}"
+    if node.kind == ir.TARGET:
+        return "y"
+    if node.kind == ir.GRAD:
+        if node.shift is None:
+            return f"g_{base}"
+        assert node.shift == 0, node
+        return f"d_{base}"
+    if node.shift == -1:
+        return f"{base}_prev"
+    assert node.shift == 0, node
+    return base
 
 
 class _Block:
@@ -148,6 +142,19 @@ def _dims_code(d) -> list[str]:
     return lines
 
 
+def _prologue(d, signature: str, doc: str) -> list[str]:
+    """A generated function's head: checked arrays, sizes bound, parameters unpacked."""
+    with_targets = "ys" in signature
+    lines = [f"def {signature}:", f'    """{doc}"""', "    xs = _as_array(xs, 'xs', 3)"]
+    if with_targets:
+        lines.append("    ys = _as_array(ys, 'ys', 3)")
+    lines += _dims_code(d)
+    targets = "ys" if with_targets else "None"
+    lines.append(f"    dtype = _check(params, xs, {targets}, initial_state, dims, _expected_shapes(dims), STATES)")
+    lines += [f"    {py_name(name)} = params[{name!r}]" for name in d.params]
+    return lines
+
+
 def _shape_code(node: Node) -> str:
     if node.is_column:
         return f"({dim_code(node.shape[0])},)"
@@ -161,11 +168,7 @@ def _shape_text(node: Node) -> str:
 
 
 def _forward_loop(d, save: list[str], with_loss: bool, saved_nodes: dict[Node, str]) -> list[str]:
-    names = _Names(d)
-    leaf_names = {}
-    for eq in d.forward:
-        for leaf in ir.leaves(eq.rhs):
-            leaf_names[leaf] = names.leaf(leaf)
+    leaf_names = {leaf: leaf_name(leaf) for eq in d.forward for leaf in ir.leaves(eq.rhs)}
     out = []
     for s, node in d.cell.states.items():
         size = dim_code(node.shape[0])
@@ -185,7 +188,7 @@ def _forward_loop(d, save: list[str], with_loss: bool, saved_nodes: dict[Node, s
     eqs = [e for e in d.forward if e.lhs.name != "L"]
     block.plan([e.rhs for e in eqs], force=set(saved_nodes))
     for eq in eqs:
-        target = names.leaf(eq.lhs)
+        target = leaf_name(eq.lhs)
         block.assign(target, eq.rhs)
         block.names[eq.lhs] = target
     if with_loss:
@@ -213,9 +216,8 @@ def _saved_subexpressions(d, backward_roots: list[Node]) -> dict[Node, str]:
     return saved
 
 
-def module_source(d, optimize: bool = True) -> str:
+def module_source(d) -> str:
     """The generated module's source text."""
-    names = _Names(d)
     cell = d.cell
     states = list(cell.states)
     for s in states:
@@ -256,15 +258,8 @@ def module_source(d, optimize: bool = True) -> str:
     out.append("")
     out.append("")
 
-    unpack = [f"    {name} = params[{key!r}]" for key, name in ((k, py_name(k)) for k in d.params)]
-
     # ---------------- forward(params, xs, initial_state=None)
-    out.append("def forward(params, xs, initial_state=None):")
-    out.append('    """Every named forward value at every step: a dict of (T, batch, size) arrays."""')
-    out.append("    xs = _as_array(xs, 'xs', 3)")
-    out += _dims_code(d)
-    out.append("    dtype = _check(params, xs, None, initial_state, dims, _expected_shapes(dims), STATES)")
-    out += unpack
+    out += _prologue(d, "forward(params, xs, initial_state=None)", "Every named forward value at every step: a dict of (T, batch, size) arrays.")
     all_values = [eq.lhs.name for eq in d.forward if eq.lhs.name != "L"]
     out += _forward_loop(d, all_values, False, {})
     out.append("    return {" + ", ".join(f"{n!r}: tape_{py_name(n)}" for n in all_values) + "}")
@@ -272,26 +267,18 @@ def module_source(d, optimize: bool = True) -> str:
     out.append("")
 
     # ---------------- loss (forward only: what finite differences call)
-    out.append("def loss(params, xs, ys, initial_state=None):")
-    out.append('    """J = Σ_t Σ_batch L_t, without gradients."""')
-    out.append("    xs = _as_array(xs, 'xs', 3)")
-    out.append("    ys = _as_array(ys, 'ys', 3)")
-    out += _dims_code(d)
-    out.append("    dtype = _check(params, xs, ys, initial_state, dims, _expected_shapes(dims), STATES)")
-    out += unpack
+    out += _prologue(d, "loss(params, xs, ys, initial_state=None)", "J = Σ_t Σ_batch L_t, without gradients.")
     out += _forward_loop(d, [], True, {})
     out.append("    return loss")
     out.append("")
     out.append("")
 
     # ---------------- loss_and_grads
-    out.append("def loss_and_grads(params, xs, ys, initial_state=None):")
-    out.append('    """J = Σ_t Σ_batch L_t and ∂J/∂(every parameter), plus ∂J/∂s_0 as grads["<state>_0"]."""')
-    out.append("    xs = _as_array(xs, 'xs', 3)")
-    out.append("    ys = _as_array(ys, 'ys', 3)")
-    out += _dims_code(d)
-    out.append("    dtype = _check(params, xs, ys, initial_state, dims, _expected_shapes(dims), STATES)")
-    out += unpack
+    out += _prologue(
+        d,
+        "loss_and_grads(params, xs, ys, initial_state=None)",
+        'J = Σ_t Σ_batch L_t and ∂J/∂(every parameter), plus ∂J/∂s_0 as grads["<state>_0"].',
+    )
     out += _forward_loop(d, save, True, saved_nodes)
     initial = {s: f"_initial(initial_state, {s!r}, batch_size, {dim_code(cell.states[s].shape[0])}, dtype)" for s in states}
     for s in states:
@@ -301,11 +288,7 @@ def module_source(d, optimize: bool = True) -> str:
     for s in states:
         out.append(f"    carry_{py_name(s)} = np.zeros((batch_size, {dim_code(cell.states[s].shape[0])}), dtype)")
     out.append("    for t in range(T - 1, -1, -1):")
-    leaf_names: dict[Node, str] = {}
-    for root in roots:
-        for leaf in ir.leaves(root):
-            leaf_names[leaf] = names.leaf(leaf)
-    block = _Block(leaf_names, "        ")
+    block = _Block({leaf: leaf_name(leaf) for root in roots for leaf in ir.leaves(root)}, "        ")
     block.line("x = xs[t]")
     block.line("y = ys[t]")
     for name in save:
@@ -318,12 +301,9 @@ def module_source(d, optimize: bool = True) -> str:
     block.plan(roots)
     for name, rhs in backward_eqs:
         target = f"d_{py_name(name)}"
+        block.assign(target, rhs)
         if name in states:
-            rhs_node = rhs
-            block.assign(target, rhs_node)
             block.line(f"{target} += carry_{py_name(name)}")
-        else:
-            block.assign(target, rhs)
     for name, rhs in param_contribs:
         if rhs.op == "zeros":
             continue
@@ -401,9 +381,9 @@ def _docstring(d) -> str:
     return "\n".join(lines).replace("\\", "\\\\").replace('"""', "'''") + "\n"
 
 
-def compile_module(d, optimize: bool = True) -> types.ModuleType:
+def compile_module(d) -> types.ModuleType:
     """Execute the generated source in a fresh module (our own code, never user text)."""
-    source = module_source(d, optimize=optimize)
+    source = module_source(d)
     module = types.ModuleType(f"symrnn_generated_{py_name(d.cell.name)}")
     filename = f"<symrnn {d.cell.name} {d.loss.name}>"
     import linecache

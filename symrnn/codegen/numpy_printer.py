@@ -67,13 +67,14 @@ class NumpyPrinter:
         return f"np.zeros(({rows}, {dim_code(node.shape[1])}), dtype)"
 
     def _print_add(self, node):
-        return f"{self.doprint(node.args[0])} + {self.doprint_right(node.args[1], ('add', 'sub'))}"
+        return f"{self.doprint(node.args[0])} + {self.bracketed_sum(node.args[1])}"
 
     def _print_sub(self, node):
-        return f"{self.doprint(node.args[0])} - {self.doprint_right(node.args[1], ())}"
+        return f"{self.doprint(node.args[0])} - {self.bracketed_sum(node.args[1])}"
 
-    def doprint_right(self, node, allowed):
-        if node.op in allowed or node.op in ("add", "sub", "one_minus") or (node.op == "scale" and node.attrs[0] < 0):
+    def bracketed_sum(self, node):
+        """A right operand of + or -: sums and negations in brackets."""
+        if node.op in ("add", "sub", "one_minus") or (node.op == "scale" and node.attrs[0] < 0):
             return f"({self.doprint(node)})"
         return self.doprint(node)
 
@@ -97,7 +98,7 @@ class NumpyPrinter:
         return f"{python_number(c)} * {self.atom(a)}"
 
     def _print_one_minus(self, node):
-        return f"1 - {self.doprint_right(node.args[0], ())}"
+        return f"1 - {self.bracketed_sum(node.args[0])}"
 
     def _print_apply(self, node):
         spec = function_spec(node.attrs[0])

@@ -7,7 +7,7 @@ over t, and the gradient of the initial state.
 
 from __future__ import annotations
 
-from symrnn.printing.latex import shape_latex
+from symrnn.printing.latex import latex, shape_latex
 from symrnn.printing.text import text
 
 
@@ -72,7 +72,7 @@ def derivation_latex(d) -> str:
     out += [rf"\item {_latex_escape(line)}" for line in _header_lines(d)]
     out += [r"\end{itemize}", r"\section*{Shapes}", r"\begin{tabular}{ll}"]
     for _name, node in d.params.items():
-        out.append(rf"${node._repr_latex_()[1:-1]}$ & ${shape_latex(node.shape)}$ \\")
+        out.append(rf"${latex(node)}$ & ${shape_latex(node.shape)}$ \\")
     out.append(r"\end{tabular}")
     for title, eqs in _sections(d):
         out += [rf"\section*{{{_latex_escape(title)}}}", r"\begin{align}"]
@@ -88,7 +88,7 @@ def derivation_markdown(d) -> str:
     out += [f"- {line}" for line in _header_lines(d)]
     out += ["", "| symbol | shape |", "|---|---|"]
     for _name, node in d.params.items():
-        out.append(f"| ${node._repr_latex_()[1:-1]}$ | ${shape_latex(node.shape)}$ |")
+        out.append(f"| ${latex(node)}$ | ${shape_latex(node.shape)}$ |")
     for title, eqs in _sections(d):
         out += ["", f"## {title}", "", "```math", r"\begin{aligned}"]
         out.append(" \\\\\n".join(eq.latex().replace(" = ", " &= ", 1) for eq in eqs))
