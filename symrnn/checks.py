@@ -38,7 +38,9 @@ def _loss(fn, params, args) -> float:
     return _value(fn(params, *args))
 
 
-def gradcheck_report(fn, params: dict, *args, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=0, names=None, analytic_grads=None) -> list[EntryCheck]:
+def gradcheck_report(
+    fn, params: dict, *args, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=0, names=None, analytic_grads=None
+) -> list[EntryCheck]:
     """One :class:`EntryCheck` per parameter (or one ``<direction>`` check in fast mode).
 
     ``analytic_grads`` checks gradients computed elsewhere (e.g. by float32 code)
@@ -51,7 +53,9 @@ def gradcheck_report(fn, params: dict, *args, eps=1e-6, atol=1e-5, rtol=1e-3, fa
         if name not in grads:
             raise GradcheckError(f"fn returned no gradient for parameter {name!r}")
         if np.shape(grads[name]) != np.shape(params[name]):
-            raise GradcheckError(f"gradient of {name!r} has shape {np.shape(grads[name])}; the parameter has {np.shape(params[name])}")
+            raise GradcheckError(
+                f"gradient of {name!r} has shape {np.shape(grads[name])}; the parameter has {np.shape(params[name])}"
+            )
     if fast_mode:
         rng = np.random.default_rng(seed)
         direction = {k: rng.standard_normal(np.shape(params[k])) for k in names}
@@ -100,14 +104,24 @@ def numeric_gradients(loss, params: dict, *, eps=1e-6, names=None) -> dict[str, 
 
 def _entry(name, index, analytic, numeric, atol, rtol) -> EntryCheck:
     err = abs(analytic - numeric)
-    return EntryCheck(name, tuple(int(i) for i in index), analytic, numeric, err, err / max(1.0, abs(analytic) + abs(numeric)), err <= atol + rtol * abs(numeric))
+    return EntryCheck(
+        name,
+        tuple(int(i) for i in index),
+        analytic,
+        numeric,
+        err,
+        err / max(1.0, abs(analytic) + abs(numeric)),
+        err <= atol + rtol * abs(numeric),
+    )
 
 
 def _badness(e: EntryCheck, atol, rtol) -> float:
     return e.abs_error / (atol + rtol * abs(e.numeric))
 
 
-def gradcheck(fn, params: dict, *args, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, raise_exception=True, names=None) -> bool:
+def gradcheck(
+    fn, params: dict, *args, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, raise_exception=True, names=None
+) -> bool:
     """True when ∇J from ``fn`` matches central differences for every parameter entry.
 
     Args:

@@ -131,8 +131,12 @@ def gradcheck(cell_name, loss_name, hidden, input_size, output_size, steps, batc
         report = gradcheck_report(fn, everything, xs, ys, eps=1e-6, atol=1e-4, rtol=1e-3, analytic_grads=analytic)
     else:
         report = gradcheck_report(fn, everything, xs, ys, eps=1e-6, atol=1e-7, rtol=1e-5)
-    click.echo(f"{cell_name} ({loss_name}, {dtype}): hidden {hidden}, input {input_size}, output {output_size}, T {steps}, batch {batch}, seed {seed}")
-    click.echo(f"{'parameter':<12} {'worst index':<12} {'analytic':>14} {'numeric':>14} {'abs err':>10} {'rho':>10}  result")
+    click.echo(
+        f"{cell_name} ({loss_name}, {dtype}): hidden {hidden}, input {input_size}, output {output_size}, T {steps}, batch {batch}, seed {seed}"
+    )
+    click.echo(
+        f"{'parameter':<12} {'worst index':<12} {'analytic':>14} {'numeric':>14} {'abs err':>10} {'rho':>10}  result"
+    )
     for e in report:
         click.echo(
             f"{e.parameter:<12} {str(list(e.index)):<12} {e.analytic:>14.6e} {e.numeric:>14.6e} "

@@ -109,7 +109,9 @@ class Derivation:
         """A valid parameter dict: uniform(±1/√hidden) weights, as PyTorch initialises RNNs."""
         from symrnn.codegen.params import init_params
 
-        return init_params(self, hidden_size=hidden_size, input_size=input_size, output_size=output_size, seed=seed, dtype=dtype)
+        return init_params(
+            self, hidden_size=hidden_size, input_size=input_size, output_size=output_size, seed=seed, dtype=dtype
+        )
 
     @property
     def cell_equations(self) -> list[Equation]:
@@ -238,8 +240,7 @@ def derive(cell: Cell | str, loss: str | Loss = "softmax_ce") -> Derivation:
         for name, node in params.items()
     ]
     initial_grads = [
-        Equation(ir.grad(cell.states[s]), carries[s], INITIAL_GRAD, "the carry of step 1", at=1)
-        for s in cell.states
+        Equation(ir.grad(cell.states[s]), carries[s], INITIAL_GRAD, "the carry of step 1", at=1) for s in cell.states
     ]
     return Derivation(
         cell=cell,

@@ -264,8 +264,6 @@ class _Canonical:
         return self.atoms[key[1]].name
 
 
-
-
 def _scaled(terms, k: Fraction) -> list[Term]:
     return [Term(t.coef * k, t.outer, t.block, t.kind, t.inner) for t in terms]
 

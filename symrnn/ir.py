@@ -80,9 +80,7 @@ class Node:
     _hash: int = field(default=0, compare=False, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(
-            self, "_hash", hash((self.op, self.args, self.attrs, self.shape, self.batched))
-        )
+        object.__setattr__(self, "_hash", hash((self.op, self.args, self.attrs, self.shape, self.batched)))
 
     def __hash__(self):
         return self._hash

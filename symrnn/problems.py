@@ -5,14 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 
-def random_problem(derivation, *, hidden_size=3, input_size=2, output_size=2, steps=3, batch=2, seed=0, dtype="float64"):
+def random_problem(
+    derivation, *, hidden_size=3, input_size=2, output_size=2, steps=3, batch=2, seed=0, dtype="float64"
+):
     """``(params, xs, ys, initial_state)`` drawn with ``numpy.random.default_rng(seed)``.
 
     Targets suit the loss: one-hot for softmax_ce, values in [0, 1] for bce,
     normal for mse.  Initial states are non-zero so their gradients are exercised.
     """
     rng = np.random.default_rng(seed)
-    params = derivation.init_params(hidden_size=hidden_size, input_size=input_size, output_size=output_size, seed=seed, dtype=dtype)
+    params = derivation.init_params(
+        hidden_size=hidden_size, input_size=input_size, output_size=output_size, seed=seed, dtype=dtype
+    )
     xs = rng.standard_normal((steps, batch, input_size)).astype(dtype)
     loss = derivation.loss.name
     if loss == "softmax_ce":

@@ -24,7 +24,10 @@ def test_list_names_every_cell_with_its_source():
     assert "Gers" in out and "Chung" in out
 
 
-@pytest.mark.parametrize("fmt,marker", [("text", "δh[t]"), ("latex", r"\begin{align}"), ("markdown", "```math"), ("numpy", "def loss_and_grads")])
+@pytest.mark.parametrize(
+    "fmt,marker",
+    [("text", "δh[t]"), ("latex", r"\begin{align}"), ("markdown", "```math"), ("numpy", "def loss_and_grads")],
+)
 def test_derive_formats(fmt, marker):
     result = run("derive", "lstm", "--format", fmt)
     assert result.exit_code == 0 and marker in result.output

@@ -55,7 +55,9 @@ def test_missing_and_misshapen_parameters_are_named(lstm):
     with pytest.raises(ValueError, match=r"missing parameter 'W_hf'; expected \(hidden_size, hidden_size\)"):
         m.loss_and_grads(broken, xs, ys)
     broken = dict(params, W_hf=np.zeros((4, 3)))
-    with pytest.raises(ValueError, match=r"parameter 'W_hf' has shape \(4, 3\); expected \(hidden_size, hidden_size\) = \(4, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"parameter 'W_hf' has shape \(4, 3\); expected \(hidden_size, hidden_size\) = \(4, 4\)"
+    ):
         m.loss_and_grads(broken, xs, ys)
     with pytest.raises(ValueError, match="xs must be"):
         m.loss_and_grads(params, xs[0], ys)
@@ -77,7 +79,7 @@ def test_numerically_stable_at_large_preactivations():
 
 def test_common_subexpressions_are_computed_once():
     source = symrnn.derive("lstm").numpy_source()
-    backward_loop = source[source.index("for t in range(T - 1, -1, -1)"):]
+    backward_loop = source[source.index("for t in range(T - 1, -1, -1)") :]
     assert "np.tanh(" not in backward_loop  # tanh(c_t) is saved by the forward pass, not recomputed
     assert "tape_s0[t] = _t0" in source
 
@@ -99,7 +101,9 @@ def test_generic_function_cannot_be_compiled():
 
 def test_standalone_module_imports_only_numpy(tmp_path):
     path = tmp_path / "lstm_bptt.py"
-    subprocess.run([sys.executable, "-m", "symrnn.cli", "derive", "lstm", "--format", "numpy", "-o", str(path)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "symrnn.cli", "derive", "lstm", "--format", "numpy", "-o", str(path)], check=True
+    )
     probe = f"""
 import sys, importlib.util
 spec = importlib.util.spec_from_file_location("lstm_bptt", {str(path)!r})

@@ -27,9 +27,7 @@ def property_holds(d, module, sizes, seed):
     return worst_mismatch(module, list(d.cell.states), params, initial, xs, ys)
 
 
-sizes = st.tuples(
-    st.integers(1, 6), st.integers(1, 6), st.integers(1, 6), st.integers(1, 6), st.integers(1, 3)
-)
+sizes = st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(1, 6), st.integers(1, 6), st.integers(1, 3))
 
 
 @pytest.mark.parametrize("loss", ["softmax_ce", "bce", "mse"])

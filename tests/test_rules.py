@@ -83,5 +83,7 @@ def test_vjp_matches_numeric_derivative(op):
             minus[leaf] = env[leaf].copy()
             plus[leaf][i] += eps
             minus[leaf][i] -= eps
-            numeric = weights.multiply_elementwise(evaluate(expr, plus, SIZES) - evaluate(expr, minus, SIZES)) / (2 * eps)
+            numeric = weights.multiply_elementwise(evaluate(expr, plus, SIZES) - evaluate(expr, minus, SIZES)) / (
+                2 * eps
+            )
             assert abs(float(sum(numeric)) - float(analytic[i])) < 1e-6, (op, leaf, i)

@@ -15,7 +15,7 @@ def test_matmul_mismatch_names_the_line_and_both_shapes():
         cell.let("h", tanh(W @ x))  # x has input_size rows
     message = str(e.value)
     assert "hidden_size×hidden_size" in message and "input_size×1" in message
-    assert "test_shapes.py" in message and "cell.let(\"h\", tanh(W @ x))" in message
+    assert "test_shapes.py" in message and 'cell.let("h", tanh(W @ x))' in message
 
 
 def test_sum_mismatch():

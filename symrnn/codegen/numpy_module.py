@@ -19,7 +19,7 @@ from symrnn.codegen.numpy_printer import CodegenError, NumpyPrinter, dim_code
 from symrnn.ir import Node
 from symrnn.printing.text import text
 
-HELPERS = '''
+HELPERS = """
 def _sigmoid(x):
     # σ(x) = exp(-logaddexp(0, -x)) without overflow for large |x|
     e = np.exp(-np.abs(x))
@@ -48,9 +48,13 @@ def _sigmoid_bce(z, y):
 
 def _squared_error(yhat, y):
     return 0.5 * np.sum((yhat - y) ** 2)
-'''
+"""
 
-LOSS_CODE = {"softmax_ce": "_softmax_ce({logits}, y)", "bce": "_sigmoid_bce({logits}, y)", "mse": "_squared_error({logits}, y)"}
+LOSS_CODE = {
+    "softmax_ce": "_softmax_ce({logits}, y)",
+    "bce": "_sigmoid_bce({logits}, y)",
+    "mse": "_squared_error({logits}, y)",
+}
 
 
 def py_name(name: str) -> str:
@@ -121,7 +125,13 @@ class _Block:
 def _worth_a_temp(node: Node) -> bool:
     if node.op in ("var", "zeros", "broadcast") or (node.op == "transpose" and node.args[0].op == "var"):
         return False
-    if node.op == "matmul" and node.args[0].batched and node.args[1].batched and node.args[0].is_column and node.args[1].is_row:
+    if (
+        node.op == "matmul"
+        and node.args[0].batched
+        and node.args[1].batched
+        and node.args[0].is_column
+        and node.args[1].is_row
+    ):
         return False  # an outer product only exists fused into its batch sum
     return True
 
@@ -250,7 +260,13 @@ def module_source(d) -> str:
     out.append(HELPERS)
     out.append(_PRELUDE)
     out.append("def _expected_shapes(dims):")
-    out.append("    " + ", ".join(str(s) for s in ir.DIMS) + " = (dims.get(k) for k in " + repr(tuple(str(s) for s in ir.DIMS)) + ")")
+    out.append(
+        "    "
+        + ", ".join(str(s) for s in ir.DIMS)
+        + " = (dims.get(k) for k in "
+        + repr(tuple(str(s) for s in ir.DIMS))
+        + ")"
+    )
     out.append("    return {")
     for name, node in d.params.items():
         out.append(f"        {name!r}: {_shape_code(node)},")
@@ -259,7 +275,11 @@ def module_source(d) -> str:
     out.append("")
 
     # ---------------- forward(params, xs, initial_state=None)
-    out += _prologue(d, "forward(params, xs, initial_state=None)", "Every named forward value at every step: a dict of (T, batch, size) arrays.")
+    out += _prologue(
+        d,
+        "forward(params, xs, initial_state=None)",
+        "Every named forward value at every step: a dict of (T, batch, size) arrays.",
+    )
     all_values = [eq.lhs.name for eq in d.forward if eq.lhs.name != "L"]
     out += _forward_loop(d, all_values, False, {})
     out.append("    return {" + ", ".join(f"{n!r}: tape_{py_name(n)}" for n in all_values) + "}")
@@ -280,7 +300,9 @@ def module_source(d) -> str:
         'J = Σ_t Σ_batch L_t and ∂J/∂(every parameter), plus ∂J/∂s_0 as grads["<state>_0"].',
     )
     out += _forward_loop(d, save, True, saved_nodes)
-    initial = {s: f"_initial(initial_state, {s!r}, batch_size, {dim_code(cell.states[s].shape[0])}, dtype)" for s in states}
+    initial = {
+        s: f"_initial(initial_state, {s!r}, batch_size, {dim_code(cell.states[s].shape[0])}, dtype)" for s in states
+    }
     for s in states:
         out.append(f"    {py_name(s)}_0 = {initial[s]}")
     for name in d.params:
@@ -314,7 +336,9 @@ def module_source(d) -> str:
         else:
             block.assign(f"carry_{py_name(s)}", root)
     out += block.lines
-    grads = [f"{name!r}: g_{py_name(name)}" for name in d.params] + [f"{s + '_0'!r}: carry_{py_name(s)}" for s in states]
+    grads = [f"{name!r}: g_{py_name(name)}" for name in d.params] + [
+        f"{s + '_0'!r}: carry_{py_name(s)}" for s in states
+    ]
     out.append("    return loss, {" + ", ".join(grads) + "}")
     out.append("")
     return "\n".join(out)

@@ -50,7 +50,17 @@ class NumpyPrinter:
     def atom(self, node: Node) -> str:
         """Code that can stand as an operand without brackets."""
         code = self.doprint(node)
-        if node in self.names or node.op in ("var", "apply", "softmax", "concat", "rows", "transpose", "broadcast", "batch_sum", "zeros"):
+        if node in self.names or node.op in (
+            "var",
+            "apply",
+            "softmax",
+            "concat",
+            "rows",
+            "transpose",
+            "broadcast",
+            "batch_sum",
+            "zeros",
+        ):
             return code
         return f"({code})"
 

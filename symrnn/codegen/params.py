@@ -14,7 +14,9 @@ def array_shape(node, sizes: dict) -> tuple[int, ...]:
     return (rows,) if node.is_column else (rows, cols)
 
 
-def init_params(derivation, *, hidden_size: int, input_size: int, output_size: int, seed: int = 0, dtype="float64") -> dict:
+def init_params(
+    derivation, *, hidden_size: int, input_size: int, output_size: int, seed: int = 0, dtype="float64"
+) -> dict:
     """Weights and biases uniform in ±1/√hidden_size (PyTorch's RNN initialisation).
 
     Args:

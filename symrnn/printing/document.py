@@ -39,8 +39,31 @@ def derivation_text(d) -> str:
 
 
 def _latex_escape(s: str) -> str:
-    table = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "$": r"\$", "~": r"\~{}", "^": r"\^{}", "\\": r"\textbackslash{}"}
-    unicode = {"⊙": r"$\odot$", "Σ": r"$\Sigma$", "—": "---", "…": r"\dots{}", "ŷ": r"$\hat{y}$", "−": "-", "½": r"$\frac12$", "‖": r"$\|$", "σ": r"$\sigma$", "²": r"$^2$", "h̃": r"$\tilde{h}$"}
+    table = {
+        "&": r"\&",
+        "%": r"\%",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "$": r"\$",
+        "~": r"\~{}",
+        "^": r"\^{}",
+        "\\": r"\textbackslash{}",
+    }
+    unicode = {
+        "⊙": r"$\odot$",
+        "Σ": r"$\Sigma$",
+        "—": "---",
+        "…": r"\dots{}",
+        "ŷ": r"$\hat{y}$",
+        "−": "-",
+        "½": r"$\frac12$",
+        "‖": r"$\|$",
+        "σ": r"$\sigma$",
+        "²": r"$^2$",
+        "h̃": r"$\tilde{h}$",
+    }
     out = "".join(table.get(ch, ch) for ch in s)
     for k, v in unicode.items():
         out = out.replace(k, v)

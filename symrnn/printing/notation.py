@@ -17,7 +17,8 @@ ACCENTS = ("tilde", "hat", "bar", "check", "dot")
 GREEK_TEXT = dict(
     zip(
         GREEK,
-        "α β γ δ ε ζ η θ ι κ λ μ ν ξ π ρ σ τ υ φ χ ψ ω Γ Δ Θ Λ Ξ Π Σ Υ Φ Ψ Ω".split(), strict=False,
+        "α β γ δ ε ζ η θ ι κ λ μ ν ξ π ρ σ τ υ φ χ ψ ω Γ Δ Θ Λ Ξ Π Σ Υ Φ Ψ Ω".split(),
+        strict=False,
     )
 )
 ACCENT_TEXT = {"tilde": "\u0303", "hat": "\u0302", "bar": "\u0304", "check": "\u030c", "dot": "\u0307"}
