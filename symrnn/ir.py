@@ -18,6 +18,7 @@ naming the source line of the equation being written and both shapes.
 from __future__ import annotations
 
 import inspect
+import numbers
 import os
 import re
 from dataclasses import dataclass, field
@@ -47,6 +48,16 @@ def _where() -> str:
             code = (frame.code_context or [""])[0].strip()
             return f"{os.path.basename(frame.filename)}:{frame.lineno}: {code}"
     return "<unknown>"  # pragma: no cover - there is always a caller
+
+
+def size(value) -> sympy.Expr:
+    """A size as a SymPy expression: an int or an expression of the size symbols, never text.
+
+    Strings are refused: ``sympify`` would evaluate them.
+    """
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, sympy.Expr)):
+        raise TypeError(f"a size must be an int or a SymPy expression of the size symbols, got {value!r}")
+    return sympy.Integer(int(value)) if isinstance(value, numbers.Integral) else value
 
 
 def fmt_shape(shape: Shape) -> str:
@@ -197,7 +208,7 @@ def var(name: str, shape: Shape, kind: str = VALUE, shift: int | None = 0) -> No
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"invalid symbol name {name!r}: letters, digits, _ , and primes only")
-    shape = (sympy.sympify(shape[0]), sympy.sympify(shape[1]))
+    shape = (size(shape[0]), size(shape[1]))
     if kind == PARAM:
         shift = None
     return Node("var", (), (name, kind, shift), shape, kind != PARAM)
@@ -298,7 +309,7 @@ def concat(*parts: Node) -> Node:
 def rows(a: Node, start, stop) -> Node:
     """Rows start..stop-1 of a: the split that undoes a concatenation."""
     a = _check(a)
-    start, stop = sympy.sympify(start), sympy.sympify(stop)
+    start, stop = size(start), size(stop)
     return Node("rows", (a,), (start, stop), (sympy.expand(stop - start), a.shape[1]), a.batched)
 
 

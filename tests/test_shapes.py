@@ -35,3 +35,11 @@ def test_state_must_be_defined():
 def test_names_are_checked():
     with pytest.raises(ValueError, match="invalid symbol name"):
         ir.var("__import__('os')", (1, 1))
+
+
+def test_sizes_given_as_text_are_refused():
+    # sympify would evaluate the text; sizes are ints or SymPy expressions only
+    with pytest.raises(TypeError, match="a size must be an int"):
+        ir.var("W", ("__import__('os').getcwd()", 1), ir.PARAM)
+    with pytest.raises(TypeError, match="a size must be an int"):
+        ir.rows(ir.var("h", (ir.HIDDEN, 1)), 0, "hidden_size")
