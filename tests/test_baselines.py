@@ -168,7 +168,6 @@ def test_extreme_preactivations_are_finite():
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
 @pytest.mark.parametrize("with_state", [True, False])
 def test_matches_torch_autograd(cell, with_state):
-    pytest.importorskip("torch")
     from benchmarks.torch_reference import torch_loss_and_grads
 
     params, xs, ys, init = _problem(cell, seed=7, with_state=with_state)
@@ -181,7 +180,8 @@ def test_matches_torch_autograd(cell, with_state):
 
 
 def test_torch_timing_references_run():
-    torch = pytest.importorskip("torch")
+    import torch
+
     from benchmarks.torch_reference import build_torch_model, to_torch, torch_loss_and_backward
 
     for cell in CELLS:
