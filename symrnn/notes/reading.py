@@ -1,0 +1,308 @@
+"""What each equation of a note is: a definition (and of what) or a claim — and which cell it belongs to.
+
+The reading rules of ML notes (tests/fixtures/notes/EXPECTED.md):
+
+- an equation whose left side names something not defined before is a
+  definition; any other is a claim to check;
+- ∂J/∂v is the total gradient; δv (and dv) mean ∂J/∂v unless the note names
+  them otherwise (``\\delta_u^{(t)} = \\partial J / \\partial z_u^{(t)}``);
+- a loss left generic (E = Σ_t E_t) stands for arbitrary upstream gradients.
+
+A note may define several cells (an RNN, then an LSTM).  A section (Markdown
+heading or LaTeX ``\\section``) whose forward definitions rename something the
+current cell already defined, or that builds on nothing of a complete cell,
+starts a new cell; within a section a second equation for a defined name is a
+claim about it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .read import ParsedEquation, read_notes
+from .tree import (
+    Apply,
+    Concat,
+    Derivative,
+    Differential,
+    Dots,
+    Equation,
+    Func,
+    Matrix,
+    Number,
+    Product,
+    Symbol,
+    Tuple,
+)
+
+LOSS_NAMES = frozenset({"J", "E", "L", "loss", "ell"})
+_HEADING = re.compile(r"^(#{1,6}\s|\\(?:part|chapter|section|subsection|subsubsection)\*?\s*\{)")
+
+# Item kinds.  Definitions:
+FORWARD = "forward"  # a new value of the cell: h_t = tanh(...)
+ALIAS = "alias"  # a parameter named from others: W_a = [W_aa | W_ax]
+FUNCTION = "function"  # f = tanh
+LOSS = "loss"  # J = Σ_t L_t, L(ŷ, y) = ...
+GRADIENT_NAME = "gradient-name"  # δ_u = ∂J/∂z_u, or δa = ∂J/∂a restated
+BOUNDARY = "boundary"  # δz^{(T+1)} = 0
+RANGE = "range"  # t = 1, …, T
+GENERAL = "general"  # h', y = f(h, x): the general form, nothing to check
+UPDATE = "update"  # W = W − η ∂E/∂W
+# Claims:
+FORWARD_CLAIM = "forward-claim"
+GRADIENT_CLAIM = "gradient-claim"
+IDENTITY = "identity"  # a claim about symbols the note never defines: [A, B][C; D] = AC + BD
+SHAPE = "shape"  # 100 × 1 = σ((100 × 1100)(1100 × 1) + 100 × 1)
+OTHER = "other"
+
+DEFINITIONS = frozenset({FORWARD, ALIAS, FUNCTION, LOSS, GRADIENT_NAME, BOUNDARY, RANGE, GENERAL, UPDATE})
+
+
+@dataclass
+class Item:
+    """One equation of a note, with its reading."""
+
+    parsed: ParsedEquation
+    section: int
+    kind: str = OTHER
+    cell: int | None = None  # index into NoteReading.cells
+
+    @property
+    def tree(self):
+        return self.parsed.tree
+
+    @property
+    def line(self) -> int:
+        return self.parsed.line
+
+
+@dataclass
+class CellText:
+    """The equations of one cell as the note wrote them (before shapes and IR)."""
+
+    index: int
+    forward: list[Item] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)  # every equation read in this cell's scope
+    defined: dict[tuple, Item] = field(default_factory=dict)  # symbol key → its definition
+
+    @property
+    def lines(self) -> tuple[int, int]:
+        lines = [i.line for i in self.forward] or [i.line for i in self.items]
+        return min(lines), max(lines)
+
+
+# ---------------------------------------------------------------- tree helpers
+
+
+def key(symbol: Symbol) -> tuple:
+    return (symbol.name, symbol.accents, symbol.sub, symbol.sup, symbol.primes)
+
+
+def walk(node):
+    """Every tree node below ``node`` (itself first)."""
+    yield node
+    for value in vars(node).values():
+        if isinstance(value, tuple):
+            for v in value:
+                if isinstance(v, tuple):
+                    for w in v:
+                        if hasattr(w, "span"):
+                            yield from walk(w)
+                elif hasattr(v, "span"):
+                    yield from walk(v)
+        elif hasattr(value, "span") and not isinstance(value, type(None)):
+            yield from walk(value)
+
+
+def symbols(node) -> list[Symbol]:
+    return [n for n in walk(node) if isinstance(n, Symbol)]
+
+
+def has_gradient(node) -> bool:
+    return any(isinstance(n, Derivative | Differential) or is_delta_name(n) for n in walk(node))
+
+
+def is_delta_name(node) -> bool:
+    """``\\delta_u`` written as one symbol (a name the note may give to a gradient)."""
+    return isinstance(node, Symbol) and node.name == "delta" and (node.sub is not None or node.sup is not None)
+
+
+def is_loss_symbol(node) -> bool:
+    if isinstance(node, Apply) and isinstance(node.func, Symbol):
+        node = node.func
+    return isinstance(node, Symbol) and node.name in LOSS_NAMES and not node.accents
+
+
+def is_shape_line(tree) -> bool:
+    nodes = list(walk(tree))
+    return any(isinstance(n, Product) and n.op == "times" for n in nodes) and not any(
+        isinstance(n, Symbol) for n in nodes
+    )
+
+
+# ---------------------------------------------------------------- sections
+
+
+def section_of_lines(text: str) -> list[int]:
+    """For each 1-based line, the index of the section it is in (0 before any heading)."""
+    out = [0]
+    section, fenced = 0, False
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        if not fenced and _HEADING.match(line.lstrip()):
+            section += 1
+        out.append(section)
+    out.append(section)
+    return out
+
+
+# ---------------------------------------------------------------- classification
+
+
+def classify(tree, defined: set[tuple], gradient_names: set[tuple]) -> str:
+    """The kind of one equation, given the names defined so far in its cell."""
+    if not isinstance(tree, Equation):
+        return OTHER
+    if is_shape_line(tree):
+        return SHAPE
+    lhs, rhs = tree.lhs, tree.rhs
+    if isinstance(lhs, Func) and isinstance(rhs, Func):
+        return FUNCTION
+    if (
+        isinstance(lhs, Symbol)
+        and lhs.time is None
+        and isinstance(rhs, Tuple)
+        and any(isinstance(i, Dots) for i in rhs.items)
+    ):
+        return RANGE
+    if isinstance(lhs, Tuple):
+        return GENERAL
+    if isinstance(rhs, Number) and rhs.value == 0 and has_gradient(lhs):
+        return BOUNDARY
+    if is_loss_symbol(lhs):
+        return LOSS if _lhs_key(lhs) not in defined else FORWARD_CLAIM
+    if is_delta_name(lhs) and isinstance(rhs, Derivative) and key(lhs) not in gradient_names:
+        return GRADIENT_NAME
+    if isinstance(lhs, Differential) and isinstance(rhs, Derivative) and _same_symbol(lhs.operand, rhs.wrt):
+        return GRADIENT_NAME
+    if isinstance(lhs, Derivative | Differential) or is_delta_name(lhs):
+        return GRADIENT_CLAIM
+    if isinstance(lhs, Symbol):
+        if any(isinstance(s, Symbol) and key(s) == key(lhs) and s.time == lhs.time for s in symbols(rhs)):
+            return UPDATE
+        if key(lhs) in defined:
+            return GRADIENT_CLAIM if has_gradient(rhs) else FORWARD_CLAIM
+        if has_gradient(rhs):
+            return GRADIENT_CLAIM  # a new name for a gradient expression: checked as what it claims
+        if _is_alias(lhs, rhs):
+            return ALIAS
+        return FORWARD
+    return IDENTITY
+
+
+def _lhs_key(lhs) -> tuple:
+    return key(lhs.func if isinstance(lhs, Apply) else lhs)
+
+
+def _same_symbol(a, b) -> bool:
+    return isinstance(a, Symbol) and isinstance(b, Symbol) and key(a) == key(b) and a.time == b.time
+
+
+def _is_alias(lhs: Symbol, rhs) -> bool:
+    """W_a = [W_aa | W_ax]: an untimed name for a block of other parameters."""
+    if lhs.time is not None:
+        return False
+    nodes = list(walk(rhs))
+    if any(isinstance(n, Apply) for n in nodes):
+        return False
+    if any(isinstance(n, Symbol) and (n.time is not None or n.primes) for n in nodes):
+        return False
+    return any(isinstance(n, Concat | Matrix) for n in nodes) or isinstance(rhs, Symbol)
+
+
+# ---------------------------------------------------------------- the whole note
+
+
+@dataclass
+class NoteText:
+    file: str
+    items: list[Item]
+    cells: list[CellText]
+    mentions: tuple[ParsedEquation, ...]
+    source: str
+
+
+def read_note_text(path: str | Path) -> NoteText:
+    """Read a note and assign every equation a kind and a cell (NotesSyntaxError if unreadable)."""
+    notes = read_notes(path)
+    source = Path(path).read_text(encoding="utf-8")
+    sections = section_of_lines(source)
+    items = [Item(p, sections[min(p.line, len(sections) - 1)]) for p in notes.equations]
+    cells: list[CellText] = []
+    current: CellText | None = None
+    gradient_names: set[tuple] = set()
+
+    # Forward definitions by section decide where cells begin.
+    by_section: dict[int, list[Item]] = {}
+    for item in items:
+        by_section.setdefault(item.section, []).append(item)
+    for section in sorted(by_section):
+        group = by_section[section]
+        seen: set[tuple] = set()
+        candidates = []
+        for item in group:
+            tree = item.tree
+            if (
+                isinstance(tree, Equation)
+                and isinstance(tree.lhs, Symbol)
+                and not is_loss_symbol(tree.lhs)
+                and not has_gradient(tree)
+                and not is_delta_name(tree.lhs)
+                and key(tree.lhs) not in seen
+                and classify(tree, set(), set()) == FORWARD
+            ):
+                seen.add(key(tree.lhs))
+                candidates.append(item)
+        if candidates and (current is None or _starts_cell(current, candidates, section)):
+            current = CellText(len(cells))
+            cells.append(current)
+        for item in group:
+            if current is None:
+                current = CellText(len(cells))
+                cells.append(current)
+            item.kind = classify(item.tree, set(current.defined), gradient_names)
+            if item.kind == FORWARD and isinstance(item.tree.lhs, Symbol):
+                current.defined[key(item.tree.lhs)] = item
+                current.forward.append(item)
+            elif item.kind in (ALIAS, LOSS):
+                current.defined[_lhs_key(item.tree.lhs)] = item
+            elif item.kind == GRADIENT_NAME and is_delta_name(item.tree.lhs):
+                gradient_names.add(key(item.tree.lhs))
+            item.cell = current.index
+            current.items.append(item)
+    return NoteText(notes.file, items, cells, notes.mentions, source)
+
+
+def _starts_cell(current: CellText, candidates: list[Item], section: int) -> bool:
+    """Does this section's group of forward definitions begin a new cell?"""
+    if any(key(i.tree.lhs) in current.defined for i in candidates):
+        return True
+    complete = any(_is_state(current, k) for k in current.defined)
+    if not complete:
+        return False
+    used = {key(s) for i in candidates for s in symbols(i.tree.rhs)}
+    return not (used & set(current.defined))
+
+
+def _is_state(cell: CellText, k: tuple) -> bool:
+    """A defined name used one step back (h_{t-1}) or unprimed beside h' is a state."""
+    for item in cell.forward:
+        for s in symbols(item.tree.rhs):
+            if key(s) == k and s.time is not None and s.time.offset < 0:
+                return True
+            if k[4] == 1 and key(s)[:4] == k[:4] and s.primes == 0:
+                return True
+    return False
