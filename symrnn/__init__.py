@@ -28,7 +28,10 @@ _EXPORTS = {
     "GradcheckError": "symrnn.checks",
     "losses": "symrnn.losses",
     "compare": "symrnn.equivalence",
+    "flow": "symrnn.gradient_flow",
     "ir": "symrnn.ir",
+    "check": "symrnn.notes.checker",
+    "read_notes": "symrnn.notes.checker",
 }
 
 __all__ = sorted(_EXPORTS)

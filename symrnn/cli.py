@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 
 import click
+
+from symrnn.files import replace_atomically
 
 FORMATS = ("text", "latex", "markdown", "numpy", "json")
 LOSS_NAMES = ("softmax_ce", "bce", "mse")
@@ -33,22 +34,69 @@ def _load_cell(name: str):
         raise UserError(str(e)) from None
 
 
+NOTE_SUFFIXES = (".md", ".markdown", ".tex", ".latex", ".ltx", ".txt")
+
+
+def _is_note(name: str) -> bool:
+    return name.lower().endswith(NOTE_SUFFIXES) or os.sep in name or os.path.isfile(name)
+
+
+def _note_cell(path: str, number: int | None):
+    """The cell a note defines (``number``: 1-based, needed when it defines several)."""
+    from symrnn.notes.checker import read_notes
+    from symrnn.notes.errors import NotesSyntaxError
+
+    try:
+        note = read_notes(path)
+    except OSError as e:
+        raise UserError(f"{path}: cannot read: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text") from None
+    except NotesSyntaxError as e:
+        raise UserError(str(e)) from None
+    cells = note.cells
+    listing = "; ".join(f"{i}: lines {c.lines[0]}–{c.lines[1]} (state {', '.join(c.states)})" for i, c in enumerate(cells, 1))
+    if not cells:
+        raise UserError(f"{path}: no forward equations define a cell")
+    if number is None:
+        if len(cells) > 1:
+            raise UserError(f"{path} defines {len(cells)} cells ({listing}); pick one with --cell N")
+        number = 1
+    if not 1 <= number <= len(cells):
+        raise UserError(f"--cell {number}: {path} defines {len(cells)} cells ({listing})")
+    chosen = cells[number - 1]
+    if chosen.error is not None:
+        where = f"{path}:{chosen.error.item.line}: " if chosen.error.item else f"{path}: "
+        raise UserError(f"{where}cell {number} cannot be derived: {chosen.error}")
+    return chosen
+
+
+def _derivation(name: str, loss_name: str | None, cell_number: int | None = None):
+    """The derivation of a catalogue cell, or of the cell a note file defines (with the note's loss)."""
+    from symrnn.derivation import derive as derive_cell
+
+    if _is_note(name):
+        from symrnn.notes.build import NoteCellError
+
+        note = _note_cell(name, cell_number)
+        try:
+            loss = loss_name or note.derivation_loss()
+        except NoteCellError as e:
+            raise UserError(f"{name}: {e}") from None
+        return derive_cell(note.cell, loss)
+    if cell_number is not None:
+        raise UserError("--cell picks a cell of a note file; a catalogue name is one cell")
+    return derive_cell(_load_cell(name), loss_name or "softmax_ce")
+
+
 def write_atomically(path: str, text: str, *, force: bool) -> None:
     """Write via a temporary file and rename; never replace an existing file unless forced."""
     if os.path.exists(path) and not force:
         raise UserError(f"{path} exists; pass --force to replace it")
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise UserError(f"cannot write {path}: directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".symrnn-", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        replace_atomically(path, text)
+    except FileNotFoundError as e:
+        raise UserError(str(e)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,20 +118,20 @@ def list_cells():
 
 
 @main.command()
-@click.argument("cell_name", metavar="CELL")
-@click.option("--loss", "loss_name", default="softmax_ce", show_default=True, help="softmax_ce, bce or mse")
+@click.argument("cell_name", metavar="CELL|NOTES.md")
+@click.option("--loss", "loss_name", default=None, help="softmax_ce (default), bce or mse; a note's own loss by default")
+@click.option("--cell", "cell_number", type=click.IntRange(1), help="which cell of a note that defines several")
 @click.option("--format", "fmt", default="text", show_default=True, help="text, latex, markdown, numpy or json")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to FILE (atomically) instead of stdout")
 @click.option("--force", is_flag=True, help="replace FILE if it exists")
-def derive(cell_name, loss_name, fmt, output, force):
-    """Derive the forward equations and BPTT recurrences of CELL."""
+def derive(cell_name, loss_name, cell_number, fmt, output, force):
+    """Derive the forward equations and BPTT recurrences of CELL, or of the cell a note defines."""
     _choice(fmt, FORMATS, "format")
-    _choice(loss_name, LOSS_NAMES, "loss")
+    if loss_name is not None:
+        _choice(loss_name, LOSS_NAMES, "loss")
     import json
 
-    from symrnn.derivation import derive as derive_cell
-
-    d = derive_cell(_load_cell(cell_name), loss_name)
+    d = _derivation(cell_name, loss_name, cell_number)
     if fmt == "text":
         out = d.text()
     elif fmt == "latex":
@@ -102,8 +150,9 @@ def derive(cell_name, loss_name, fmt, output, force):
 
 
 @main.command()
-@click.argument("cell_name", metavar="CELL")
-@click.option("--loss", "loss_name", default="softmax_ce", show_default=True)
+@click.argument("cell_name", metavar="CELL|NOTES.md")
+@click.option("--loss", "loss_name", default=None, help="softmax_ce (default), bce or mse; a note's own loss by default")
+@click.option("--cell", "cell_number", type=click.IntRange(1), help="which cell of a note that defines several")
 @click.option("--hidden", default=3, show_default=True, type=click.IntRange(1, 512))
 @click.option("--input", "input_size", default=2, show_default=True, type=click.IntRange(1, 512))
 @click.option("--output", "output_size", default=2, show_default=True, type=click.IntRange(1, 512))
@@ -111,14 +160,15 @@ def derive(cell_name, loss_name, fmt, output, force):
 @click.option("--batch", default=2, show_default=True, type=click.IntRange(1, 512))
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--dtype", default="float64", show_default=True, type=click.Choice(["float64", "float32"]))
-def gradcheck(cell_name, loss_name, hidden, input_size, output_size, steps, batch, seed, dtype):
-    """Check CELL's generated gradients against central differences (exit 1 on failure)."""
-    _choice(loss_name, LOSS_NAMES, "loss")
+def gradcheck(cell_name, loss_name, cell_number, hidden, input_size, output_size, steps, batch, seed, dtype):
+    """Check the generated gradients of CELL (or of a note's cell) against central differences (exit 1 on failure)."""
+    if loss_name is not None:
+        _choice(loss_name, LOSS_NAMES, "loss")
     from symrnn.checks import gradcheck_report
-    from symrnn.derivation import derive as derive_cell
     from symrnn.problems import random_problem, split_initial_states, with_initial_states
 
-    d = derive_cell(_load_cell(cell_name), loss_name)
+    d = _derivation(cell_name, loss_name, cell_number)
+    loss_name = d.loss.name
     module = d.numpy()
     params, xs, ys, initial = random_problem(
         d, hidden_size=hidden, input_size=input_size, output_size=output_size, steps=steps, batch=batch, seed=seed
@@ -182,6 +232,117 @@ def compare(cell_a, cell_b):
     result = compare_cells(_load_cell(cell_a), _load_cell(cell_b))
     click.echo(str(result))
     sys.exit(0 if result.equivalent else 1)
+
+
+@main.command()
+@click.argument("files", metavar="FILE...", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="print a JSON list of verdicts instead of the report")
+def check(files, as_json):
+    """Check hand-written derivations in Markdown/LaTeX notes, equation by equation.
+
+    Exit 0 when nothing is wrong, 1 when some claim is wrong, 2 when a file
+    cannot be read or parsed (after reporting every other file).
+    """
+    from symrnn.notes.checker import check as check_note
+    from symrnn.notes.errors import NotesSyntaxError
+    from symrnn.notes.verdicts import WRONG, render, to_json
+
+    verdicts, unreadable = [], []
+    for path in files:
+        try:
+            verdicts.extend(check_note(path))
+        except OSError as e:
+            unreadable.append(f"{path}: cannot read: {e.strerror or e}")
+        except UnicodeDecodeError:
+            unreadable.append(f"{path}: not UTF-8 text")
+        except NotesSyntaxError as e:
+            unreadable.append(str(e))
+    if as_json:
+        click.echo(to_json(verdicts))
+    elif verdicts:
+        click.echo(render(verdicts, colour=sys.stdout.isatty()))
+    for message in unreadable:
+        click.echo(message, err=True)
+    if unreadable:
+        sys.exit(2)
+    sys.exit(1 if any(v.verdict == WRONG for v in verdicts) else 0)
+
+
+@main.command()
+@click.argument("cell_names", metavar="[CELL]...", nargs=-1)
+@click.option("--out", "out_dir", default="derivations", show_default=True, type=click.Path(file_okay=False))
+@click.option("--formats", default="md,tex", show_default=True, help="comma-separated: md, tex, pdf")
+@click.option("--loss", "loss_name", default="softmax_ce", show_default=True, help="softmax_ce, bce or mse")
+@click.option("--force", is_flag=True, help="also replace files in DIR that symrnn did not generate")
+def export(cell_names, out_dir, formats, loss_name, force):
+    """Write step-by-step derivation documents (and pictures) for CELLs, or every cell and an index.
+
+    Files symrnn generated before are refreshed; other files are never replaced without --force.
+    Exit 1 when something asked for could not be made (e.g. pdf without pdflatex).
+    """
+    _choice(loss_name, LOSS_NAMES, "loss")
+    from symrnn.export import ExportError, export_documents, parse_formats
+
+    for name in cell_names:
+        _load_cell(name)  # an unknown name: one line listing the valid ones, exit 2
+    try:
+        result = export_documents(list(cell_names), out_dir, parse_formats(formats), force=force, loss=loss_name)
+    except ExportError as e:
+        raise UserError(str(e)) from None
+    click.echo(f"{out_dir}: {len(result.written)} written, {len(result.unchanged)} unchanged", err=True)
+    for sentence in result.missing:
+        click.echo(f"not made: {sentence}", err=True)
+    sys.exit(1 if result.missing else 0)
+
+
+@main.command()
+@click.argument("cell_names", metavar="CELL...", nargs=-1, required=True)
+@click.option("--steps", default=100, show_default=True, type=click.IntRange(2, 2000), help="distance T covered")
+@click.option("--scale", default=1.0, show_default=True, type=float, help="S: weight entries N(0, S²/n_cols)")
+@click.option("--forget-bias", default=1.0, show_default=True, type=float, help="B: bias of the gate keeping the state")
+@click.option("--input-scale", default=1.0, show_default=True, type=float, help="σ_x: inputs N(0, σ_x²)")
+@click.option("--hidden", default=32, show_default=True, type=click.IntRange(1, 1024))
+@click.option("--seeds", default=3, show_default=True, type=click.IntRange(1, 100), help="parameter draws 0 … N-1")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="write the plot to FILE.png or FILE.svg")
+@click.option("--force", is_flag=True, help="replace the plot file if it exists")
+@click.option("--json", "as_json", is_flag=True, help="print the measurements as JSON")
+def flow(cell_names, steps, scale, forget_bias, input_scale, hidden, seeds, plot_path, force, as_json):
+    """Gradient flow: ‖∂L_T/∂s_k‖ by distance T - k for CELLs, the fitted rate per step, and a plot."""
+    import math
+
+    if not (scale > 0 and math.isfinite(scale)):
+        raise UserError(f"--scale must be a positive number, got {scale}")
+    if not (input_scale >= 0 and math.isfinite(input_scale)):
+        raise UserError(f"--input-scale must be a number ≥ 0, got {input_scale}")
+    if not math.isfinite(forget_bias):
+        raise UserError(f"--forget-bias must be a finite number, got {forget_bias}")
+    fmt = os.path.splitext(plot_path)[1].lower().lstrip(".") if plot_path else None
+    if plot_path:
+        if fmt not in ("png", "svg"):
+            raise UserError(f"--plot needs a .png or .svg file name, got {plot_path}")
+        if os.path.exists(plot_path) and not force:
+            raise UserError(f"{plot_path} exists; pass --force to replace it")
+        try:
+            import matplotlib  # noqa: F401 - fail early, before measuring
+        except ImportError:
+            raise UserError("--plot needs matplotlib: pip install 'symrnn[plot]'") from None
+    cells = [_load_cell(name) for name in cell_names]
+    import json
+
+    from symrnn.gradient_flow.measurement import Initialisation, measure
+    from symrnn.gradient_flow.report import flow_table
+
+    init = Initialisation(scale=scale, forget_bias=forget_bias, input_scale=input_scale, hidden_size=hidden)
+    measurements = [measure(c, steps=steps, init=init, seeds=range(seeds)) for c in cells]
+    if as_json:
+        click.echo(json.dumps({"cells": [m.to_json() for m in measurements]}, indent=2, ensure_ascii=False))
+    else:
+        click.echo(flow_table(measurements), nl=False)
+    if plot_path:
+        from symrnn.gradient_flow.plot import render
+
+        write_atomically(plot_path, render(measurements, fmt), force=force)
+        click.echo(f"wrote {plot_path}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -73,15 +73,17 @@ class Derivation:
 
         return derivation_text(self)
 
-    def latex(self) -> str:
+    def latex(self, *, picture_rendered: bool | None = None) -> str:
+        """The step-by-step LaTeX document, as ``symrnn export`` writes it (see ``printing.document``)."""
         from symrnn.printing.document import derivation_latex
 
-        return derivation_latex(self)
+        return derivation_latex(self, picture_rendered=picture_rendered)
 
-    def markdown(self) -> str:
+    def markdown(self, *, picture_rendered: bool | None = None) -> str:
+        """The step-by-step Markdown document, as ``symrnn export`` writes it."""
         from symrnn.printing.document import derivation_markdown
 
-        return derivation_markdown(self)
+        return derivation_markdown(self, picture_rendered=picture_rendered)
 
     def to_json(self) -> dict:
         from symrnn.printing.document import derivation_json
@@ -93,17 +95,32 @@ class Derivation:
 
         return f"$${derivation_aligned(self)}$$"
 
-    def numpy_source(self) -> str:
-        """The standalone NumPy module (imports only NumPy) as source text."""
+    def numpy_source(self, optimize: bool = True) -> str:
+        """The standalone NumPy module (imports only NumPy) as source text.
+
+        ``optimize=False`` gives the plain per-step ``loss_and_grads``, the reference the
+        optimised one (hoisted, stacked, bulk weight gradients) is tested against.
+        """
         from symrnn.codegen.numpy_module import module_source
 
-        return module_source(self)
+        return module_source(self, optimize)
 
-    def numpy(self):
-        """Compile to NumPy: an object with ``forward`` and ``loss_and_grads``."""
+    def numpy(self, optimize: bool = True):
+        """Compile to NumPy: an object with ``forward`` and ``loss_and_grads`` (see ``numpy_source``)."""
         from symrnn.codegen.numpy_module import compile_module
 
-        return compile_module(self)
+        return compile_module(self, optimize)
+
+    def torch_function(self):
+        """The derived BPTT as PyTorch: ``fn(params, xs, ys, initial_state=None) -> loss``.
+
+        ``fn`` applies a ``torch.autograd.Function`` (``fn.function``) whose forward and backward
+        are the derived ones, run with torch ops on the tensors' device; ``loss.backward()``
+        fills ``.grad`` of the parameter and initial-state tensors.  Imports torch.
+        """
+        from symrnn.codegen.torch_function import torch_function
+
+        return torch_function(self)
 
     def init_params(self, *, hidden_size: int, input_size: int, output_size: int, seed: int = 0, dtype="float64"):
         """A valid parameter dict: uniform(±1/√hidden) weights, as PyTorch initialises RNNs."""

@@ -108,11 +108,19 @@ class NoteCell:
         return derive(standard_readout(self.cell), "mse")
 
     def derivation_loss(self) -> str:
+        """The loss symrnn derives this cell with: the readout's function decides, the note's loss confirms.
+
+        An unnamed readout function (ŷ = g(W_y a + b_y)) takes the one the note's
+        loss implies (binary cross-entropy → σ); with no loss either, it cannot be chosen.
+        """
         function = self.readout.function if self.readout else "softmax"
         natural = {"softmax": "softmax_ce", "sigmoid": "bce", "identity": "mse"}.get(function)
+        if natural is None and self.loss in ("softmax_ce", "bce", "mse"):
+            return self.loss
         if natural is None:
             raise NoteCellError(
-                f"the readout uses the unnamed function {function}; symrnn derives softmax, σ or identity readouts",
+                f"the readout uses the unnamed function {function} and the note names no loss that fixes it; "
+                "pass --loss softmax_ce, bce or mse",
                 self.readout.item if self.readout else None,
             )
         if self.loss in (None, "generic", natural):
@@ -131,9 +139,20 @@ def build(text: CellText, items: list[Item]) -> NoteCell:
         _read_names(note, items)
         _infer(note)
         note.cell = _to_cell(note)
+        note.loss, note.loss_item = _loss(note, items)
     except NoteCellError as error:
         note.error = error
     return note
+
+
+# ---------------------------------------------------------------- the loss
+
+
+def _loss(note: NoteCell, items: list[Item]) -> tuple[str | None, Item | None]:
+    """Which loss the note's J = Σ_t … is: compared by value with the losses symrnn knows."""
+    from .losses_read import classify_loss
+
+    return classify_loss(note, [i for i in items if i.kind == reading.LOSS])
 
 
 # ---------------------------------------------------------------- names and roles

@@ -372,7 +372,8 @@ def _evaluate_claim(tree, note, d, free, others, mode, functions) -> dict | None
             d, hidden=hidden, input=input_size, output=output, steps=steps, seed=seed, target=target
         )
         run = Run(d, problem, Arithmetic(False, functions))
-        ts = range(1, steps + 1) if "t" in free else [None]
+        # Every step t at which each step the claim names exists (h_{t-2} needs t ≥ 2).
+        ts = range(max(1, -min(_offsets(tree, "t"))), steps + 1) if "t" in free else [None]
         for t in ts:
             bound = {"T": steps, **bound_extra}
             if t is not None:
@@ -403,6 +404,11 @@ def _compare(tree, note, run, bound, mode):
     right = evaluator.value(tree.rhs, bound)
     if left is ZERO and right is ZERO:
         return True, 0, 0
+    if isinstance(left, Jacobian) and isinstance(right, Jacobian):
+        if left.matrix.shape != right.matrix.shape:
+            raise ShapeClash(f"Jacobians of {left.matrix.shape} and {right.matrix.shape}")
+        ok, _ = run.arith.close(left.matrix, right.matrix)
+        return ok, left.matrix, right.matrix
     left = as_array(left, right) if isinstance(left, Jacobian) else left
     right = as_array(right, left) if isinstance(right, Jacobian) else right
     left = run.arith.zeros(np.shape(right)) if left is ZERO else left

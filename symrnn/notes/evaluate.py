@@ -79,7 +79,7 @@ class Evaluator:
         self.note, self.run, self.mode = note, run, reading_mode
         self.arith = run.arith if run else None
         self.env = env or {}  # symbol IR name → array, for claims about free symbols
-        self.used_immediate = False
+        self.chain = 0  # > 0 while evaluating the factors of a product: one-step Jacobians there
 
     # ------------------------------------------------------------ names
     def _name(self, symbol: Symbol) -> str:
@@ -113,21 +113,19 @@ class Evaluator:
         if name in run.params:
             return run.params[name]
         role = self._role(name)
+        # Steps outside the sequence name terms that do not exist: after T, and before 1
+        # for anything but a state's initial value s_0.
         if name in note.inputs:
             step = self._step(symbol, bound)
-            if step > run.steps:
-                return ZERO
-            return run.inputs[name][step - 1]
+            return ZERO if not 1 <= step <= run.steps else run.inputs[name][step - 1]
         if name in note.values or role == "y_hat":
             step = self._step(symbol, bound)
-            if step > run.steps:
+            if step > run.steps or (role, step) not in run.values:
                 return ZERO
-            if (role, step) not in run.values:
-                raise Unsupported(f"{symbol.name} at step {step} has no value (only states have a step 0)")
             return run.values[(role, step)]
         if symbol.time is not None and note.readout is not None and not reading.is_loss_symbol(symbol):
             step = self._step(symbol, bound)  # an undefined step quantity beside a readout: the target
-            return ZERO if step > run.steps else run.targets[step - 1]
+            return ZERO if not 1 <= step <= run.steps else run.targets[step - 1]
         raise Unsupported(f"{_show(symbol)} is not defined in the note")
 
     # ------------------------------------------------------------ gradients
@@ -139,7 +137,7 @@ class Evaluator:
             if name not in totals:
                 raise Unsupported(f"∂J/∂{name}: {name} is not a parameter")
             return totals[name]
-        if step > run.steps:
+        if step > run.steps or step < 0 or (step == 0 and (role, 0) not in grads):
             return ZERO
         if (role, step) not in grads:
             raise Unsupported(f"the checker has no gradient for {name} at step {step}")
@@ -176,9 +174,8 @@ class Evaluator:
         if name not in self.note.values:
             raise Unsupported(f"∂{_show(of)}/∂…: {_show(of)} is not a quantity of the cell")
         wrt_name, j = self._wrt(wrt, bound)
-        immediate = self.mode == "immediate"
-        if immediate:
-            self.used_immediate = True
+        # Inside a chain of factors ∂h_k/∂W is one step's Jacobian (the reading rule); alone it is the total.
+        immediate = self.mode == "immediate" and self.chain > 0
         first = k if immediate else 1
         value = run.values[(self._role(name), k)]
         rows = []
@@ -284,7 +281,11 @@ class Evaluator:
         return total
 
     def _product(self, node: Product, bound: dict) -> object:
-        a, b = self.value(node.left, bound), self.value(node.right, bound)
+        self.chain += 1
+        try:
+            a, b = self.value(node.left, bound), self.value(node.right, bound)
+        finally:
+            self.chain -= 1
         if a is ZERO or b is ZERO:
             return ZERO
         jacobian = isinstance(a, Jacobian) or isinstance(b, Jacobian)

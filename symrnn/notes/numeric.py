@@ -185,7 +185,7 @@ def evaluate(node: Node, leaf, sizes: dict, arith: Arithmetic, memo: dict | None
 
 
 def _size(expr, sizes) -> int:
-    return int(sympy.sympify(expr).xreplace(sizes))
+    return int(expr.xreplace(sizes)) if isinstance(expr, sympy.Basic) else int(expr)
 
 
 @dataclass

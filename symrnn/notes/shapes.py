@@ -39,7 +39,8 @@ class Shapes:
         return sympy.Symbol(f"{hint}{self.count}", positive=True, integer=True)
 
     def resolve(self, expr) -> sympy.Expr:
-        return sympy.expand(sympy.sympify(expr).xreplace(self.solved)) if self.solved else sympy.sympify(expr)
+        expr = sympy.Integer(expr) if isinstance(expr, int) else expr
+        return sympy.expand(expr.xreplace(self.solved)) if self.solved else expr
 
     def shape(self, shape) -> tuple:
         return (self.resolve(shape[0]), self.resolve(shape[1]))

@@ -1,13 +1,16 @@
-"""A whole derivation as text, LaTeX, Markdown or JSON: the same sections in each.
+"""A whole derivation as text, LaTeX, Markdown or JSON.
 
-Sections follow the order a textbook appendix uses: forward equations, the δ
-recurrences (t = T … 1, with every δ at T+1 zero), parameter gradients as sums
-over t, and the gradient of the initial state.
+Text and JSON list the equations in the order a textbook appendix uses: forward
+equations, the δ recurrences (t = T … 1, with every δ at T+1 zero), parameter
+gradients as sums over t, and the gradient of the initial state.  LaTeX and
+Markdown are the step-by-step documents of :mod:`symrnn.printing.walkthrough`,
+the same text ``symrnn export`` writes.
 """
 
 from __future__ import annotations
 
-from symrnn.printing.latex import latex, shape_latex
+import shutil
+
 from symrnn.printing.text import text
 
 
@@ -38,38 +41,6 @@ def derivation_text(d) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _latex_escape(s: str) -> str:
-    table = {
-        "&": r"\&",
-        "%": r"\%",
-        "#": r"\#",
-        "_": r"\_",
-        "{": r"\{",
-        "}": r"\}",
-        "$": r"\$",
-        "~": r"\~{}",
-        "^": r"\^{}",
-        "\\": r"\textbackslash{}",
-    }
-    unicode = {
-        "⊙": r"$\odot$",
-        "Σ": r"$\Sigma$",
-        "—": "---",
-        "…": r"\dots{}",
-        "ŷ": r"$\hat{y}$",
-        "−": "-",
-        "½": r"$\frac12$",
-        "‖": r"$\|$",
-        "σ": r"$\sigma$",
-        "²": r"$^2$",
-        "h̃": r"$\tilde{h}$",
-    }
-    out = "".join(table.get(ch, ch) for ch in s)
-    for k, v in unicode.items():
-        out = out.replace(k, v)
-    return "".join(ch if ord(ch) < 128 else "?" for ch in out)
-
-
 def derivation_aligned(d) -> str:
     """Every equation in one ``aligned`` block (for Jupyter)."""
     rows = []
@@ -78,45 +49,36 @@ def derivation_aligned(d) -> str:
     return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
 
-def derivation_latex(d) -> str:
-    """A complete amsmath document that compiles with plain pdflatex."""
-    cell = d.cell
-    out = [
-        r"\documentclass{article}",
-        r"\usepackage{amsmath}",
-        r"\usepackage[margin=2cm]{geometry}",
-        r"\allowdisplaybreaks",
-        rf"\title{{BPTT for the \texttt{{{_latex_escape(cell.name)}}} cell}}",
-        r"\date{}",
-        r"\begin{document}",
-        r"\maketitle",
-        r"\begin{itemize}",
-    ]
-    out += [rf"\item {_latex_escape(line)}" for line in _header_lines(d)]
-    out += [r"\end{itemize}", r"\section*{Shapes}", r"\begin{tabular}{ll}"]
-    for _name, node in d.params.items():
-        out.append(rf"${latex(node)}$ & ${shape_latex(node.shape)}$ \\")
-    out.append(r"\end{tabular}")
-    for title, eqs in _sections(d):
-        out += [rf"\section*{{{_latex_escape(title)}}}", r"\begin{align}"]
-        out.append(" \\\\\n".join(eq.latex().replace(" = ", " &= ", 1) for eq in eqs))
-        out.append(r"\end{align}")
-    out.append(r"\end{document}")
-    return "\n".join(out) + "\n"
+def _picture_rendered(picture_rendered: bool | None) -> bool:
+    # The exported documents link the rendered picture only when Graphviz could render it.
+    return shutil.which("dot") is not None if picture_rendered is None else picture_rendered
 
 
-def derivation_markdown(d) -> str:
-    """Markdown that renders on GitHub: math in ```math blocks."""
-    out = [f"# BPTT for the `{d.cell.name}` cell", ""]
-    out += [f"- {line}" for line in _header_lines(d)]
-    out += ["", "| symbol | shape |", "|---|---|"]
-    for _name, node in d.params.items():
-        out.append(f"| ${latex(node)}$ | ${shape_latex(node.shape)}$ |")
-    for title, eqs in _sections(d):
-        out += ["", f"## {title}", "", "```math", r"\begin{aligned}"]
-        out.append(" \\\\\n".join(eq.latex().replace(" = ", " &= ", 1) for eq in eqs))
-        out += [r"\end{aligned}", "```"]
-    return "\n".join(out) + "\n"
+def derivation_latex(d, *, picture_rendered: bool | None = None) -> str:
+    """The step-by-step document as LaTeX: a complete amsmath document that compiles with plain pdflatex.
+
+    Args:
+        d: the derivation.
+        picture_rendered: whether the unrolled picture exists as a file next to the document;
+            by default, whether Graphviz's ``dot`` is installed (as ``symrnn export`` decides).
+    """
+    from symrnn.printing.latex_document import render_latex
+    from symrnn.printing.walkthrough import walkthrough
+
+    return render_latex(walkthrough(d, picture_rendered=_picture_rendered(picture_rendered)))
+
+
+def derivation_markdown(d, *, picture_rendered: bool | None = None) -> str:
+    """The step-by-step document as Markdown that renders on GitHub (math in ```math blocks).
+
+    Args:
+        d: the derivation.
+        picture_rendered: as for :func:`derivation_latex`.
+    """
+    from symrnn.printing.markdown_document import render_markdown
+    from symrnn.printing.walkthrough import walkthrough
+
+    return render_markdown(walkthrough(d, picture_rendered=_picture_rendered(picture_rendered)))
 
 
 def derivation_json(d) -> dict:

@@ -30,7 +30,8 @@ class LatexPrinter(MathPrinter):
 
     def _print_rows(self, node: Node):
         start, stop = node.attrs
-        return rf"\left[{self.doprint(node.args[0])}\right]_{{{sympy.latex(start)}:{sympy.latex(stop)}}}"
+        # Sizes as in the shape tables (n_h, n_x), not SymPy's hidden_{size}.
+        return rf"\left[{self.doprint(node.args[0])}\right]_{{{sympy.latex(_dims(start))}:{sympy.latex(_dims(stop))}}}"
 
     def _print_apply(self, node):
         if node.attrs[0] == "reciprocal":

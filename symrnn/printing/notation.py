@@ -32,7 +32,7 @@ LATEX_OPS = {
     "transpose": r"^\top",
     "delta": r"\delta ",
     "partial": r"\frac{{\partial {num}}}{{\partial {den}}}",
-    "sum_t": r"\sum_{{t=1}}^{{T}}",
+    "sum_t": r"\sum_{t=1}^{T} ",
     "softmax": r"\mathrm{softmax}",
     "zero": "0",
 }

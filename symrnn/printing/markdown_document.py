@@ -1,0 +1,135 @@
+"""A :class:`~symrnn.printing.blocks.Document` as Markdown that renders on GitHub.
+
+Displays go in ```` ```math ```` blocks (one ``aligned`` environment each), inline mathematics in
+GitHub's ``$`…`$`` form (safe next to Markdown's own ``_`` and ``*``), pictures are linked
+relatively so the document works from any checkout.  Equation numbers are written in a column of
+their own, the same numbers as the LaTeX document's ``\\tag``.
+"""
+
+from __future__ import annotations
+
+from symrnn.printing.blocks import (
+    Code,
+    Document,
+    Equations,
+    Items,
+    Line,
+    Listing,
+    Math,
+    Paragraph,
+    Picture,
+    Table,
+    Text,
+)
+
+_MARKDOWN_SPECIAL = "\\`*_[]<>|#"
+
+
+def escape_text(text: str) -> str:
+    """Plain prose with Markdown's active characters escaped."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)
+
+
+def _code_span(text: str) -> str:
+    fence = "``" if "`" in text else "`"
+    pad = " " if "`" in text else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _inline(parts: Text) -> str:
+    out = []
+    for part in parts:
+        if isinstance(part, Math):
+            out.append(f"$`{part.latex}`$")
+        elif isinstance(part, Code):
+            out.append(_code_span(part.text))
+        else:
+            out.append(escape_text(part))
+    return "".join(out)
+
+
+def _math_note(parts: Text) -> str:
+    out = []
+    for part in parts:
+        if isinstance(part, Math):
+            out.append(part.latex)
+        else:
+            out.append(rf"\text{{{part.text if isinstance(part, Code) else part}}}")
+    return "".join(out)
+
+
+def _line(line: Line) -> str:
+    row = f"{line.lhs} &= {line.rhs}" if line.lhs else f"&{line.rhs}"
+    row += rf" &\quad& {_math_note(line.note)}" if line.note else r" &\quad&"
+    if line.tag is not None:
+        row += rf" &\quad& ({line.tag})"
+    return row
+
+
+def _equations(block: Equations) -> list[str]:
+    return [
+        "```math",
+        r"\begin{aligned}",
+        " \\\\\n".join(_line(line) for line in block.lines),
+        r"\end{aligned}",
+        "```",
+        "",
+    ]
+
+
+def _table(block: Table) -> list[str]:
+    out = ["| " + " | ".join(escape_text(h) for h in block.header) + " |"]
+    out.append("|" + "---|" * len(block.header))
+    out += ["| " + " | ".join(_inline(cell) for cell in row) + " |" for row in block.rows]
+    return [*out, ""]
+
+
+def _picture(block: Picture) -> list[str]:
+    dot = f"{block.stem}.dot"
+    if block.rendered:
+        return [f"![{escape_text(block.stem)}]({block.stem}.svg)", "", f"*{_inline(block.caption)}*", ""]
+    return [
+        f"The picture was not rendered because Graphviz's `dot` was not found.  Its source is [{dot}]({dot}); "
+        f"render it with `dot -Tsvg {dot} -o {block.stem}.svg`.",
+        "",
+        f"*{_inline(block.caption)}*",
+        "",
+    ]
+
+
+def _listing(block: Listing) -> list[str]:
+    fence = "````" if "```" in block.source else "```"
+    return [f"{fence}{block.language}", block.source.rstrip("\n"), fence, ""]
+
+
+def _block(block) -> list[str]:
+    if isinstance(block, Paragraph):
+        return [_inline(block.parts), ""]
+    if isinstance(block, Items):
+        return [*(f"- {_inline(item)}" for item in block.items), ""]
+    if isinstance(block, Equations):
+        return _equations(block)
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, Picture):
+        return _picture(block)
+    if isinstance(block, Listing):
+        return _listing(block)
+    raise TypeError(f"no Markdown rendering for {type(block).__name__}")
+
+
+def render_markdown(doc: Document) -> str:
+    """The complete ``.md`` text: a generator comment, the title, numbered sections, the appendix."""
+    out = [f"<!-- {doc.generated_by} -->", "", f"# {_inline(doc.title)}", ""]
+    number, letter = 0, 0
+    for section in doc.sections:
+        if section.appendix:
+            label = f"Appendix {chr(ord('A') + letter)}."
+            letter += 1
+        else:
+            number += 1
+            label = f"{number}."
+        out += [f"## {label} {escape_text(section.title)}", ""]
+        for block in section.blocks:
+            out += _block(block)
+    return "\n".join(out).rstrip("\n") + "\n"
