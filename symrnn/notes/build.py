@@ -292,14 +292,23 @@ def _find_readout(note: NoteCell, table, shapes) -> None:
         needed.add(name)
         frontier.extend(n for n in uses.get(name, ()) if n in uses)
     outputs = [i for i in note.text.forward if notation.ir_name(i.tree.lhs) not in needed]
-    if len(outputs) != 1:
+    by_name = {notation.ir_name(i.tree.lhs): i for i in outputs}
+    used = {n for i in outputs for n in uses[notation.ir_name(i.tree.lhs)]}
+    finals = [i for i in outputs if notation.ir_name(i.tree.lhs) not in used]
+    if len(finals) != 1 or len(outputs) > 2:
         return
-    item = outputs[0]
-    rhs, function = item.tree.rhs, "identity"
+    item = finals[0]
+    rhs, function, logits = item.tree.rhs, "identity", None
     if isinstance(rhs, Apply) and isinstance(rhs.func, Func) and len(rhs.args) == 1:
         function = FUNCTION_NAMES.get(rhs.func.name, rhs.func.name)
         function = note.functions.get(function, function)
         rhs = rhs.args[0]
+        # ŷ = softmax(ȳ) with the logits named on a line of their own: ȳ = W_y h + b_y
+        if isinstance(rhs, Symbol) and notation.ir_name(rhs) in by_name:
+            logits = notation.ir_name(rhs)
+            rhs = by_name[logits].tree.rhs
+    if len(outputs) == 2 and logits is None:
+        return
     bias = None
     if isinstance(rhs, Add) and isinstance(rhs.right, Symbol) and rhs.right.time is None:
         bias, rhs = notation.ir_name(rhs.right), rhs.left
@@ -311,7 +320,7 @@ def _find_readout(note: NoteCell, table, shapes) -> None:
     state_name = notation.ir_name(state)
     if state_name not in note.states or (bias and bias not in note.params):
         return
-    note.readout = Readout(notation.ir_name(item.tree.lhs), state_name, weight, bias, function, item)
+    note.readout = Readout(notation.ir_name(item.tree.lhs), state_name, weight, bias, function, item, logits)
 
 
 # ---------------------------------------------------------------- IR
@@ -336,7 +345,7 @@ def _to_cell(note: NoteCell) -> Cell:
     order = _dependency_order(note)
     for item in order:
         name = notation.ir_name(item.tree.lhs)
-        if note.readout and name == note.readout.value:
+        if note.readout and name in (note.readout.value, note.readout.logits):
             continue
         try:
             expr = translate(item.tree.rhs, shift_of(item.tree.lhs))
@@ -347,6 +356,8 @@ def _to_cell(note: NoteCell) -> Cell:
         r = note.readout
         cell.readout(r.state, r.weight, r.bias)
         notation.aliases.update({"y_hat": r.value})
+        if r.logits:
+            notation.aliases["y_bar"] = r.logits
     elif note.states:
         cell.readout(note.states[-1], "W_y", "b_y")
     try:

@@ -448,7 +448,7 @@ def _expected(item: Item, note: NoteCell, d) -> str | None:
     """The derivation's right-hand side for the claim's left side, in the note's notation."""
     lhs = item.tree.lhs
     notation = note.notation
-    roles = {"y_hat": note.readout.value} if note.readout else {}
+    roles = {"y_hat": note.readout.value, "y_bar": note.readout.logits} if note.readout else {}
     inverse = {v: k for k, v in roles.items()}
     at = None
     if reading.is_delta_name(lhs) and notation.ir_name(lhs) in note.gradient_names:

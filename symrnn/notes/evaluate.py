@@ -36,6 +36,10 @@ from .tree import (
 )
 
 
+# Words written \mathrm{step}(·), \mathrm{relu}(·) that read as functions applied.
+FUNCTION_WORDS = frozenset({"step", "relu", "ReLU", "softplus"})
+
+
 class _Zero:
     """A term that names step T+1: it vanishes from the sum it stands in."""
 
@@ -87,8 +91,11 @@ class Evaluator:
 
     def _role(self, name: str) -> str:
         """The derivation's name for a note name (the readout's ŷ is y_hat)."""
-        if self.note.readout and name == self.note.readout.value:
+        readout = self.note.readout
+        if readout and name == readout.value:
             return "y_hat"
+        if readout and name == readout.logits:
+            return "y_bar"
         return name
 
     def _step(self, symbol: Symbol, bound) -> int:
@@ -237,7 +244,7 @@ class Evaluator:
                 if isinstance(a, Jacobian):
                     return Jacobian(a.matrix.T, (a.matrix.shape[0], 1))
                 return a if a is ZERO or np.ndim(a) == 0 else a.T
-            case Apply() if isinstance(node.func, Func) and len(node.args) == 1:
+            case Apply() if len(node.args) == 1 and (isinstance(node.func, Func) or node.func.name in FUNCTION_WORDS):
                 arg = self.value(node.args[0], bound)
                 if arg is ZERO:
                     return ZERO
@@ -245,7 +252,7 @@ class Evaluator:
                 name = self.note.functions.get(name, name)
                 if name == "softmax":
                     return self.arith.softmax(arg)
-                return self.arith.apply(name + "'" * node.func.primes, arg)
+                return self.arith.apply(name + "'" * getattr(node.func, "primes", 0), arg)
             case Apply() if reading.is_loss_symbol(node):
                 raise Unsupported("a loss term as a value")
             case Differential():
