@@ -35,7 +35,6 @@ from .tree import (
     Transpose,
 )
 
-
 # Words written \mathrm{step}(·), \mathrm{relu}(·) that read as functions applied.
 FUNCTION_WORDS = frozenset({"step", "relu", "ReLU", "softplus"})
 
