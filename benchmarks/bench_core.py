@@ -1,11 +1,21 @@
-"""Core benchmark: derive+compile time per cell, and generated vs hand-written BPTT.
+"""Core benchmark: the generated ``loss_and_grads`` against hand-written NumPy and PyTorch.
 
-Run from the repository root:  python -m benchmarks.bench_core [--repeats N]
+Run from the repository root:  python -m benchmarks.bench_core [--repeats N] [--no-torch]
 
-Prints, for LSTM and GRU at batch 32, T 64, input 64, hidden 128, output 64
-(one BLAS thread), the median of interleaved runs of the generated
-``loss_and_grads`` and of the hand-written NumPy baseline, and their ratio
-(generated / baseline: below 1 is faster).
+One BLAS thread.  Everything is timed as medians of interleaved runs in this one process:
+
+* derive + compile time per catalogue cell (target: under a second each);
+* LSTM and GRU at batch 32, T 64, input 64, hidden 128, output 64, float32 and float64:
+  generated (optimised) vs the hand-written baseline (``benchmarks/baselines.py``) and vs
+  PyTorch ``nn.LSTM``/``nn.GRU`` forward + backward; achieved GFLOP/s (GEMM FLOPs) and their
+  fraction of the measured GEMM peak (targets: ≤ 0.9× baseline, ≤ 1.0× torch in float32);
+* the small size (batch 1, T 32, input 8, hidden 16, output 8) vs the baseline (≤ 0.9×);
+* peak memory of one call from cold (workspaces dropped first, so both sides allocate their
+  buffers) and of a warm call (buffers reused), generated / baseline (≤ 1.2×).
+
+Both sides reuse their buffers across calls (the baseline's default, the generated
+module's workspace), so timings compare like with like.  PyTorch's ``nn.GRU`` is a
+different GRU variant (reset after the product): that column is timing only.
 """
 
 from benchmarks.common import limit_blas_threads
@@ -18,12 +28,23 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import baselines  # noqa: E402
-from benchmarks.common import cell_flops, gemm_peak_gflops, interleaved_medians, make_problem  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    cell_flops,
+    gemm_peak_gflops,
+    interleaved_medians,
+    make_problem,
+    peak_memory_of,
+)
+
+LARGE = (32, 64, 64, 128, 64)  # batch, T, input, hidden, output
+SMALL = (1, 32, 8, 16, 8)
 
 
 def derive_times():
+    """Seconds to derive and compile each catalogue cell (after SymPy's own import)."""
     import symrnn
 
+    symrnn.derive("rnn").numpy()
     rows = []
     for name in symrnn.cells():
         start = time.perf_counter()
@@ -32,41 +53,92 @@ def derive_times():
     return rows
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=15)
-    args = parser.parse_args()
+def _torch_callable(cell, params, xs, ys):
+    try:
+        import torch
+
+        from benchmarks.torch_reference import build_torch_model, to_torch, torch_loss_and_backward
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    module, readout = build_torch_model(cell, params)
+    xs_t, ys_t, _ = to_torch(xs, ys)
+    return lambda: torch_loss_and_backward(module, readout, xs_t, ys_t)
+
+
+def compare(cell, dtype, size, repeats, with_torch):
+    """Medians (s) of generated, baseline (and torch), the worst gradient difference, memory."""
     import symrnn
 
-    print("derive + compile, seconds per cell (fresh process state after the first):")
-    for name, seconds in derive_times():
-        print(f"  {name:<14} {seconds:.3f}")
-    B, T, X, H, Y = 32, 64, 64, 128, 64
-    print(f"\nloss_and_grads at batch {B}, T {T}, input {X}, hidden {H}, output {Y}; one BLAS thread")
-    for dtype in ("float32", "float64"):
-        peak = gemm_peak_gflops(dtype)
-        for cell in ("lstm", "gru"):
-            params, xs, ys = make_problem(cell, B, T, X, H, Y, dtype=dtype, seed=0)
-            generated = symrnn.derive(cell).numpy()
-            hand = getattr(baselines, f"{cell}_loss_and_grads")
-            lg, gg = generated.loss_and_grads(params, xs, ys)
-            lb, gb = hand(params, xs, ys)
-            worst = max(float(np.max(np.abs(gg[k] - gb[k]))) for k in params)
-            medians = interleaved_medians(
-                {
-                    "generated": lambda m=generated, a=(params, xs, ys): m.loss_and_grads(*a),
-                    "baseline": lambda f=hand, a=(params, xs, ys): f(*a),
-                },
-                repeats=args.repeats,
-                warmup=2,
-            )
-            flops = cell_flops(cell, B, T, X, H, Y)
-            g, b = medians["generated"], medians["baseline"]
-            print(
-                f"  {cell:<4} {dtype}: generated {g * 1e3:7.1f} ms, hand-written {b * 1e3:7.1f} ms, "
-                f"ratio {g / b:.2f}; {flops / g / 1e9:.1f} GFLOP/s = {flops / g / 1e9 / peak:.0%} of GEMM peak "
-                f"{peak:.0f}; max |grad diff| {worst:.1e}"
-            )
+    params, xs, ys = make_problem(cell, *size, dtype=dtype, seed=0)
+    module = symrnn.derive(cell).numpy()
+    hand = baselines.BASELINES[cell]
+    _, ours = module.loss_and_grads(params, xs, ys)
+    _, theirs = hand(params, xs, ys)
+    worst = max(float(np.max(np.abs(ours[k] - theirs[k]))) for k in params)
+    fns = {
+        "generated": lambda: module.loss_and_grads(params, xs, ys),
+        "baseline": lambda: hand(params, xs, ys),
+    }
+    if with_torch:
+        torch_fn = _torch_callable(cell, params, xs, ys)
+        if torch_fn is not None:
+            fns["torch"] = torch_fn
+    medians = interleaved_medians(fns, repeats=repeats, warmup=3)
+
+    def cold(clear, fn):
+        def run():
+            clear()
+            fn()
+
+        return peak_memory_of(run)
+
+    memory = {
+        "cold": (cold(module.clear_workspace, fns["generated"]), cold(baselines.clear_workspace, fns["baseline"])),
+        "warm": (peak_memory_of(fns["generated"]), peak_memory_of(fns["baseline"])),
+    }
+    return medians, worst, memory
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=21)
+    parser.add_argument("--small-repeats", type=int, default=101)
+    parser.add_argument("--no-torch", action="store_true")
+    args = parser.parse_args()
+
+    times = derive_times()
+    slowest = max(times, key=lambda r: r[1])
+    print("derive + compile, seconds per cell:")
+    print("  " + ", ".join(f"{name} {seconds:.2f}" for name, seconds in times))
+    print(f"  slowest {slowest[0]} {slowest[1]:.2f} s (target < 1 s)")
+
+    for label, size, repeats in (("large", LARGE, args.repeats), ("small", SMALL, args.small_repeats)):
+        B, T, X, H, Y = size
+        print(f"\n{label}: batch {B}, T {T}, input {X}, hidden {H}, output {Y}; one BLAS thread, buffers reused")
+        header = (
+            "  cell dtype    generated  baseline  ratio   torch  ratio  GFLOP/s  %peak  mem cold  mem warm  |Δgrad|"
+        )
+        print(header)
+        for dtype in ("float32", "float64"):
+            peak = gemm_peak_gflops(dtype)
+            for cell in ("lstm", "gru"):
+                medians, worst, memory = compare(cell, dtype, size, repeats, not args.no_torch)
+                g, b = medians["generated"], medians["baseline"]
+                flops = cell_flops(cell, *size)
+                torch_ms = (
+                    f"{medians['torch'] * 1e3:7.2f}  {g / medians['torch']:5.2f}" if "torch" in medians else " " * 14
+                )
+                cold = memory["cold"][0] / memory["cold"][1]
+                warm = memory["warm"][0] / max(memory["warm"][1], 1)
+                print(
+                    f"  {cell:<4} {dtype}  {g * 1e3:8.2f}  {b * 1e3:8.2f}  {g / b:5.2f}  {torch_ms}"
+                    f"  {flops / g / 1e9:7.1f}  {flops / g / 1e9 / peak:5.0%}"
+                    f"  {cold:8.2f}  {warm:8.2f}  {worst:.1e}"
+                )
+            print(f"  (GEMM peak {dtype}: {peak:.1f} GFLOP/s)")
+    print("\nratios are generated / other (below 1: generated is faster); mem = peak bytes generated / baseline;")
+    print("torch nn.GRU is PyTorch's GRU variant (reset after the product): timing only.")
 
 
 if __name__ == "__main__":

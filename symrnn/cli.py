@@ -55,7 +55,9 @@ def _note_cell(path: str, number: int | None):
     except NotesSyntaxError as e:
         raise UserError(str(e)) from None
     cells = note.cells
-    listing = "; ".join(f"{i}: lines {c.lines[0]}–{c.lines[1]} (state {', '.join(c.states)})" for i, c in enumerate(cells, 1))
+    listing = "; ".join(
+        f"{i}: lines {c.lines[0]}–{c.lines[1]} (state {', '.join(c.states)})" for i, c in enumerate(cells, 1)
+    )
     if not cells:
         raise UserError(f"{path}: no forward equations define a cell")
     if number is None:
@@ -119,7 +121,9 @@ def list_cells():
 
 @main.command()
 @click.argument("cell_name", metavar="CELL|NOTES.md")
-@click.option("--loss", "loss_name", default=None, help="softmax_ce (default), bce or mse; a note's own loss by default")
+@click.option(
+    "--loss", "loss_name", default=None, help="softmax_ce (default), bce or mse; a note's own loss by default"
+)
 @click.option("--cell", "cell_number", type=click.IntRange(1), help="which cell of a note that defines several")
 @click.option("--format", "fmt", default="text", show_default=True, help="text, latex, markdown, numpy or json")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to FILE (atomically) instead of stdout")
@@ -151,7 +155,9 @@ def derive(cell_name, loss_name, cell_number, fmt, output, force):
 
 @main.command()
 @click.argument("cell_name", metavar="CELL|NOTES.md")
-@click.option("--loss", "loss_name", default=None, help="softmax_ce (default), bce or mse; a note's own loss by default")
+@click.option(
+    "--loss", "loss_name", default=None, help="softmax_ce (default), bce or mse; a note's own loss by default"
+)
 @click.option("--cell", "cell_number", type=click.IntRange(1), help="which cell of a note that defines several")
 @click.option("--hidden", default=3, show_default=True, type=click.IntRange(1, 512))
 @click.option("--input", "input_size", default=2, show_default=True, type=click.IntRange(1, 512))

@@ -1,9 +1,12 @@
 """A derivation → a standalone NumPy module with ``forward`` and ``loss_and_grads``.
 
 The module is straight-line code per step inside one loop forward and one loop
-backward, imports only NumPy, and carries the derivation in its docstring.
-Common subexpressions are computed once per step; every value the backward
-pass needs is saved by the forward pass (a tape), never recomputed.
+backward, imports only NumPy (and the standard library), and carries the
+derivation in its docstring.  Common subexpressions are computed once per step;
+every value the backward pass needs is saved by the forward pass (a tape), never
+recomputed.  This module prints the plain per-step code (the reference, and
+``forward``/``loss`` always); :mod:`symrnn.codegen.optimized` prints the default
+``loss_and_grads`` from the optimiser's :mod:`~symrnn.codegen.plan`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import keyword
 import re
 import types
+from dataclasses import dataclass
 
 import sympy
 
@@ -82,10 +86,25 @@ def leaf_name(node: Node) -> str:
     return base
 
 
+@dataclass(frozen=True)
+class Backend:
+    """What the plain per-step code spells differently for an array library."""
+
+    printer: type = NumpyPrinter
+    empty: str = "np.empty({shape}, dtype)"
+    zeros: str = "np.zeros({shape}, dtype)"
+    zeros_like: str = "np.zeros_like({0})"
+    scalar_zero: str = "dtype.type(0)"
+
+
+NUMPY = Backend()
+
+
 class _Block:
     """Straight-line statements with per-block common-subexpression elimination."""
 
-    def __init__(self, names: dict[Node, str], indent: str):
+    def __init__(self, names: dict[Node, str], indent: str, printer: type = NumpyPrinter):
+        self.printer = printer
         self.names = dict(names)
         self.lines: list[str] = []
         self.indent = indent
@@ -106,23 +125,23 @@ class _Block:
                 seen.add(node)
                 for arg in node.args:
                     uses[arg] = uses.get(arg, 0) + 1
-        self.temps = {n for n, k in uses.items() if (k > 1 and _worth_a_temp(n)) or n in force}
+        self.temps = {n for n, k in uses.items() if (k > 1 and worth_a_temp(n)) or n in force}
 
     def assign(self, target: str, node: Node, comment: str = "", accumulate: bool = False) -> str:
         for sub in ir.postorder(node)[:-1]:
             if sub in self.temps and sub not in self.names:
                 name = f"_t{self.counter}"
                 self.counter += 1
-                self.line(f"{name} = {NumpyPrinter(self.names).doprint(sub)}")
+                self.line(f"{name} = {self.printer(self.names).doprint(sub)}")
                 self.names[sub] = name
         if self.names.get(node) != target:
-            code = NumpyPrinter(self.names).doprint(node)
+            code = self.printer(self.names).doprint(node)
             op = "+=" if accumulate else "="
             self.line(f"{target} {op} {code}" + (f"  # {comment}" if comment else ""))
         return target
 
 
-def _worth_a_temp(node: Node) -> bool:
+def worth_a_temp(node: Node) -> bool:
     if node.op in ("var", "zeros", "broadcast") or (node.op == "transpose" and node.args[0].op == "var"):
         return False
     if (
@@ -165,6 +184,22 @@ def _prologue(d, signature: str, doc: str) -> list[str]:
     return lines
 
 
+def parameters_code(d) -> list[str]:
+    """``PARAMETERS``: each parameter's shape as text, for error messages."""
+    return ["PARAMETERS = {"] + [f"    {name!r}: {_shape_text(node)!r}," for name, node in d.params.items()] + ["}"]
+
+
+def expected_shapes_code(d) -> list[str]:
+    """``_expected_shapes(dims)``: each parameter's shape for the sizes bound in ``dims``."""
+    out = ["def _expected_shapes(dims):"]
+    dims = ", ".join(str(s) for s in ir.DIMS)
+    out.append(f"    {dims} = (dims.get(k) for k in {tuple(str(s) for s in ir.DIMS)!r})")
+    out.append("    return {")
+    out += [f"        {name!r}: {_shape_code(node)}," for name, node in d.params.items()]
+    out += ["    }", "", ""]
+    return out
+
+
 def _shape_code(node: Node) -> str:
     if node.is_column:
         return f"({dim_code(node.shape[0])},)"
@@ -177,7 +212,9 @@ def _shape_text(node: Node) -> str:
     return f"({node.shape[0]}, {node.shape[1]})"
 
 
-def _forward_loop(d, save: list[str], with_loss: bool, saved_nodes: dict[Node, str]) -> list[str]:
+def _forward_loop(
+    d, save: list[str], with_loss: bool, saved_nodes: dict[Node, str], backend: Backend = NUMPY
+) -> list[str]:
     leaf_names = {leaf: leaf_name(leaf) for eq in d.forward for leaf in ir.leaves(eq.rhs)}
     out = []
     for s, node in d.cell.states.items():
@@ -185,13 +222,15 @@ def _forward_loop(d, save: list[str], with_loss: bool, saved_nodes: dict[Node, s
         out.append(f"    {py_name(s)}_prev = _initial(initial_state, {s!r}, batch_size, {size}, dtype)")
     for name in save:
         eq = next(e for e in d.forward if e.lhs.name == name)
-        out.append(f"    tape_{py_name(name)} = np.empty((T, batch_size, {dim_code(eq.lhs.shape[0])}), dtype)")
+        shape = f"(T, batch_size, {dim_code(eq.lhs.shape[0])})"
+        out.append(f"    tape_{py_name(name)} = {backend.empty.format(shape=shape)}")
     for node, sname in saved_nodes.items():
-        out.append(f"    tape_{sname} = np.empty((T, batch_size, {dim_code(node.shape[0])}), dtype)")
+        shape = f"(T, batch_size, {dim_code(node.shape[0])})"
+        out.append(f"    tape_{sname} = {backend.empty.format(shape=shape)}")
     if with_loss:
-        out.append("    loss = dtype.type(0)")
+        out.append(f"    loss = {backend.scalar_zero}")
     out.append("    for t in range(T):")
-    block = _Block(leaf_names, "        ")
+    block = _Block(leaf_names, "        ", backend.printer)
     block.line("x = xs[t]")
     if with_loss:
         block.line("y = ys[t]")
@@ -226,14 +265,10 @@ def _saved_subexpressions(d, backward_roots: list[Node]) -> dict[Node, str]:
     return saved
 
 
-def module_source(d) -> str:
-    """The generated module's source text."""
+def plain_loss_and_grads_body(d, backend: Backend = NUMPY) -> list[str]:
+    """The plain ``loss_and_grads`` after its prologue: one forward and one backward loop over t."""
     cell = d.cell
     states = list(cell.states)
-    for s in states:
-        if s in d.params:
-            raise CodegenError(f"state {s} and a parameter share a name")
-
     backward_eqs = [(eq.lhs.name, d.local_grads[eq.lhs.name]) for eq in d.backward]
     param_contribs = [(eq.lhs.name, eq.rhs) for eq in d.param_grads]
     carry_roots = [d.carries[s] for s in states]
@@ -250,29 +285,76 @@ def module_source(d) -> str:
         needed.setdefault(s)
     save = [eq.lhs.name for eq in d.forward if eq.lhs.name in needed]
 
+    out = _forward_loop(d, save, True, saved_nodes, backend)
+    initial = {
+        s: f"_initial(initial_state, {s!r}, batch_size, {dim_code(cell.states[s].shape[0])}, dtype)" for s in states
+    }
+    for s in states:
+        out.append(f"    {py_name(s)}_0 = {initial[s]}")
+    for name in d.params:
+        out.append(f"    g_{py_name(name)} = {backend.zeros_like.format(py_name(name))}")
+    for s in states:
+        shape = f"(batch_size, {dim_code(cell.states[s].shape[0])})"
+        out.append(f"    carry_{py_name(s)} = {backend.zeros.format(shape=shape)}")
+    out.append("    for t in range(T - 1, -1, -1):")
+    block = _Block({leaf: leaf_name(leaf) for root in roots for leaf in ir.leaves(root)}, "        ", backend.printer)
+    block.line("x = xs[t]")
+    block.line("y = ys[t]")
+    for name in save:
+        block.line(f"{py_name(name)} = tape_{py_name(name)}[t]")
+    for node, sname in saved_nodes.items():
+        block.line(f"{sname} = tape_{sname}[t]  # {text(node)}")
+        block.names[node] = sname
+    for s in states:
+        block.line(f"{py_name(s)}_prev = tape_{py_name(s)}[t - 1] if t > 0 else {py_name(s)}_0")
+    block.plan(roots)
+    for name, rhs in backward_eqs:
+        target = f"d_{py_name(name)}"
+        block.assign(target, rhs)
+        if name in states:
+            block.line(f"{target} += carry_{py_name(name)}")
+    for name, rhs in param_contribs:
+        if rhs.op == "zeros":
+            continue
+        block.assign(f"g_{py_name(name)}", rhs, accumulate=True)
+    for s, root in zip(states, carry_roots, strict=False):
+        if root.op == "zeros":
+            block.line(f"carry_{py_name(s)} = {backend.zeros_like.format(py_name(s) + '_prev')}")
+        else:
+            block.assign(f"carry_{py_name(s)}", root)
+    out += block.lines
+    grads = [f"{name!r}: g_{py_name(name)}" for name in d.params] + [
+        f"{s + '_0'!r}: carry_{py_name(s)}" for s in states
+    ]
+    out.append("    return loss, {" + ", ".join(grads) + "}")
+    return out
+
+
+def module_source(d, optimize: bool = True) -> str:
+    """The generated module's source text.
+
+    With ``optimize``, ``loss_and_grads`` is the optimised one (:mod:`symrnn.codegen.optimized`);
+    ``forward`` and ``loss`` are always the plain per-step code, the reference.
+    """
+    cell = d.cell
+    states = list(cell.states)
+    for s in states:
+        if s in d.params:
+            raise CodegenError(f"state {s} and a parameter share a name")
+
+    plan = _plan_or_none(d) if optimize else None
     doc = _docstring(d)
-    out = [f'"""{doc}"""', "", "import numpy as np", ""]
-    out.append("PARAMETERS = {")
-    for name, node in d.params.items():
-        out.append(f"    {name!r}: {_shape_text(node)!r},")
-    out.append("}")
+    imports = ["import threading", "", "import numpy as np"] if plan else ["import numpy as np"]
+    out = [f'"""{doc}"""', ""] + imports + [""]
+    out += parameters_code(d)
     out.append(f"STATES = {tuple(states)!r}")
     out.append(HELPERS)
+    if plan:
+        from symrnn.codegen.fast_runtime import FAST_HELPERS
+
+        out.append(FAST_HELPERS)
     out.append(_PRELUDE)
-    out.append("def _expected_shapes(dims):")
-    out.append(
-        "    "
-        + ", ".join(str(s) for s in ir.DIMS)
-        + " = (dims.get(k) for k in "
-        + repr(tuple(str(s) for s in ir.DIMS))
-        + ")"
-    )
-    out.append("    return {")
-    for name, node in d.params.items():
-        out.append(f"        {name!r}: {_shape_code(node)},")
-    out.append("    }")
-    out.append("")
-    out.append("")
+    out += expected_shapes_code(d)
 
     # ---------------- forward(params, xs, initial_state=None)
     out += _prologue(
@@ -299,47 +381,15 @@ def module_source(d) -> str:
         "loss_and_grads(params, xs, ys, initial_state=None)",
         'J = Σ_t Σ_batch L_t and ∂J/∂(every parameter), plus ∂J/∂s_0 as grads["<state>_0"].',
     )
-    out += _forward_loop(d, save, True, saved_nodes)
-    initial = {
-        s: f"_initial(initial_state, {s!r}, batch_size, {dim_code(cell.states[s].shape[0])}, dtype)" for s in states
-    }
-    for s in states:
-        out.append(f"    {py_name(s)}_0 = {initial[s]}")
-    for name in d.params:
-        out.append(f"    g_{py_name(name)} = np.zeros_like({py_name(name)})")
-    for s in states:
-        out.append(f"    carry_{py_name(s)} = np.zeros((batch_size, {dim_code(cell.states[s].shape[0])}), dtype)")
-    out.append("    for t in range(T - 1, -1, -1):")
-    block = _Block({leaf: leaf_name(leaf) for root in roots for leaf in ir.leaves(root)}, "        ")
-    block.line("x = xs[t]")
-    block.line("y = ys[t]")
-    for name in save:
-        block.line(f"{py_name(name)} = tape_{py_name(name)}[t]")
-    for node, sname in saved_nodes.items():
-        block.line(f"{sname} = tape_{sname}[t]  # {text(node)}")
-        block.names[node] = sname
-    for s in states:
-        block.line(f"{py_name(s)}_prev = tape_{py_name(s)}[t - 1] if t > 0 else {py_name(s)}_0")
-    block.plan(roots)
-    for name, rhs in backward_eqs:
-        target = f"d_{py_name(name)}"
-        block.assign(target, rhs)
-        if name in states:
-            block.line(f"{target} += carry_{py_name(name)}")
-    for name, rhs in param_contribs:
-        if rhs.op == "zeros":
-            continue
-        block.assign(f"g_{py_name(name)}", rhs, accumulate=True)
-    for s, root in zip(states, carry_roots, strict=False):
-        if root.op == "zeros":
-            block.line(f"carry_{py_name(s)} = np.zeros_like({py_name(s)}_prev)")
-        else:
-            block.assign(f"carry_{py_name(s)}", root)
-    out += block.lines
-    grads = [f"{name!r}: g_{py_name(name)}" for name in d.params] + [
-        f"{s + '_0'!r}: carry_{py_name(s)}" for s in states
-    ]
-    out.append("    return loss, {" + ", ".join(grads) + "}")
+    if plan:
+        from symrnn.codegen.optimized import loss_and_grads_body
+
+        # σ and tanh through exp overflow to inf for large negative inputs: exact limits, no warning
+        out.append('    with np.errstate(over="ignore"):')
+        out += ["    " + line for line in loss_and_grads_body(d, plan)]
+        out.append("")
+        return "\n".join(out)
+    out += plain_loss_and_grads_body(d)
     out.append("")
     return "\n".join(out)
 
@@ -405,11 +455,21 @@ def _docstring(d) -> str:
     return "\n".join(lines).replace("\\", "\\\\").replace('"""', "'''") + "\n"
 
 
-def compile_module(d) -> types.ModuleType:
+def _plan_or_none(d):
+    """The optimiser's plan, or None for a cell it does not handle (the plain code serves)."""
+    from symrnn.codegen.plan import NotOptimizable, make_plan
+
+    try:
+        return make_plan(d)
+    except NotOptimizable:
+        return None
+
+
+def compile_module(d, optimize: bool = True) -> types.ModuleType:
     """Execute the generated source in a fresh module (our own code, never user text)."""
-    source = module_source(d)
+    source = module_source(d, optimize)
     module = types.ModuleType(f"symrnn_generated_{py_name(d.cell.name)}")
-    filename = f"<symrnn {d.cell.name} {d.loss.name}>"
+    filename = f"<symrnn {d.cell.name} {d.loss.name}{'' if optimize else ' plain'}>"
     import linecache
 
     # Register the source so tracebacks point into the generated lines.

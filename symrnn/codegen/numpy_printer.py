@@ -50,6 +50,9 @@ class NumpyPrinter:
     def atom(self, node: Node) -> str:
         """Code that can stand as an operand without brackets."""
         code = self.doprint(node)
+        if node not in self.names and node.op in ("transpose", "broadcast") and code == self.doprint(node.args[0]):
+            # a no-op in the batched layout ((r ⊙ h)ᵀ of a per-example column): as bracketed as its operand
+            return self.atom(node.args[0])
         if node in self.names or node.op in (
             "var",
             "apply",

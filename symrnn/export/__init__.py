@@ -2,7 +2,8 @@
 
 For each cell ``NAME`` the export writes ``NAME.md`` and/or ``NAME.tex``, the picture of the
 computation unrolled over three steps (``NAME-unrolled.dot``, and ``NAME-unrolled.svg`` when
-Graphviz's ``dot`` is installed) and, with the format ``pdf``, ``NAME.pdf`` compiled by pdflatex.
+Graphviz's ``dot`` is installed), the gradient-flow plot ``NAME-flow.svg`` (when matplotlib is
+installed) and, with the format ``pdf``, ``NAME.pdf`` compiled by pdflatex.
 Exporting every cell also writes ``README.md``, an index linking the documents.
 
 Everything is planned before anything is written: the documents are built in memory, the
@@ -59,18 +60,22 @@ def parse_formats(text: str) -> tuple[str, ...]:
     return names
 
 
-def _cell_files(d, formats, *, dot_available: bool, result: ExportResult) -> dict[str, bytes]:
+def _cell_files(d, formats, *, dot_available: bool, plot_available: bool, result: ExportResult) -> dict[str, bytes]:
     """File name → content for one derivation."""
     from symrnn.export import graphviz, pdflatex
+    from symrnn.export.flow_plot import flow_svg
     from symrnn.printing.document import derivation_latex, derivation_markdown
     from symrnn.printing.unrolled import unrolled_dot
-    from symrnn.printing.walkthrough import file_stem, picture_stem
+    from symrnn.printing.walkthrough import file_stem, flow_plot_stem, picture_stem
 
     stem, picture = file_stem(d), picture_stem(d)
     dot_source = unrolled_dot(d)
     files = {f"{picture}.dot": dot_source.encode("utf-8")}
     if dot_available:
         files[f"{picture}.svg"] = graphviz.render_svg(dot_source, d.cell.name).encode("utf-8")
+    flow_plot = flow_svg(d) if plot_available else None
+    if flow_plot is not None:
+        files[f"{flow_plot_stem(d)}.svg"] = flow_plot
     if "md" in formats:
         files[f"{stem}.md"] = derivation_markdown(d, picture_rendered=dot_available).encode("utf-8")
     tex = derivation_latex(d, picture_rendered=dot_available)
@@ -103,6 +108,7 @@ def plan(cell_names: list[str] | None, formats=DEFAULT_FORMATS, *, loss: str = "
     from symrnn.catalogue import cell, cells
     from symrnn.derivation import derive
     from symrnn.export.graphviz import dot_program
+    from symrnn.printing import walkthrough
 
     result = result if result is not None else ExportResult()
     everything = not cell_names
@@ -114,12 +120,17 @@ def plan(cell_names: list[str] | None, formats=DEFAULT_FORMATS, *, loss: str = "
             "pictures: Graphviz's dot was not found (on Debian: apt-get install graphviz); the .dot "
             "sources are written and the documents say how to render them"
         )
+    plot_available = walkthrough.plot_available()
+    if not plot_available:
+        result.missing.append(
+            "gradient-flow plots: matplotlib was not found (pip install 'symrnn[plot]'); the documents say so"
+        )
     files: dict[str, bytes] = {}
     derivations = []
     for c in built:
         d = derive(c, loss)
         derivations.append(d)
-        files.update(_cell_files(d, formats, dot_available=dot_available, result=result))
+        files.update(_cell_files(d, formats, dot_available=dot_available, plot_available=plot_available, result=result))
     if everything and ("md" in formats or "tex" in formats):
         files[INDEX] = index_page(derivations, formats)
     return files

@@ -15,11 +15,13 @@ FORMATS = ("png", "svg")
 _METADATA = {"svg": {"Date": None, "Creator": None}, "png": {"Software": None}}
 
 
-def render(measurements: list, fmt: str = "svg") -> bytes:
+def render(measurements: list, fmt: str = "svg", *, fixed_layout: bool = False) -> bytes:
     """The figure for some :class:`~symrnn.gradient_flow.measurement.Measurement`s as PNG or SVG bytes.
 
     Each panel shows ‖∂L_T/∂s_{T-d}‖ per seed (thin), their geometric mean (thick) and the fitted
-    C ρ^d (dashed), against the distance d.
+    C ρ^d (dashed), against the distance d.  ``fixed_layout`` places the panels by fixed margins
+    instead of matplotlib's constrained layout, about three times faster (``symrnn export`` draws one
+    figure per cell).
 
     Raises:
         ValueError: an unknown format or no measurements.
@@ -35,7 +37,10 @@ def render(measurements: list, fmt: str = "svg") -> bytes:
 
     with matplotlib.rc_context({"svg.hashsalt": "symrnn", "svg.fonttype": "path", "font.size": 9}):
         n = len(measurements)
-        fig = Figure(figsize=(3.2 * n, 3.0), layout="constrained")
+        width = 3.2 * n + (0.6 if fixed_layout else 0.0)  # fixed: room for the suptitle over one panel
+        fig = Figure(figsize=(width, 3.0), layout=None if fixed_layout else "constrained")
+        if fixed_layout:  # margins in inches: tick labels and y label on the left, title and suptitle on top
+            fig.subplots_adjust(left=0.8 / width, right=1 - 0.15 / width, bottom=0.45 / 3.0, top=1 - 0.6 / 3.0)
         axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
         for ax, m in zip(axes, measurements, strict=True):
             d = m.distances

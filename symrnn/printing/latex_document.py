@@ -24,6 +24,7 @@ from symrnn.printing.blocks import (
     Text,
 )
 from symrnn.printing.notation import GREEK_TEXT
+from symrnn.printing.walkthrough import Plot
 
 CODE_WIDTH = 96  # characters per line of the code appendix before a line is wrapped
 
@@ -160,6 +161,22 @@ def _picture(block: Picture) -> list[str]:
     ]
 
 
+def _plot(block: Plot) -> list[str]:
+    """pdflatex cannot include SVG: the caption and where the file is, in a box where the figure would be."""
+    where = (
+        rf"The plot is the SVG file \texttt{{{escape_text(block.file)}}} next to this document, written by "
+        rf"\texttt{{{escape_text(block.command)}}}; open it in a web browser (pdflatex cannot include SVG)."
+        if block.rendered
+        else rf"The plot \texttt{{{escape_text(block.file)}}} was not drawn because matplotlib is not installed; "
+        rf"install it (\texttt{{pip install 'symrnn[plot]'}}) and run \texttt{{{escape_text(block.command)}}}."
+    )
+    return [
+        r"\begin{center}",
+        rf"\fbox{{\parbox{{0.9\textwidth}}{{Plot: {_inline(block.caption)}\\[0.5ex] {where}}}}}",
+        r"\end{center}",
+    ]
+
+
 def _wrap_code(source: str) -> str:
     """Code lines wider than the page, broken at a space and continued after a backslash."""
     out = []
@@ -214,6 +231,8 @@ def _block(block) -> list[str]:
         return _picture(block)
     if isinstance(block, Listing):
         return _listing(block)
+    if isinstance(block, Plot):
+        return _plot(block)
     raise TypeError(f"no LaTeX rendering for {type(block).__name__}")
 
 

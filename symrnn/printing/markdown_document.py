@@ -21,6 +21,7 @@ from symrnn.printing.blocks import (
     Table,
     Text,
 )
+from symrnn.printing.walkthrough import Plot
 
 _MARKDOWN_SPECIAL = "\\`*_[]<>|#"
 
@@ -97,6 +98,19 @@ def _picture(block: Picture) -> list[str]:
     ]
 
 
+def _plot(block: Plot) -> list[str]:
+    caption = f"*{_inline(block.caption)}*"
+    if block.rendered:
+        return [f"![{escape_text(block.file)}]({block.file})", "", caption, ""]
+    return [
+        f"The plot `{block.file}` was not drawn because matplotlib is not installed; "
+        f"`pip install 'symrnn[plot]'` and run `{block.command}` to write it next to this document.",
+        "",
+        caption,
+        "",
+    ]
+
+
 def _listing(block: Listing) -> list[str]:
     fence = "````" if "```" in block.source else "```"
     return [f"{fence}{block.language}", block.source.rstrip("\n"), fence, ""]
@@ -115,6 +129,8 @@ def _block(block) -> list[str]:
         return _picture(block)
     if isinstance(block, Listing):
         return _listing(block)
+    if isinstance(block, Plot):
+        return _plot(block)
     raise TypeError(f"no Markdown rendering for {type(block).__name__}")
 
 

@@ -14,7 +14,9 @@ derivation's IR with the same printer, so the notation is the catalogue cell's o
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from dataclasses import dataclass
 
 from symrnn import ir
 from symrnn.derivation import FORWARD, READOUT
@@ -507,13 +509,169 @@ def _gradients_section(d, numbers: Numbers) -> Section:
     )
 
 
-def gradient_flow_section(d) -> Section | None:
-    """Hook for the gradient-flow analysis of ``symrnn/flow`` (issue 6): a section, or None to leave it out.
+FLOW_STEPS = 50  # the measured window of the section and the plot: modest, so exporting every cell stays fast
+FLOW_SEEDS = (0, 1)
+FLOW_HIDDEN = 16
 
-    It is placed after the gradients and before the loss.  Until ``symrnn.flow`` provides it,
-    documents have no such section.
+
+@dataclass(frozen=True)
+class Plot:
+    """A plot written next to the document as SVG: Markdown shows it, LaTeX names the file.
+
+    (pdflatex with texlive-latex-base cannot include SVG.)  ``rendered`` is False when matplotlib,
+    which draws it, is not installed; the documents then say how to get it.
     """
-    return None
+
+    file: str
+    caption: Text
+    command: str  # the command that writes the file
+    rendered: bool
+
+
+def flow_plot_stem(d) -> str:
+    return f"{file_stem(d)}-flow"
+
+
+def flow_initialisation():
+    from symrnn.gradient_flow import Initialisation
+
+    return Initialisation(hidden_size=FLOW_HIDDEN)
+
+
+def plot_available() -> bool:
+    """Whether matplotlib (the ``plot`` extra) is installed to draw the gradient-flow plot."""
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+_CACHE: list = []  # [(cell, {what: value})] for the last few cells, by identity (a Cell is not hashable)
+
+
+def _cached(d, what: str, compute):
+    """``compute()``, once per cell for the Markdown, the LaTeX and the plot of an export."""
+    values = next((v for cell, v in _CACHE if cell is d.cell), None)
+    if values is None:
+        values = {}
+        _CACHE.insert(0, (d.cell, values))
+        del _CACHE[4:]
+    if what not in values:
+        values[what] = compute()
+    return values[what]
+
+
+def flow_measurement(d):
+    """The measurement shown in the section and the plot, or None when no NumPy code is generated for the cell."""
+    from symrnn.gradient_flow import measure
+
+    def compute():
+        try:
+            d.numpy_source()
+        except ValueError:  # the code generator refuses some cells (a generic f has no NumPy form)
+            return None
+        return measure(d.cell, steps=FLOW_STEPS, init=flow_initialisation(), seeds=FLOW_SEEDS)
+
+    return _cached(d, "measurement", compute)
+
+
+def _dollar_text(tex: str) -> Text:
+    """LaTeX prose with ``$…$`` mathematics as inline parts (``~`` becomes a plain space)."""
+    return tuple(Math(part) if i % 2 else part.replace("~", " ") for i, part in enumerate(tex.split("$")) if part)
+
+
+def _flow_lines(f) -> list[Line]:
+    from symrnn.gradient_flow.printing import partial, signed_terms, state_jacobian_heading
+
+    lines = []
+    if len(f.states) > 1:
+        lhs, rhs = state_jacobian_heading(f, True).split(" = ", 1)
+        lines.append(Line(lhs, rhs))
+    for a in f.states:
+        for b in f.states:
+            terms = signed_terms([(p, "") for p in f.block(a, b)], True) or ["0"]
+            lines.append(Line(partial(a, b, True), terms[0]))
+            lines += [Line("", rf"\quad {term}") for term in terms[1:]]
+    return lines
+
+
+def _scientific(x: float) -> str:
+    mantissa, exponent = f"{x:.2e}".split("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+
+
+def gradient_flow_section(d) -> Section | None:
+    """The gradient-flow analysis (issue 6), placed after the gradients and before the loss.
+
+    The one-step state Jacobian in matrix form (:func:`symrnn.gradient_flow.flow`), Pascanu et al.'s
+    bound on each block and the path that keeps the gradient, the norms measured with the generated
+    code, and the plot ``NAME-flow.svg`` that ``symrnn export`` writes.  None (no such section) for a
+    cell whose Jacobian cannot be written in matrix form.
+    """
+    return _cached(d, f"section, plot {plot_available()}", lambda: _gradient_flow_section(d))
+
+
+def _gradient_flow_section(d) -> Section | None:
+    from symrnn.gradient_flow import FlowError, flow
+
+    try:
+        f = flow(d.cell)
+    except FlowError:
+        return None
+    states = _joined([Math(_name(s)) for s in f.states])
+    s_t, s_prev = r"s_{t}", r"s_{t-1}"
+    blocks: list = [
+        Paragraph(
+            (
+                "Backpropagation carries the δ of the state ",
+                Math(s_t),
+                " (here ",
+                *states,
+                ") one step back by the transpose of the one-step Jacobian: ",
+                Math(rf"\delta {s_prev} = \left(\partial {s_t}/\partial {s_prev}\right)^\top \delta {s_t}"),
+                " plus the terms of step t−1's own loss, so over a distance k the gradient is multiplied by a "
+                "product of k such Jacobians.  Numerator layout: row i of ",
+                Math(r"\partial a_{t}/\partial b_{t-1}"),
+                " is the derivative of the i-th entry of ",
+                Math(r"a_{t}"),
+                " (Pascanu et al. write the transpose in their eq. 5).  The parameters and the inputs ",
+                *_joined([Math(_name(x)) for x in d.cell.inputs]),
+                " are held fixed.",
+            )
+        ),
+        Equations(tuple(_flow_lines(f))),
+        Paragraph(("Bounds on the norm of each block (Pascanu et al. 2013), and the path that keeps the gradient:",)),
+        Items(tuple(_dollar_text(line) for line in f.bound().lines(latex=True))),
+    ]
+    m = flow_measurement(d)
+    if m is not None:
+        blocks.append(
+            Paragraph(
+                (
+                    "Measured with the generated NumPy code (",
+                    *_dollar_text(m.init.describe(latex=True)),
+                    f"; seeds {', '.join(map(str, m.seeds))}): the gradient norm ",
+                    Math(r"\|\partial L_{T}/\partial s_{T-k}\|"),
+                    " changes by a factor ",
+                    Math(rf"\rho = {m.rate:.3f}"),
+                    " per step and is ",
+                    Math(_scientific(m.geometric_mean[-1])),
+                    f" at distance {m.steps}.",
+                )
+            )
+        )
+        stem = flow_plot_stem(d)
+        blocks.append(
+            Plot(
+                f"{stem}.svg",
+                (
+                    f"{d.cell.name}: the gradient norm against the distance k on a log scale, one thin line per "
+                    "seed, their geometric mean (thick) and the fitted ",
+                    Math(r"C \rho^{k}"),
+                    " (dashed).",
+                ),
+                export_command(d),
+                plot_available(),
+            )
+        )
+    return Section("Gradient flow", tuple(blocks))
 
 
 # ------------------------------------------------------------------ 7. loss

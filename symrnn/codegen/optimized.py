@@ -1,0 +1,555 @@
+"""The optimised ``loss_and_grads``: a :class:`~symrnn.codegen.plan.Plan` printed as NumPy.
+
+Sections of the generated function, in order: buffers (a per-thread workspace reused by the
+next call of the same shapes), input projections of every step (hoisted), the forward loop
+(one stacked product per wave of gates, activations in place), the readout over all steps,
+the δs that only read the readout (all steps at once), forward-only derivative factors (all
+steps at once), the backward loop (one stacked product for each state's carry), and the
+weight and bias gradients (one product over all steps per group of gates).  See
+:mod:`symrnn.codegen.layout` for where values live.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from symrnn import ir
+from symrnn.codegen.backward_rewrites import hoist_factors, inline_single_use, placeholder, reads_step_grads
+from symrnn.codegen.bulk import bulk_assign, bulk_into, make_bulk
+from symrnn.codegen.emitter import Emitter, FastPrinter
+from symrnn.codegen.layout import gate_columns, gate_index, input_leaves, scaled, size_code
+from symrnn.codegen.numpy_module import LOSS_CODE, leaf_name, py_name
+from symrnn.codegen.numpy_printer import dim_code
+from symrnn.codegen.plan import Plan, backward_roots, grad_stacks, operand_blocks, row_products, sum_of, terms
+from symrnn.functions import function_spec
+from symrnn.ir import Node
+from symrnn.printing.text import text
+
+
+def loss_and_grads_body(d, plan: Plan) -> list[str]:
+    """The body of the optimised ``loss_and_grads`` after its prologue (indented 4)."""
+    cell = d.cell
+    states = list(cell.states)
+    gate_of = {g.value.name: g for g in plan.gates}
+    pre_of = {g.pre.name: g for g in plan.gates}
+    width = dim_code(plan.width)
+    saved = _saved_nodes(d, plan)
+    param_names = {node: py_name(name) for name, node in d.params.items()}
+    out: list[str] = []
+
+    def emit(text: str):
+        out.append("    " + text)
+
+    # ------------------------------------------------------------ buffers
+    gate_size = dim_code(plan.gates[0].pre.shape[0])
+    # gates: step-major (each step's gates one contiguous block); their δs: gate-major (each
+    # gate's δ over all steps one contiguous block, for the products over all steps)
+    shapes = {"A": f"(T + 1, {width}, batch_size, {gate_size})", "DA": f"(T, batch_size, {width} * {gate_size})"}
+    forward_size = {eq.lhs.name: size_code(eq.lhs) for eq in d.forward}
+    operands, offset = {}, sympy.Integer(0)
+    for key, size in operand_blocks(d, plan, grad_stacks(d, plan)):
+        operands[key] = (offset, offset + size)
+        offset += size
+    operand_width = offset
+    if operands:
+        # rows padded to a multiple of 16 entries: aligned rows keep the products that read U fast
+        shapes["U"] = f"(T + 1, batch_size, -(-({dim_code(operand_width)}) // 16) * 16)"
+    for name in plan.taped:
+        if name not in operands:
+            shapes[name] = f"(T + 1, batch_size, {forward_size[name]})"
+    for node, tape in saved.items():
+        shapes[tape.replace("tape_", "")] = f"(T + 1, batch_size, {size_code(node)})"
+    for name in plan.grad_taped:
+        shapes["d_" + name] = f"(T, batch_size, {forward_size[name]})"
+    for k, stack in enumerate(plan.stacks):
+        shapes[f"S{k}"] = f"({dim_code(stack.stop - stack.start)}, batch_size, {gate_size})"
+    emit("ws = _workspace('loss_and_grads', dtype, {" + ", ".join(f"{k!r}: {v}" for k, v in shapes.items()) + "})")
+    emit("tape_A, tape_DA = ws['A'], ws['DA']")
+    if operands:
+        emit("tape_U = ws['U']  # row t: the operands of step t's weight gradients, " + _operand_doc(operands))
+    for name in plan.taped:
+        if name in operands:
+            emit(f"tape_{py_name(name)} = tape_U[:, :, {_span(operands[name])}]")
+        else:
+            emit(f"tape_{py_name(name)} = ws[{name!r}]")
+    for tape in saved.values():
+        emit(f"{tape} = ws[{tape.replace('tape_', '')!r}]")
+    for name in plan.grad_taped:
+        emit(f"tape_d_{py_name(name)} = ws['d_' + {name!r}]")
+    for k in range(len(plan.stacks)):
+        emit(f"S{k} = ws['S{k}']")
+    for s in states:
+        size = dim_code(cell.states[s].shape[0])
+        row = f"tape_A[0, {gate_index(gate_of[s])}]" if s in gate_of else f"tape_{py_name(s)}[0]"
+        emit(f"{row} = _initial(initial_state, {s!r}, batch_size, {size}, dtype)")
+
+    if "x" in operands:
+        emit(f"tape_U[:T, :, {_span(operands['x'])}] = xs")
+        emit(f"tape_U[T, :, {_span(operands['x'])}] = 0")
+    if "1" in operands:
+        emit(f"tape_U[:, :, {dim_code(operands['1'][0])}] = 1")
+    if operands:
+        emit("U_all = tape_U[:T].reshape(-1, tape_U.shape[2])  # the operands of every step as rows")
+
+    # ------------------------------------------------------------ hoisted: every step at once
+    # tape_A[1:] is (T, gates, batch, size); x_t[:, None] @ W (gates, inputs, size) fills it in one call
+    emit("A_all = tape_A[1:]  # every gate's pre-activation at every step")
+    steps_x = {leaf: "xs" for leaf in input_leaves(d)}
+    fold_bias = len(plan.hoisted) == 1 and plan.biases and "x" in operands and "1" in operands and not plan.static_rest
+    if fold_bias:  # [x_t | 1] [W_x | b]ᵀ: the biases ride along in the product
+        (operand, blocks), biases = plan.hoisted[0], dict(plan.biases)
+        weights, bias_codes = [], []
+        for g, matrix in blocks:
+            w = FastPrinter(param_names).doprint(matrix) if matrix is not None else None
+            b = FastPrinter(param_names).doprint(biases[g]) if biases.get(g) is not None else None
+            weights.append(w or f"np.zeros(({size_code(g.pre)}, {dim_code(operand.shape[0])}), dtype)")
+            bias_codes.append(b or f"np.zeros({size_code(g.pre)}, dtype)")
+        scales = ", ".join(str(g.scale) for g, _ in blocks)
+        columns = f"{dim_code(operands['x'][0])}:{dim_code(operands['1'][1])}"
+        emit(f"W_in = _gates_with_bias([{', '.join(weights)}], [{', '.join(bias_codes)}], [{scales}])")
+        emit(f"np.matmul(tape_U[:T, None, :, {columns}], W_in, out=A_all)  # input projections and biases")
+    elif plan.hoisted:
+        for k, (operand, blocks) in enumerate(plan.hoisted):
+            stack = _stack_code(blocks, operand.shape[0], True, param_names, "_gates")
+            call = (
+                f"np.matmul(xs[:, None], {stack}, out=A_all)" if k == 0 else f"A_all += np.matmul(xs[:, None], {stack})"
+            )
+            emit(call + "  # input projections of all gates and steps")
+    else:
+        emit("A_all[...] = 0")
+    if plan.biases and not fold_bias:
+        emit(f"A_all += {_stack_code(plan.biases, None, True, param_names, '_gates')}[:, None, :]")
+    for g, rest in plan.static_rest.items():
+        names = {**param_names, **steps_x}
+        emit(f"A_all[:, {gate_index(g)}] += {FastPrinter(names).doprint(scaled(sum_of(rest), g.scale))}")
+    for k, stack in enumerate(plan.stacks):
+        matrix_cols = stack.operand.shape[0]
+        emit(f"W_stack{k} = {_stack_code(stack.blocks, matrix_cols, True, param_names, '_gates')}")
+
+    # ------------------------------------------------------------ forward loop
+    emit("for t in range(T):")
+    step = Emitter({}, "        ", {node: f"{tape}[t + 1]" for node, tape in saved.items()})
+    step.line("A_t = tape_A[t + 1]  # the gates of step t")
+    step.names.update(param_names)
+    step.names.update({leaf: "x" for leaf in input_leaves(d)})
+    loop_roots = [stack.operand for stack in plan.stacks] + [eq.rhs for _, eq in plan.loop]
+    loop_roots += [t for rest in plan.rest.values() for t in rest]
+    if any(leaf.kind == ir.INPUT_KIND for root in loop_roots for leaf in ir.leaves(root)):
+        step.line("x = xs[t]")
+    for s in states:
+        prev = ir.var(s, cell.states[s].shape, ir.STATE, -1)
+        row = f"tape_A[t, {gate_index(gate_of[s])}]" if s in gate_of else f"tape_{py_name(s)}[t]"
+        step.line(f"{leaf_name(prev)} = {row}")
+        step.names[prev] = leaf_name(prev)
+    step.plan(loop_roots)
+    for wave in range(plan.waves + 1):
+        if wave > 0:
+            _forward_wave(step, plan, wave)
+        for w, eq in plan.loop:
+            if w != wave:
+                continue
+            name = py_name(eq.lhs.name)
+            if eq.lhs.name in plan.taped:
+                step.line(f"{name} = tape_{name}[t + 1]")
+                step.into(name, eq.rhs)
+            else:
+                step.assign(name, eq.rhs)
+            step.names[eq.lhs] = name
+    out += step.lines
+
+    # ------------------------------------------------------------ readout over all steps
+    bulk = make_bulk(d, plan, saved, param_names, out)
+    readout_names = {eq.lhs.name for eq in plan.readout}
+    rows = {eq.lhs.name: size_code(eq.lhs) for eq in plan.readout}
+    rows.update({"d_" + eq.lhs.name: size_code(eq.lhs) for eq in d.backward if eq.lhs.name in readout_names})
+    rows.update({"hoisted_" + name: size for name, size in forward_size.items() if name in plan.core})
+    emit(
+        "wr = _workspace('readout', dtype, {"
+        + ", ".join(f"{k!r}: (T * batch_size, {v})" for k, v in rows.items())
+        + "})"
+    )
+    emit("y = ys.reshape(-1, ys.shape[2])  # y_t of every step as rows")
+    logits = next(eq.lhs for eq in d.forward if eq.lhs.name == d.logits)
+    fused = d.loss.name == "softmax_ce"  # the prediction's exp serves the loss too
+    for eq in plan.readout:
+        name = py_name(eq.lhs.name) + "_all"
+        emit(f"{name} = wr[{eq.lhs.name!r}]")
+        if fused and eq.lhs.name == d.prediction and eq.rhs == ir.softmax(logits):
+            emit(f"loss = _softmax_and_ce({bulk.names[logits]}, y, out={name})")
+            fused = None
+        else:
+            bulk_assign(bulk, name, eq.rhs)
+        bulk.names[eq.lhs] = name
+    if fused is not None:
+        emit("loss = " + LOSS_CODE[d.loss.name].format(logits=bulk.names[logits]))
+
+    # ------------------------------------------------------------ backward: readout δs over all steps
+    for eq in d.backward:
+        if eq.lhs.name in readout_names:
+            name = "d_" + py_name(eq.lhs.name) + "_all"
+            emit(f"{name} = wr[{'d_' + eq.lhs.name!r}]")
+            bulk_assign(bulk, name, eq.rhs)
+            bulk.names[eq.lhs] = name
+    # the part of each step's δ that only reads the readout's δs: all steps at once
+    loop_terms: dict[str, list[Node]] = {}
+    hoisted_grads: dict[str, str] = {}
+    for eq in d.backward:
+        name = eq.lhs.name
+        if name in readout_names:
+            continue
+        local = [row_products(t) for t in terms(d.local_grads[name])]
+        now = [t for t in local if reads_step_grads(t, readout_names)]
+        early = [t for t in local if not reads_step_grads(t, readout_names)]
+        loop_terms[name] = now
+        if early:
+            hoisted_grads[name] = f"hoisted_d_{py_name(name)}"
+            emit(f"hoisted_d_{py_name(name)} = wr[{'hoisted_' + name!r}]")
+            bulk_assign(bulk, f"hoisted_d_{py_name(name)}", sum_of(early))
+            emit(f"hoisted_d_{py_name(name)} = hoisted_d_{py_name(name)}.reshape(T, batch_size, {forward_size[name]})")
+
+    # carries, with each stack's share as one product
+    carries: dict[str, list[Node]] = {s: [row_products(t) for t in terms(d.carries[s])] for s in states}
+    stacked_back: list[tuple[int, Node]] = []
+    for k, stack in enumerate(plan.stacks):
+        op = stack.operand
+        if op.op != "var" or op.kind != ir.STATE or op.shift != -1:
+            continue
+        wanted = [ir.matmul(ir.transpose(m), ir.grad(g.pre)) for g, m in stack.blocks if m is not None]
+        parts = carries[op.name]
+        if all(w in parts for w in wanted):
+            stand_in = ir.var(f"stack{k}", op.shape, "opt", 0)  # bound in the backward loop
+            carries[op.name] = [t for t in parts if t not in wanted] + [stand_in]
+            stacked_back.append((k, stand_in))
+            emit(f"W_back{k} = {_stack_code(stack.blocks, op.shape[0], False, param_names)}")
+    for s in states:
+        emit(f"carry_{py_name(s)} = np.zeros((batch_size, {dim_code(cell.states[s].shape[0])}), dtype)")
+
+    # ------------------------------------------------------------ backward loop
+    back = Emitter({}, "        ")
+    back.names.update(param_names)
+    back.names.update({leaf: "x" for leaf in input_leaves(d)})
+    back.line("A_t = tape_A[t + 1]")
+    back.line("DA_t = tape_DA[t]  # their pre-activation gradients, gate k in columns k·size…")
+    roots: list[Node] = []
+    targets: list[tuple[str, Node]] = []
+    accumulate: dict[str, Node] = {}
+    for eq in d.backward:
+        name = eq.lhs.name
+        if name in readout_names:
+            continue
+        parts = list(loop_terms[name])
+        if name in hoisted_grads:
+            owned = placeholder(eq.lhs, back, f"{hoisted_grads[name]}[t]")  # a row of our own array
+            accumulate[name] = owned
+            parts.insert(0, owned)
+        if name in cell.states:
+            parts.append(placeholder(eq.lhs, back, f"carry_{py_name(name)}"))
+        rhs = sum_of(parts) or ir.zeros(eq.lhs.shape)
+        roots.append(rhs)
+        targets.append((name, rhs))
+    carry_roots = {s: sum_of(carries[s]) for s in states}
+    keep = set(pre_of) | set(plan.grad_taped) | set(states)
+    targets, carry_roots = inline_single_use(targets, carry_roots, keep)
+    factors: list[tuple[Node, Node]] = []  # (placeholder, forward-only product) over all steps
+    targets = [(name, hoist_factors(rhs, factors, back, set(saved))) for name, rhs in targets]
+    carry_roots = {s: r if r is None else hoist_factors(r, factors, back, set(saved)) for s, r in carry_roots.items()}
+    runs = _factor_runs(plan, dict(targets), factors)
+    in_run = {id(m): (k, i) for k, run in enumerate(runs) for i, m in enumerate(run[1])}
+    if factors:  # every factor over all steps at once: (T, batch, size) buffers
+        sizes = [f"'F{j}': (T, batch_size, {size_code(p)})" for j, (f, p) in enumerate(factors) if id(f) not in in_run]
+        sizes += [f"'G{k}': (T, batch_size, {len(run)}, {gate_size})" for k, (_, run) in enumerate(runs)]
+        scratch = f"'scratch': (T, batch_size, {size_code(factors[0][1])})"
+        emit(f"wf = _workspace('factors', dtype, {{{', '.join(sizes + [scratch])}}})")
+        emit("scratch = wf['scratch']")
+    for k, (_, run) in enumerate(runs):
+        emit(f"G{k} = wf['G{k}']  # the factors of {len(run)} adjacent gates whose δs share a step factor")
+    for j, (factor, product) in enumerate(factors):
+        if id(factor) in in_run:
+            k, i = in_run[id(factor)]
+            emit(f"# G{k}[:, :, {i}] = {text(product)}")
+            bulk_into(bulk, f"G{k}[:, :, {i}]", product, out)
+        else:
+            emit(f"F{j} = wf['F{j}']  # {text(product)}")
+            bulk_into(bulk, f"F{j}", product, out)
+    run_of_gate = {}
+    for k, (step, run) in enumerate(runs):
+        members = [g for g in plan.gates if any(m is f for m in run for f in [_factor_of(dict(targets)[g.pre.name])])]
+        for g in members:
+            run_of_gate[g.pre.name] = (k, step, members)
+    roots = [rhs for _, rhs in targets] + [r for r in carry_roots.values() if r is not None]
+    read_grads = {leaf.name for root in roots for leaf in ir.leaves(root) if leaf.kind == ir.GRAD}
+    runs_done: set[int] = set()
+    emit("for t in range(T - 1, -1, -1):")
+    roots_leaves = _reached(roots, set(saved))
+    if any(leaf.kind == ir.INPUT_KIND for leaf in roots_leaves if leaf.op == "var"):
+        back.line("x = xs[t]")
+    _bind_step_values(back, d, plan, saved, roots_leaves)
+    back.plan(roots)
+    for name, rhs in targets:
+        lhs = next(eq.lhs for eq in d.backward if eq.lhs.name == name)
+        if name in run_of_gate:
+            k, step, members = run_of_gate[name]
+            if k not in runs_done:  # the whole run at its first member: one product
+                runs_done.add(k)
+                cols, count = gate_columns(members[0], members[-1]), len(members)
+                view = f"DA_t[:, {cols}].reshape(batch_size, {count}, -1)"
+                back.line(f"np.multiply({back.code(step)}[:, None, :], G{k}[t], out={view})")
+                for g in members:
+                    if g.pre.name in read_grads:
+                        back.line(f"d_{py_name(g.pre.name)} = DA_t[:, {gate_columns(g, g)}]")
+        elif name in pre_of:
+            target = f"d_{py_name(name)}"
+            back.line(f"{target} = DA_t[:, {gate_columns(pre_of[name], pre_of[name])}]")
+            back.into(target, rhs)
+        elif name in plan.grad_taped:
+            target = f"d_{py_name(name)}"
+            back.line(f"{target} = tape_d_{py_name(name)}[t]")
+            back.into(target, rhs)
+        elif name in accumulate and rhs.op == "add" and terms(rhs)[0] == accumulate[name]:
+            target = f"d_{py_name(name)}"  # the rest added in place into the hoisted row
+            back.line(f"{target} = {back.names[accumulate[name]]}")
+            back.line(f"{target} += {back.code(sum_of(terms(rhs)[1:]))}")
+        else:
+            back.assign(f"d_{py_name(name)}", rhs)
+        back.names[ir.grad(lhs)] = f"d_{py_name(name)}"
+    for k, stand_in in stacked_back:
+        stack = plan.stacks[k]
+        columns = gate_columns(stack.blocks[0][0], stack.blocks[-1][0])
+        back.line(f"stack{k} = DA_t[:, {columns}] @ W_back{k}  # the gates' share of the carry, one product")
+        back.names[stand_in] = f"stack{k}"
+    for s in states:
+        if carry_roots[s] is not None:
+            back.assign(f"carry_{py_name(s)}", carry_roots[s])
+    out += back.lines
+
+    # ------------------------------------------------------------ parameter gradients over all steps
+    emit("DA_all = tape_DA.reshape(T * batch_size, -1)  # the gates' gradients at every step as rows")
+    for g in plan.gates:
+        bulk.names[ir.grad(g.pre)] = f"DA_all[:, {gate_columns(g, g)}]"
+    for name in plan.grad_taped:
+        lhs = next(eq.lhs for eq in d.forward if eq.lhs.name == name)
+        bulk.view(ir.grad(lhs), f"d_{py_name(name)}_all", f"tape_d_{py_name(name)}.reshape(-1, {forward_size[name]})")
+    stacked_grads = set()
+    singles = []
+    for k, merged in enumerate(_merge_by_gates(grad_stacks(d, plan), operands)):
+        if len(merged) == 1 and _operand_key(merged[0].operand) not in operands:
+            singles.append(merged[0])
+            continue
+        first, last = merged[0].members[0][0], merged[0].members[-1][0]
+        keys = [_operand_key(group.operand) for group in merged]
+        start, stop = operands[keys[0]][0], operands[keys[-1]][1]
+        operand = f"U_all[:, {dim_code(start)}:{dim_code(stop)}]"
+        emit(f"g_stack{k} = DA_all[:, {gate_columns(first, last)}].T @ {operand}  # all gates and steps, one product")
+        for group, key in zip(merged, keys, strict=True):
+            a, b = (dim_code(c - start) for c in operands[key])
+            block = a if key == "1" else f"{a}:{b}"
+            for gate, param in group.members:
+                emit(f"g_{py_name(param)} = g_stack{k}[{gate_columns(gate, gate, first)}, {block}].copy()")
+                stacked_grads.add(param)
+    for k, group in enumerate(singles, start=len(plan.gates) + 1):
+        first, last = group.members[0][0], group.members[-1][0]
+        if group.operand is None:
+            emit(f"g_stack{k} = DA_all[:, {gate_columns(first, last)}].sum(axis=0)  # every bias of these gates")
+        else:
+            operand = bulk.code(group.operand)
+            emit(
+                f"g_stack{k} = DA_all[:, {gate_columns(first, last)}].T @ {operand}  # all gates and steps, one product"
+            )
+        for gate, param in group.members:
+            emit(f"g_{py_name(param)} = g_stack{k}[{gate_columns(gate, gate, first)}]")
+            stacked_grads.add(param)
+    for eq in d.param_grads:
+        name = py_name(eq.lhs.name)
+        if eq.lhs.name in stacked_grads:
+            continue
+        if eq.rhs.op == "zeros":
+            emit(f"g_{name} = np.zeros_like({name})")
+        else:
+            emit(f"g_{name} = {bulk.code(eq.rhs)}")
+    grads = [f"{name!r}: g_{py_name(name)}" for name in d.params]
+    grads += [f"{s + '_0'!r}: carry_{py_name(s)}.copy()" for s in states]
+    emit("return loss, {" + ", ".join(grads) + "}")
+    return out
+
+
+def _factor_of(rhs: Node) -> Node | None:
+    """The hoisted factor of ``step ⊙ factor`` (a gate's δ after :func:`hoist_factors`)."""
+    if rhs.op == "mul" and rhs.args[1].op == "var" and rhs.args[1].kind == "opt":
+        return rhs.args[1]
+    return None
+
+
+def _factor_runs(plan: Plan, rhs_of: dict[str, Node], factors: list) -> list[tuple[Node, list[Node]]]:
+    """Adjacent gates whose δ is ``step ⊙ factor`` with one shared ``step``: (step, [factor, …]).
+
+    Their factors share one buffer (T, batch, gates, size), so a step's δs of the whole run
+    are one broadcast product into adjacent columns of the gradient buffer.
+    """
+    hoisted = {id(f) for f, _ in factors}
+    runs: list[tuple[Node, list[Node]]] = []
+    current: tuple[Node | None, list[Node]] = (None, [])
+    for g in plan.gates:
+        rhs = rhs_of.get(g.pre.name)
+        factor = None if rhs is None else _factor_of(rhs)
+        step = rhs.args[0] if factor is not None and id(factor) in hoisted else None
+        if step is not None and step == current[0]:
+            current[1].append(factor)
+            continue
+        if len(current[1]) > 1:
+            runs.append(current)
+        current = (step, [factor] if step is not None else [])
+    if len(current[1]) > 1:
+        runs.append(current)
+    return runs
+
+
+def _reached(roots: list[Node], stops: set[Node]) -> set[Node]:
+    """Every node the roots read, not looking inside ``stops`` (values already on a tape)."""
+    seen: set[Node] = set()
+
+    def walk(n: Node):
+        if n in seen:
+            return
+        seen.add(n)
+        if n not in stops:
+            for arg in n.args:
+                walk(arg)
+
+    for root in roots:
+        walk(root)
+    return seen
+
+
+def _stack_code(
+    blocks, matrix_cols: sympy.Expr | None, scaled: bool, names: dict[Node, str], helper: str = "_stack"
+) -> str:
+    """``_stack([...], [...])`` (or ``_gates``) over a span of gates; missing blocks are zeros."""
+    parts, scales = [], []
+    for g, matrix in blocks:
+        if matrix is None:
+            shape = f"{size_code(g.pre)}" if matrix_cols is None else f"({size_code(g.pre)}, {dim_code(matrix_cols)})"
+            parts.append(f"np.zeros({shape}, dtype)")
+        else:
+            parts.append(FastPrinter(names).doprint(matrix))
+        scales.append(str(g.scale if scaled else 1))
+    return f"{helper}([{', '.join(parts)}], [{', '.join(scales)}])"
+
+
+def _saved_nodes(d, plan: Plan) -> dict[Node, str]:
+    """Step subexpressions (not named values) that the backward pass reads: kept on a tape."""
+    loop_nodes: set[Node] = set()
+    for _, eq in plan.loop:
+        loop_nodes.update(ir.postorder(eq.rhs))
+    for stack in plan.stacks:
+        loop_nodes.update(ir.postorder(stack.operand))
+    for rest in plan.rest.values():
+        for term in rest:
+            loop_nodes.update(ir.postorder(term))
+    saved: dict[Node, str] = {}
+    for root in backward_roots(d):
+        for node in ir.postorder(root):
+            if node in loop_nodes and node.op not in ("var", "broadcast", "transpose", "zeros") and node.batched:
+                saved.setdefault(node, f"tape_s{len(saved)}")
+    return saved
+
+
+def _operand_key(operand: Node | None) -> str | None:
+    """The operand tape's name for a weight-gradient operand: a state, ``x`` or ``1`` (biases)."""
+    if operand is None:
+        return "1"
+    if operand.op == "var" and (operand.kind == ir.INPUT_KIND or operand.shift == -1):
+        return operand.name
+    return None
+
+
+def _merge_by_gates(stacks, operands: dict) -> list[list]:
+    """Weight-gradient groups over the same gates whose operands sit side by side: one product each."""
+    order = list(operands)
+    merged: dict[tuple, list] = {}
+    for stack in stacks:
+        gates = tuple(dict.fromkeys(id(g) for g, _ in stack.members))
+        merged.setdefault(gates, []).append(stack)
+    out = []
+    for group in merged.values():
+        inside = sorted(
+            (s for s in group if _operand_key(s.operand) in operands),
+            key=lambda s: order.index(_operand_key(s.operand)),
+        )
+        run: list = []
+        for stack in inside:
+            if run and order.index(_operand_key(stack.operand)) != order.index(_operand_key(run[-1].operand)) + 1:
+                out.append(run)
+                run = []
+            run.append(stack)
+        if run:
+            out.append(run)
+        out += [[s] for s in group if _operand_key(s.operand) not in operands]
+    return out
+
+
+def _span(columns) -> str:
+    return f"{dim_code(columns[0])}:{dim_code(columns[1])}"
+
+
+def _operand_doc(operands: dict) -> str:
+    names = {"1": "1", "x": "x_t"}
+    return "[" + " | ".join(names.get(k, f"{k}_(t-1)") for k in operands) + "]"
+
+
+def _forward_wave(step: Emitter, plan: Plan, wave: int):
+    """One wave of gates: stacked products, other terms, activations in place."""
+    for k, stack in enumerate(plan.stacks):
+        if stack.wave != wave:
+            continue
+        operand = step.code(stack.operand)
+        step.line(f"np.matmul({operand}, W_stack{k}, out=S{k})")
+        step.line(f"A_t[{dim_code(stack.start)}:{dim_code(stack.stop)}] += S{k}")
+    gates = [g for g in plan.gates if g.wave == wave]
+    for g in gates:
+        if g in plan.rest:
+            step.line(f"A_t[{gate_index(g)}] += {step.code(scaled(sum_of(plan.rest[g]), g.scale))}")
+    sig = [g for g in gates if g.function == "sigmoid"]
+    tanh = [g for g in gates if g.function == "tanh"]
+    exp_gates = sig + tanh
+    if exp_gates:
+        step.line(f"_e = A_t[{dim_code(exp_gates[0].start)}:{dim_code(exp_gates[-1].stop)}]")
+        step.line("np.exp(_e, out=_e)")
+        step.line("_e += 1")
+    if sig:
+        step.line(f"_s = A_t[{dim_code(sig[0].start)}:{dim_code(sig[-1].stop)}]")
+        step.line("np.reciprocal(_s, out=_s)  # σ")
+    if tanh:
+        step.line(f"_q = A_t[{dim_code(tanh[0].start)}:{dim_code(tanh[-1].stop)}]")
+        step.line("np.divide(2.0, _q, out=_q)")
+        step.line("_q -= 1  # tanh")
+    for g in gates:
+        name = py_name(g.value.name)
+        step.line(f"{name} = A_t[{gate_index(g)}]")
+        if g.function not in ("sigmoid", "tanh"):
+            spec = function_spec(g.function)
+            if g.function != "identity":
+                step.line(f"{name}[...] = {spec.numpy.format(name)}")
+        step.names[g.value] = name
+
+
+def _bind_step_values(back: Emitter, d, plan: Plan, saved: dict[Node, str], used: set[Node]):
+    """Load what the backward step reads: gate columns, tape rows, saved subexpressions."""
+    gate_of = {g.value.name: g for g in plan.gates}
+    for node in sorted((n for n in used if n.op == "var"), key=lambda n: (n.kind, n.name, str(n.shift))):
+        if node.kind not in (ir.VALUE, ir.STATE) or node in back.names:
+            continue
+        row = "t + 1" if node.shift == 0 else "t"
+        if node.name in gate_of:
+            k = gate_index(gate_of[node.name])
+            code = f"A_t[{k}]" if node.shift == 0 else f"tape_A[t, {k}]"
+        elif node.name in plan.taped:
+            code = f"tape_{py_name(node.name)}[{row}]"
+        else:
+            code = f"{py_name(node.name)}_all.reshape(T, batch_size, -1)[{row.replace(' + 1', '')}]"
+        back.line(f"{leaf_name(node)} = {code}")
+        back.names[node] = leaf_name(node)
+    for node, tape in saved.items():
+        if node in used:
+            name = tape.replace("tape_", "")
+            back.line(f"{name} = {tape}[t + 1]")
+            back.names[node] = name
