@@ -68,17 +68,10 @@ def test_source_calls_no_evaluator(path):
 
 
 @pytest.mark.parametrize("path", sorted(p for p in PACKAGE.glob("*.py") if p.name in SYNTAX), ids=lambda p: p.name)
-def test_syntax_layer_calls_no_evaluator_and_imports_no_sympy(path):
+def test_syntax_layer_imports_no_sympy(path):
+    # Evaluator calls are refused in every module by test_source_calls_no_evaluator.
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Name):
-                assert func.id not in FORBIDDEN_NAMES, f"{path.name}:{node.lineno} calls {func.id}"
-            elif isinstance(func, ast.Attribute):
-                owner = func.value.id if isinstance(func.value, ast.Name) else ""
-                bad = func.attr in FORBIDDEN_ATTRIBUTES or (owner == "builtins" and func.attr == "compile")
-                assert not bad, f"{path.name}:{node.lineno} calls {owner}.{func.attr}"
         if isinstance(node, ast.Import):
             assert not any(a.name.split(".")[0] == "sympy" for a in node.names), path.name
         if isinstance(node, ast.ImportFrom):
