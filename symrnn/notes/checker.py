@@ -22,7 +22,7 @@ from .build import NoteCell, NoteCellError, build_cells
 from .evaluate import ZERO, Evaluator, Jacobian, ShapeClash, as_array
 from .match import Departure, Match, identify
 from .numeric import Arithmetic, Run, Unsupported, random_problem
-from .reading import Item, NoteText, read_note_text, symbols, walk
+from .reading import Item, NoteText, children, read_note_text, symbols, walk
 from .shape_lines import ShapeLineError, describe, own_shape, sizes_from
 from .shapes import ShapeMismatch, Shapes, infer
 from .tree import Derivative, Differential, Equation, Sum, Symbol
@@ -268,22 +268,11 @@ def _free_steps(tree) -> set[str]:
         if isinstance(node, Symbol) and node.time is not None and node.time.var not in (None, "T"):
             if node.time.var not in bound:
                 out.add(node.time.var)
-        for child in _children(node):
+        for child in children(node):
             visit(child, bound)
 
     visit(tree, frozenset())
     return out
-
-
-def _children(node):
-    """The direct subtrees of a tree node."""
-    for value in vars(node).values():
-        items = value if isinstance(value, tuple) else (value,)
-        for v in items:
-            if isinstance(v, tuple):
-                yield from (w for w in v if hasattr(w, "span"))
-            elif hasattr(v, "span"):
-                yield v
 
 
 def _offsets(tree, var: str) -> list[int]:

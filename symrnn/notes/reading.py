@@ -100,20 +100,21 @@ def key(symbol: Symbol) -> tuple:
     return (symbol.name, symbol.accents, symbol.sub, symbol.sup, symbol.primes)
 
 
+def children(node):
+    """The direct subtrees of a tree node (fields, tuples of them, and matrix rows)."""
+    for value in vars(node).values():
+        for v in value if isinstance(value, tuple) else (value,):
+            if isinstance(v, tuple):
+                yield from (w for w in v if hasattr(w, "span"))
+            elif hasattr(v, "span"):
+                yield v
+
+
 def walk(node):
     """Every tree node below ``node`` (itself first)."""
     yield node
-    for value in vars(node).values():
-        if isinstance(value, tuple):
-            for v in value:
-                if isinstance(v, tuple):
-                    for w in v:
-                        if hasattr(w, "span"):
-                            yield from walk(w)
-                elif hasattr(v, "span"):
-                    yield from walk(v)
-        elif hasattr(value, "span") and not isinstance(value, type(None)):
-            yield from walk(value)
+    for child in children(node):
+        yield from walk(child)
 
 
 def symbols(node) -> list[Symbol]:
