@@ -116,6 +116,10 @@ def bulk_into(bulk: Bulk, target: str, node: Node, out: list[str]):
         line(f"np.subtract(1, {target}, out={target})")
         return
     parts = product_factors(node)
+    if len(parts) == 1 and node.op in _UFUNCS and all(plain(a) and a.batched for a in node.args):
+        a, b = (bulk.elementwise(arg) for arg in node.args)
+        line(f"{_UFUNCS[node.op]}({a}, {b}, out={target})")
+        return
     if len(parts) == 1:
         line(f"{target}[...] = {bulk.elementwise(node)}")
         return

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from symrnn import ir
 from symrnn.codegen.numpy_module import worth_a_temp
-from symrnn.codegen.numpy_printer import NumpyPrinter, python_number
+from symrnn.codegen.numpy_printer import NumpyPrinter, dim_code, python_number
 from symrnn.ir import Node
 
 _FAST_FUNCTIONS = {"sigmoid": "_sigmoid_fast({0})", "tanh": "_tanh_fast({0})"}
+# In loop bodies the numbers of the exp-form activations are 0-d arrays of the working dtype,
+# bound once per call: a Python number costs each ufunc call a conversion (~0.5 µs, which
+# is most of a small step's element-wise cost).
+CONSTANTS = {1: "_one", 2: "_two", -2: "_minus_two"}
 _UFUNCS = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide"}
 
 
@@ -25,15 +31,33 @@ class Emitter:
     """Straight-line statements with common subexpressions as temporaries, and ``out=`` writes.
 
     ``saved`` maps subexpressions the backward pass reads to the tape row they are written to.
+    With ``buffers``, the statements of a loop body allocate nothing: temporaries, sums and
+    products go into (batch, size) arrays the caller binds once before the loop
+    (:attr:`buffers`: name → size code).
     """
 
-    def __init__(self, names: dict[Node, str], indent: str, saved: dict[Node, str] | None = None):
+    def __init__(
+        self, names: dict[Node, str], indent: str, saved: dict[Node, str] | None = None, buffers: bool = False
+    ):
         self.names = dict(names)
         self.indent = indent
         self.lines: list[str] = []
         self.temps: set[Node] = set()
         self.saved = saved or {}
         self.counter = 0
+        self.buffers: dict[str, str] | None = {} if buffers else None
+
+    def const(self, value: int) -> str:
+        """A number in a statement: its 0-d array name in loop bodies (see :data:`CONSTANTS`)."""
+        return CONSTANTS[value] if self.buffers is not None else python_number(value)
+
+    def buffer(self, name: str, like: Node) -> str:
+        """A (batch, size) array named ``name``, bound before the loop (sized like ``like``)."""
+        self.buffers[name] = dim_code(like.shape[0])
+        return name
+
+    def bufferable(self, node: Node) -> bool:
+        return self.buffers is not None and node.batched and node.shape[1] == ir.ONE
 
     def line(self, text: str):
         self.lines.append(self.indent + text)
@@ -60,11 +84,18 @@ class Emitter:
                     continue
                 name = f"_t{self.counter}"
                 self.counter += 1
+                if self.bufferable(sub):
+                    self.into(self.buffer(name, sub), sub, temps_done=True)
+                    continue
                 self.line(f"{name} = {FastPrinter(self.names).doprint(sub)}")
                 self.names[sub] = name
         return FastPrinter(self.names).doprint(node)
 
     def assign(self, target: str, node: Node):
+        """``target = node``: into a buffer of its own when the emitter has buffers."""
+        if self.bufferable(node) and node not in self.names and node.op not in ("var", "transpose"):
+            self.into(self.buffer(target, node), node)
+            return
         code = self.code(node, root_too=False)
         if node in self.names:
             code = self.names[node]
@@ -77,26 +108,98 @@ class Emitter:
             self.code(node, root_too=False)
         p = FastPrinter(self.names)
         op = node.op
+        parts = signed_terms(node)
         if node in self.names:
             self.line(f"{target}[...] = {self.names[node]}")
+        elif self.buffers is not None and _worth_splitting(self, parts) and not _reads(p, parts, target):
+            known = dict(self.names)
+            self.into(target, parts[0][1], temps_done=True)  # the first term, then the others added in
+            self.names = known  # target holds the first term only until the others are added
+            if parts[0][0] < 0:
+                self.line(f"np.negative({target}, out={target})")
+            for sign, term in parts[1:]:
+                self.add_into(target, sign, term)
+        elif self.buffers is not None and op == "mul" and _plain_and_compound(self, node) is not None:
+            plain, compound = _plain_and_compound(self, node)
+            known = dict(self.names)
+            self.into(target, compound, temps_done=True)  # the compound factor in place, then times the other
+            self.names = known
+            self.line(f"{target} *= {p.doprint(plain)}")
+        elif op == "matmul" and not node.args[0].batched and node.args[1].batched:
+            self.line(f"np.matmul({p.atom(node.args[1])}, {p._transposed(node.args[0])}, out={target})")
+        elif op == "matmul" and node.args[0].batched and not node.args[1].batched and node.args[0].is_row:
+            self.line(f"np.matmul({p.atom(node.args[0])}, {p.atom(node.args[1])}, out={target})")
         elif op in _UFUNCS:
             a, b = (p.doprint(arg) for arg in node.args)
             self.line(f"{_UFUNCS[op]}({a}, {b}, out={target})")
         elif op == "one_minus":
-            self.line(f"np.subtract(1, {p.doprint(node.args[0])}, out={target})")
+            self.line(f"np.subtract({self.const(1)}, {p.doprint(node.args[0])}, out={target})")
         elif op == "scale":
             self.line(f"np.multiply({p.doprint(node.args[0])}, {python_number(node.attrs[0])}, out={target})")
         elif op == "apply" and node.attrs[0] == "tanh":  # inline: a call costs as much as a small ufunc
-            self.line(f"np.multiply({p.doprint(node.args[0])}, -2.0, out={target})  # tanh through one exp")
+            self.line(f"np.multiply({p.doprint(node.args[0])}, {self.const(-2)}, out={target})  # tanh through one exp")
             self.line(f"np.exp({target}, out={target})")
-            self.line(f"{target} += 1")
-            self.line(f"np.divide(2.0, {target}, out={target})")
-            self.line(f"{target} -= 1")
+            self.line(f"{target} += {self.const(1)}")
+            self.line(f"np.divide({self.const(2)}, {target}, out={target})")
+            self.line(f"{target} -= {self.const(1)}")
         elif op == "apply" and node.attrs[0] == "sigmoid":
             self.line(f"np.negative({p.doprint(node.args[0])}, out={target})  # σ through one exp")
             self.line(f"np.exp({target}, out={target})")
-            self.line(f"{target} += 1")
+            self.line(f"{target} += {self.const(1)}")
             self.line(f"np.reciprocal({target}, out={target})")
         else:
             self.line(f"{target}[...] = {p.doprint(node)}")
         self.names[node] = target
+
+    def add_into(self, target: str, sign: int, term: Node):
+        """``target ±= term``; a product or matrix product through a scratch buffer, not a temporary."""
+        op = "+=" if sign > 0 else "-="
+        if term in self.names or term.op in ("var", "broadcast") or not self.bufferable(term):
+            self.line(f"{target} {op} {FastPrinter(self.names).doprint(term)}")
+            return
+        scratch = self.buffer("_scratch_" + re.sub(r"\W+", "_", dim_code(term.shape[0])), term)
+        known = dict(self.names)
+        self.into(scratch, term, temps_done=True)
+        self.names = known  # the scratch is overwritten by the next term: never a name for it
+        self.line(f"{target} {op} {scratch}")
+
+
+def signed_terms(node: Node) -> list[tuple[int, Node]]:
+    """A sum as (sign, term) pairs, nested sums and differences flattened."""
+    if node.op == "add":
+        return signed_terms(node.args[0]) + signed_terms(node.args[1])
+    if node.op == "sub":
+        return signed_terms(node.args[0]) + [(-s, t) for s, t in signed_terms(node.args[1])]
+    if node.op == "scale" and node.attrs[0] == -1:
+        return [(-s, t) for s, t in signed_terms(node.args[0])]
+    return [(1, node)]
+
+
+def _worth_splitting(emitter: Emitter, parts: list[tuple[int, Node]]) -> bool:
+    """A sum written term by term: more than two terms, or a term that would need a temporary."""
+    if len(parts) < 2:
+        return False
+    plain = all(t in emitter.names or t.op in ("var", "broadcast") for _, t in parts)
+    return len(parts) > 2 or not plain or parts[0][0] < 0
+
+
+def _plain_and_compound(emitter: Emitter, node: Node):
+    """(plain, compound) factors of an equal-shape product whose one factor needs computing, else None."""
+    a, b = node.args
+    if a.shape != b.shape:
+        return None
+
+    def plain(n: Node) -> bool:
+        return n in emitter.names or n.op in ("var", "broadcast")
+
+    if plain(a) and not plain(b):
+        return a, b
+    if plain(b) and not plain(a):
+        return b, a
+    return None
+
+
+def _reads(printer: NumpyPrinter, parts: list[tuple[int, Node]], target: str) -> bool:
+    """Whether a term after the first reads ``target`` (writing the first term there would clobber it)."""
+    pattern = re.compile(rf"(?<![\w.]){re.escape(target)}(?!\w)")
+    return any(pattern.search(printer.doprint(term)) for _, term in parts[1:])

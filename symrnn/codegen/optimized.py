@@ -11,12 +11,14 @@ weight and bias gradients (one product over all steps per group of gates).  See
 
 from __future__ import annotations
 
+import re
+
 import sympy
 
 from symrnn import ir
 from symrnn.codegen.backward_rewrites import hoist_factors, inline_single_use, placeholder, reads_step_grads
 from symrnn.codegen.bulk import bulk_assign, bulk_into, make_bulk
-from symrnn.codegen.emitter import Emitter, FastPrinter
+from symrnn.codegen.emitter import CONSTANTS, Emitter, FastPrinter, signed_terms
 from symrnn.codegen.layout import gate_columns, gate_index, input_leaves, scaled, size_code
 from symrnn.codegen.numpy_module import LOSS_CODE, leaf_name, py_name
 from symrnn.codegen.numpy_printer import dim_code
@@ -56,14 +58,16 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         shapes["U"] = f"(T + 1, batch_size, -(-({dim_code(operand_width)}) // 16) * 16)"
     for name in plan.taped:
         if name not in operands:
-            shapes[name] = f"(T + 1, batch_size, {forward_size[name]})"
+            shapes["value " + name] = f"(T + 1, batch_size, {forward_size[name]})"  # keys never clash
     for node, tape in saved.items():
         shapes[tape.replace("tape_", "")] = f"(T + 1, batch_size, {size_code(node)})"
     for name in plan.grad_taped:
-        shapes["d_" + name] = f"(T, batch_size, {forward_size[name]})"
+        shapes["δ " + name] = f"(T, batch_size, {forward_size[name]})"
     for k, stack in enumerate(plan.stacks):
-        shapes[f"S{k}"] = f"({dim_code(stack.stop - stack.start)}, batch_size, {gate_size})"
-    emit("ws = _workspace('loss_and_grads', dtype, {" + ", ".join(f"{k!r}: {v}" for k, v in shapes.items()) + "})")
+        count = "" if len(stack.blocks) == 1 else f"{len(stack.blocks)}, "  # one gate: a plain product
+        shapes[f"S{k}"] = f"({count}batch_size, {gate_size})"
+    workspace_line = len(out)  # written at the end, when every buffer's shape is known
+    emit("ws = ...")
     emit("tape_A, tape_DA = ws['A'], ws['DA']")
     if operands:
         emit("tape_U = ws['U']  # row t: the operands of step t's weight gradients, " + _operand_doc(operands))
@@ -71,11 +75,11 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         if name in operands:
             emit(f"tape_{py_name(name)} = tape_U[:, :, {_span(operands[name])}]")
         else:
-            emit(f"tape_{py_name(name)} = ws[{name!r}]")
+            emit(f"tape_{py_name(name)} = ws[{'value ' + name!r}]")
     for tape in saved.values():
         emit(f"{tape} = ws[{tape.replace('tape_', '')!r}]")
     for name in plan.grad_taped:
-        emit(f"tape_d_{py_name(name)} = ws['d_' + {name!r}]")
+        emit(f"tape_d_{py_name(name)} = ws[{'δ ' + name!r}]")
     for k in range(len(plan.stacks)):
         emit(f"S{k} = ws['S{k}']")
     for s in states:
@@ -124,11 +128,13 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         emit(f"A_all[:, {gate_index(g)}] += {FastPrinter(names).doprint(scaled(sum_of(rest), g.scale))}")
     for k, stack in enumerate(plan.stacks):
         matrix_cols = stack.operand.shape[0]
-        emit(f"W_stack{k} = {_stack_code(stack.blocks, matrix_cols, True, param_names, '_gates')}")
+        first = "[0]" if len(stack.blocks) == 1 else ""
+        emit(f"W_stack{k} = {_stack_code(stack.blocks, matrix_cols, True, param_names, '_gates')}{first}")
 
     # ------------------------------------------------------------ forward loop
+    forward_loop = len(out)
     emit("for t in range(T):")
-    step = Emitter({}, "        ", {node: f"{tape}[t + 1]" for node, tape in saved.items()})
+    step = Emitter({}, "        ", {node: f"{tape}[t + 1]" for node, tape in saved.items()}, buffers=True)
     step.line("A_t = tape_A[t + 1]  # the gates of step t")
     step.names.update(param_names)
     step.names.update({leaf: "x" for leaf in input_leaves(d)})
@@ -156,24 +162,29 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
                 step.assign(name, eq.rhs)
             step.names[eq.lhs] = name
     out += step.lines
+    out[forward_loop:forward_loop] = _bind_buffers(step, "forward", shapes)
 
     # ------------------------------------------------------------ readout over all steps
     bulk = make_bulk(d, plan, saved, param_names, out)
     readout_names = {eq.lhs.name for eq in plan.readout}
-    rows = {eq.lhs.name: size_code(eq.lhs) for eq in plan.readout}
-    rows.update({"d_" + eq.lhs.name: size_code(eq.lhs) for eq in d.backward if eq.lhs.name in readout_names})
-    rows.update({"hoisted_" + name: size for name, size in forward_size.items() if name in plan.core})
-    emit(
-        "wr = _workspace('readout', dtype, {"
-        + ", ".join(f"{k!r}: (T * batch_size, {v})" for k, v in rows.items())
-        + "})"
-    )
+    rows = {"value " + eq.lhs.name: size_code(eq.lhs) for eq in plan.readout}
+    rows.update({"δ " + eq.lhs.name: size_code(eq.lhs) for eq in d.backward if eq.lhs.name in readout_names})
+    # each step's δ splits into terms read in the loop and terms that only read the readout's δs
+    loop_terms: dict[str, list[Node]] = {}
+    early_terms: dict[str, list[Node]] = {}
+    for eq in d.backward:
+        if eq.lhs.name not in readout_names:
+            local = [row_products(t) for t in terms(d.local_grads[eq.lhs.name])]
+            loop_terms[eq.lhs.name] = [t for t in local if reads_step_grads(t, readout_names)]
+            early_terms[eq.lhs.name] = [t for t in local if not reads_step_grads(t, readout_names)]
+    rows.update({"hoisted δ " + name: forward_size[name] for name, early in early_terms.items() if early})
+    shapes.update({k: f"(T * batch_size, {v})" for k, v in rows.items()})
     emit("y = ys.reshape(-1, ys.shape[2])  # y_t of every step as rows")
     logits = next(eq.lhs for eq in d.forward if eq.lhs.name == d.logits)
     fused = d.loss.name == "softmax_ce"  # the prediction's exp serves the loss too
     for eq in plan.readout:
         name = py_name(eq.lhs.name) + "_all"
-        emit(f"{name} = wr[{eq.lhs.name!r}]")
+        emit(f"{name} = ws[{'value ' + eq.lhs.name!r}]")
         if fused and eq.lhs.name == d.prediction and eq.rhs == ir.softmax(logits):
             emit(f"loss = _softmax_and_ce({bulk.names[logits]}, y, out={name})")
             fused = None
@@ -187,23 +198,15 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
     for eq in d.backward:
         if eq.lhs.name in readout_names:
             name = "d_" + py_name(eq.lhs.name) + "_all"
-            emit(f"{name} = wr[{'d_' + eq.lhs.name!r}]")
+            emit(f"{name} = ws[{'δ ' + eq.lhs.name!r}]")
             bulk_assign(bulk, name, eq.rhs)
             bulk.names[eq.lhs] = name
     # the part of each step's δ that only reads the readout's δs: all steps at once
-    loop_terms: dict[str, list[Node]] = {}
     hoisted_grads: dict[str, str] = {}
-    for eq in d.backward:
-        name = eq.lhs.name
-        if name in readout_names:
-            continue
-        local = [row_products(t) for t in terms(d.local_grads[name])]
-        now = [t for t in local if reads_step_grads(t, readout_names)]
-        early = [t for t in local if not reads_step_grads(t, readout_names)]
-        loop_terms[name] = now
+    for name, early in early_terms.items():
         if early:
             hoisted_grads[name] = f"hoisted_d_{py_name(name)}"
-            emit(f"hoisted_d_{py_name(name)} = wr[{'hoisted_' + name!r}]")
+            emit(f"hoisted_d_{py_name(name)} = ws[{'hoisted δ ' + name!r}]")
             bulk_assign(bulk, f"hoisted_d_{py_name(name)}", sum_of(early))
             emit(f"hoisted_d_{py_name(name)} = hoisted_d_{py_name(name)}.reshape(T, batch_size, {forward_size[name]})")
 
@@ -225,7 +228,7 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         emit(f"carry_{py_name(s)} = np.zeros((batch_size, {dim_code(cell.states[s].shape[0])}), dtype)")
 
     # ------------------------------------------------------------ backward loop
-    back = Emitter({}, "        ")
+    back = Emitter({}, "        ", buffers=True)
     back.names.update(param_names)
     back.names.update({leaf: "x" for leaf in input_leaves(d)})
     back.line("A_t = tape_A[t + 1]")
@@ -256,21 +259,28 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
     runs = _factor_runs(plan, dict(targets), factors)
     in_run = {id(m): (k, i) for k, run in enumerate(runs) for i, m in enumerate(run[1])}
     if factors:  # every factor over all steps at once: (T, batch, size) buffers
-        sizes = [f"'F{j}': (T, batch_size, {size_code(p)})" for j, (f, p) in enumerate(factors) if id(f) not in in_run]
-        sizes += [f"'G{k}': (T, batch_size, {len(run)}, {gate_size})" for k, (_, run) in enumerate(runs)]
-        scratch = f"'scratch': (T, batch_size, {size_code(factors[0][1])})"
-        emit(f"wf = _workspace('factors', dtype, {{{', '.join(sizes + [scratch])}}})")
-        emit("scratch = wf['scratch']")
+        for j, (f, p) in enumerate(factors):
+            if id(f) not in in_run:
+                shapes[f"F{j}"] = f"(T, batch_size, {size_code(p)})"
+        for k, (_, run) in enumerate(runs):
+            shapes[f"G{k}"] = f"(T, {len(run)}, batch_size, {gate_size})"
+        scratch_line = len(out)  # bound only if a compound factor needs it
     for k, (_, run) in enumerate(runs):
-        emit(f"G{k} = wf['G{k}']  # the factors of {len(run)} adjacent gates whose δs share a step factor")
+        emit(f"G{k} = ws['G{k}']  # the factors of {len(run)} adjacent gates whose δs share a step factor")
+        members = [g for g in plan.gates if _factor_of(dict(targets)[g.pre.name]) in run]
+        cols = gate_columns(members[0], members[-1])
+        emit(f"DA_run{k} = tape_DA[:, :, {cols}].reshape(T, batch_size, {len(run)}, -1).transpose(0, 2, 1, 3)")
     for j, (factor, product) in enumerate(factors):
         if id(factor) in in_run:
             k, i = in_run[id(factor)]
-            emit(f"# G{k}[:, :, {i}] = {text(product)}")
-            bulk_into(bulk, f"G{k}[:, :, {i}]", product, out)
+            emit(f"# G{k}[:, {i}] = {text(product)}")
+            bulk_into(bulk, f"G{k}[:, {i}]", product, out)
         else:
-            emit(f"F{j} = wf['F{j}']  # {text(product)}")
+            emit(f"F{j} = ws['F{j}']  # {text(product)}")
             bulk_into(bulk, f"F{j}", product, out)
+    if factors and any("scratch" in line for line in out[scratch_line:]):
+        shapes["scratch"] = f"(T, batch_size, {size_code(factors[0][1])})"
+        out.insert(scratch_line, "    scratch = ws['scratch']")
     run_of_gate = {}
     for k, (step, run) in enumerate(runs):
         members = [g for g in plan.gates if any(m is f for m in run for f in [_factor_of(dict(targets)[g.pre.name])])]
@@ -279,6 +289,7 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
     roots = [rhs for _, rhs in targets] + [r for r in carry_roots.values() if r is not None]
     read_grads = {leaf.name for root in roots for leaf in ir.leaves(root) if leaf.kind == ir.GRAD}
     runs_done: set[int] = set()
+    backward_loop = len(out)
     emit("for t in range(T - 1, -1, -1):")
     roots_leaves = _reached(roots, set(saved))
     if any(leaf.kind == ir.INPUT_KIND for leaf in roots_leaves if leaf.op == "var"):
@@ -292,8 +303,7 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
             if k not in runs_done:  # the whole run at its first member: one product
                 runs_done.add(k)
                 cols, count = gate_columns(members[0], members[-1]), len(members)
-                view = f"DA_t[:, {cols}].reshape(batch_size, {count}, -1)"
-                back.line(f"np.multiply({back.code(step)}[:, None, :], G{k}[t], out={view})")
+                back.line(f"np.multiply({back.code(step)}, G{k}[t], out=DA_run{k}[t])  # {count} gates")
                 for g in members:
                     if g.pre.name in read_grads:
                         back.line(f"d_{py_name(g.pre.name)} = DA_t[:, {gate_columns(g, g)}]")
@@ -312,15 +322,42 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         else:
             back.assign(f"d_{py_name(name)}", rhs)
         back.names[ir.grad(lhs)] = f"d_{py_name(name)}"
+    # each stacked product goes straight into the buffer of the carry it is a term of
+    starts: dict[Node, str] = {}  # stand-in → the carry it starts
+    for s in states:
+        root = carry_roots[s]
+        for _, stand_in in stacked_back:
+            if root is not None and root is not stand_in and (1, stand_in) in signed_terms(root):
+                if s not in starts.values():  # one product starts the buffer; the others are added
+                    starts[stand_in] = s
     for k, stand_in in stacked_back:
         stack = plan.stacks[k]
         columns = gate_columns(stack.blocks[0][0], stack.blocks[-1][0])
-        back.line(f"stack{k} = DA_t[:, {columns}] @ W_back{k}  # the gates' share of the carry, one product")
-        back.names[stand_in] = f"stack{k}"
+        name = f"next_{py_name(starts[stand_in])}" if stand_in in starts else f"stack{k}"
+        target = back.buffer(name, stand_in)
+        back.line(f"np.matmul(DA_t[:, {columns}], W_back{k}, out={target})  # the gates' share of the carry")
+        back.names[stand_in] = target
+    swaps = []
     for s in states:
-        if carry_roots[s] is not None:
-            back.assign(f"carry_{py_name(s)}", carry_roots[s])
+        root, carry, following = carry_roots[s], f"carry_{py_name(s)}", f"next_{py_name(s)}"
+        if root is None:
+            continue
+        if any(root is stand_in for _, stand_in in stacked_back):  # written after the δs have read the carry
+            back.line(f"{carry} = {back.names[root]}")
+            continue
+        started = [stand_in for stand_in, owner in starts.items() if owner == s]
+        if started:  # the stacked product is in the buffer already: add the other terms
+            rest = [(sign, term) for sign, term in signed_terms(root) if term is not started[0]]
+            back.code(sum_of([term for _, term in rest]), root_too=False)
+            for sign, term in rest:
+                back.add_into(following, sign, term)
+        else:  # into the other of two buffers: the carry is read while the new one is written
+            back.into(back.buffer(following, root), root)
+        swaps.append(s)
+    for s in swaps:
+        back.line(f"carry_{py_name(s)}, next_{py_name(s)} = next_{py_name(s)}, carry_{py_name(s)}")
     out += back.lines
+    out[backward_loop:backward_loop] = _bind_buffers(back, "backward", shapes)
 
     # ------------------------------------------------------------ parameter gradients over all steps
     emit("DA_all = tape_DA.reshape(T * batch_size, -1)  # the gates' gradients at every step as rows")
@@ -369,7 +406,24 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
     grads = [f"{name!r}: g_{py_name(name)}" for name in d.params]
     grads += [f"{s + '_0'!r}: carry_{py_name(s)}.copy()" for s in states]
     emit("return loss, {" + ", ".join(grads) + "}")
+    shape_code = ", ".join(f"{k!r}: {v}" for k, v in shapes.items())
+    out[workspace_line] = f"    ws = _workspace('loss_and_grads', dtype, {{{shape_code}}})"
+    used = [(name, value) for value, name in CONSTANTS.items() if any(re.search(rf"\b{name}\b", line) for line in out)]
+    if used:
+        names, values = (", ".join(x) for x in zip(*((n, str(v)) for n, v in used)))
+        comma = "," if len(used) == 1 else ""
+        out.insert(workspace_line + 1, f"    {names}{comma} = (np.array(v, dtype) for v in ({values}{comma}))")
     return out
+
+
+def _bind_buffers(emitter: Emitter, loop: str, shapes: dict[str, str]) -> list[str]:
+    """Lines binding a loop's (batch, size) buffers from the workspace (their shapes added to ``shapes``)."""
+    lines = []
+    for name, size in emitter.buffers.items():
+        key = f"{loop} step {name}"
+        shapes[key] = f"(batch_size, {size})"
+        lines.append(f"    {name} = ws[{key!r}]")
+    return lines
 
 
 def _factor_of(rhs: Node) -> Node | None:
@@ -503,7 +557,7 @@ def _forward_wave(step: Emitter, plan: Plan, wave: int):
             continue
         operand = step.code(stack.operand)
         step.line(f"np.matmul({operand}, W_stack{k}, out=S{k})")
-        step.line(f"A_t[{dim_code(stack.start)}:{dim_code(stack.stop)}] += S{k}")
+        step.line(f"A_t[{_block_range(stack.blocks[0][0], stack.blocks[-1][0])}] += S{k}")
     gates = [g for g in plan.gates if g.wave == wave]
     for g in gates:
         if g in plan.rest:
@@ -511,17 +565,21 @@ def _forward_wave(step: Emitter, plan: Plan, wave: int):
     sig = [g for g in gates if g.function == "sigmoid"]
     tanh = [g for g in gates if g.function == "tanh"]
     exp_gates = sig + tanh
-    if exp_gates:
-        step.line(f"_e = A_t[{dim_code(exp_gates[0].start)}:{dim_code(exp_gates[-1].stop)}]")
+    if exp_gates:  # e^{κ a} + 1 for all of them, then 1/· (σ) and 2/· - 1 (tanh)
+        step.line(f"_e = A_t[{_block_range(exp_gates[0], exp_gates[-1])}]")
         step.line("np.exp(_e, out=_e)")
-        step.line("_e += 1")
+        step.line(f"_e += {step.const(1)}")
     if sig:
-        step.line(f"_s = A_t[{dim_code(sig[0].start)}:{dim_code(sig[-1].stop)}]")
-        step.line("np.reciprocal(_s, out=_s)  # σ")
+        run = "_e" if not tanh else "_s"
+        if tanh:
+            step.line(f"_s = A_t[{_block_range(sig[0], sig[-1])}]")
+        step.line(f"np.reciprocal({run}, out={run})  # σ")
     if tanh:
-        step.line(f"_q = A_t[{dim_code(tanh[0].start)}:{dim_code(tanh[-1].stop)}]")
-        step.line("np.divide(2.0, _q, out=_q)")
-        step.line("_q -= 1  # tanh")
+        run = "_e" if not sig else "_q"
+        if sig:
+            step.line(f"_q = A_t[{_block_range(tanh[0], tanh[-1])}]")
+        step.line(f"np.divide({step.const(2)}, {run}, out={run})")
+        step.line(f"{run} -= {step.const(1)}  # tanh")
     for g in gates:
         name = py_name(g.value.name)
         step.line(f"{name} = A_t[{gate_index(g)}]")
@@ -530,6 +588,13 @@ def _forward_wave(step: Emitter, plan: Plan, wave: int):
             if g.function != "identity":
                 step.line(f"{name}[...] = {spec.numpy.format(name)}")
         step.names[g.value] = name
+
+
+def _block_range(first, last) -> str:
+    """Index of gates first..last in a step's gate block: ``k`` for one gate, else ``k0:k1``."""
+    if first is last:
+        return gate_index(first)
+    return f"{dim_code(first.start)}:{dim_code(last.stop)}"
 
 
 def _bind_step_values(back: Emitter, d, plan: Plan, saved: dict[Node, str], used: set[Node]):

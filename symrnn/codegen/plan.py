@@ -14,6 +14,7 @@ Every decision is made on the IR, the same way for every cell:
   are one product with the stacked matrices; their share of a state's carry is one product
   with the same (unscaled) stack, and their weight gradients (with the biases') one product
   over all steps (:func:`grad_stacks`, :func:`operand_blocks`);
+* **interpolate** — ``(1 - z) ⊙ a + z ⊙ b`` is computed as ``z ⊙ (b - a) + a`` in the loop;
 * **readout** — equations no state depends on (``ȳ``, ``ŷ``, the loss) run once over all steps
   after the loop, and so does the part of each δ that depends on them only.
 
@@ -23,6 +24,7 @@ than ``x``) raises :class:`NotOptimizable`; the caller then generates the plain 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import sympy
@@ -155,6 +157,31 @@ def row_products(node: Node) -> Node:
     return walk(node)
 
 
+def interpolations(node: Node) -> Node:
+    """``(1 - z) ⊙ a + z ⊙ b`` → ``z ⊙ (b - a) + a`` (a GRU's update): per step one difference,
+    one product and one sum instead of ``1 - z``, two products and a sum."""
+
+    def gate_and_rest(product: Node):
+        if product.op == "mul":
+            for x, y in (product.args, product.args[::-1]):
+                if x.op == "one_minus":
+                    return x.args[0], y
+        return None, None
+
+    def walk(n: Node) -> Node:
+        args = tuple(walk(a) for a in n.args)
+        n = ir.rebuild(n, args) if args else n
+        if n.op == "add":
+            for x, y in (n.args, n.args[::-1]):
+                gate, a = gate_and_rest(x)
+                if gate is not None and y.op == "mul" and gate in y.args:
+                    b = y.args[1] if y.args[0] == gate else y.args[0]
+                    return ir.mul(gate, ir.sub(b, a)) + a
+        return n
+
+    return walk(node)
+
+
 def reads(node: Node) -> list[str]:
     """Names of the step-t values an expression reads (values and states at shift 0)."""
     return [
@@ -262,7 +289,7 @@ def make_plan(d) -> Plan:
             level[name] = gate.wave
         else:
             level[name] = max((level.get(n, 0) for n in reads(eq.rhs)), default=0)
-            loop.append((level[name], eq))
+            loop.append((level[name], dataclasses.replace(eq, rhs=interpolations(eq.rhs))))
     waves = max(g.wave for g in gates)
 
     # gate order: by wave, then σ, tanh, others, then equation order; within that, gates whose
