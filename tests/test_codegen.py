@@ -82,9 +82,9 @@ def test_common_subexpressions_are_computed_once(optimize):
     source = symrnn.derive("lstm").numpy_source(optimize=optimize)
     body = source[source.index("def loss_and_grads") :]
     backward_loop = body[body.index("for t in range(T - 1, -1, -1)") :]
-    for call in ("np.tanh(", "_tanh_fast(", "-2.0"):
+    for call in ("np.tanh(", "_tanh_fast(", "-2.0", "_minus_two"):
         assert call not in backward_loop  # tanh(c_t) is saved by the forward pass, not recomputed
-    saved = "tape_s0[t] = _t0" if not optimize else "np.multiply(c, -2.0, out=s0)"  # tanh(c_t) onto its tape
+    saved = "tape_s0[t] = _t0" if not optimize else "np.multiply(c, _minus_two, out=s0)"  # tanh(c_t) onto its tape
     assert body.count(saved) == 1
 
 
