@@ -10,6 +10,9 @@ One BLAS thread.  Everything is timed as medians of interleaved runs in this one
   PyTorch ``nn.LSTM``/``nn.GRU`` forward + backward; achieved GFLOP/s (GEMM FLOPs) and their
   fraction of the measured GEMM peak (targets: ≤ 0.9× baseline, ≤ 1.0× torch in float32);
 * the small size (batch 1, T 32, input 8, hidden 16, output 8) vs the baseline (≤ 0.9×);
+* every comparison is run in 5 rounds, each with freshly allocated buffers on both sides
+  (where buffers land in memory moves a call's time by several per cent); the ratio
+  reported is that of the medians over rounds, with the range of the round ratios;
 * peak memory of one call from cold (workspaces dropped first, so both sides allocate their
   buffers) and of a warm call (buffers reused), generated / baseline (≤ 1.2×).
 
@@ -23,6 +26,7 @@ from benchmarks.common import limit_blas_threads
 limit_blas_threads(1)
 
 import argparse  # noqa: E402
+import statistics  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -37,6 +41,7 @@ from benchmarks.common import (  # noqa: E402
 )
 
 LARGE = (32, 64, 64, 128, 64)  # batch, T, input, hidden, output
+ROUNDS = 5
 SMALL = (1, 32, 8, 16, 8)
 
 
@@ -84,7 +89,16 @@ def compare(cell, dtype, size, repeats, with_torch):
         torch_fn = _torch_callable(cell, params, xs, ys)
         if torch_fn is not None:
             fns["torch"] = torch_fn
-    medians = interleaved_medians(fns, repeats=repeats, warmup=3)
+    # Rounds with fresh buffers: where the workspaces land in memory moves a call's time by
+    # several per cent on this kind of machine, for both sides; the median over rounds
+    # of each round's median is what is reported, and the spread of the round ratios.
+    rounds = []
+    for _ in range(ROUNDS):
+        module.clear_workspace()
+        baselines.clear_workspace()
+        rounds.append(interleaved_medians(fns, repeats=max(3, repeats // ROUNDS), warmup=2))
+    medians = {k: statistics.median(r[k] for r in rounds) for k in fns}
+    spread = sorted(r["generated"] / r["baseline"] for r in rounds)
 
     def cold(clear, fn):
         def run():
@@ -97,13 +111,13 @@ def compare(cell, dtype, size, repeats, with_torch):
         "cold": (cold(module.clear_workspace, fns["generated"]), cold(baselines.clear_workspace, fns["baseline"])),
         "warm": (peak_memory_of(fns["generated"]), peak_memory_of(fns["baseline"])),
     }
-    return medians, worst, memory
+    return medians, worst, memory, (spread[0], spread[-1])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=21)
-    parser.add_argument("--small-repeats", type=int, default=101)
+    parser.add_argument("--repeats", type=int, default=30, help="timed calls per function, over all rounds")
+    parser.add_argument("--small-repeats", type=int, default=150)
     parser.add_argument("--no-torch", action="store_true")
     args = parser.parse_args()
 
@@ -117,13 +131,14 @@ def main():
         B, T, X, H, Y = size
         print(f"\n{label}: batch {B}, T {T}, input {X}, hidden {H}, output {Y}; one BLAS thread, buffers reused")
         header = (
-            "  cell dtype    generated  baseline  ratio   torch  ratio  GFLOP/s  %peak  mem cold  mem warm  |Δgrad|"
+            "  cell dtype    generated  baseline  ratio  (rounds)      torch  ratio  GFLOP/s  %peak"
+            "  mem cold  mem warm  |Δgrad|"
         )
         print(header)
         for dtype in ("float32", "float64"):
             peak = gemm_peak_gflops(dtype)
             for cell in ("lstm", "gru"):
-                medians, worst, memory = compare(cell, dtype, size, repeats, not args.no_torch)
+                medians, worst, memory, (low, high) = compare(cell, dtype, size, repeats, not args.no_torch)
                 g, b = medians["generated"], medians["baseline"]
                 flops = cell_flops(cell, *size)
                 torch_ms = (
@@ -132,7 +147,7 @@ def main():
                 cold = memory["cold"][0] / memory["cold"][1]
                 warm = memory["warm"][0] / max(memory["warm"][1], 1)
                 print(
-                    f"  {cell:<4} {dtype}  {g * 1e3:8.2f}  {b * 1e3:8.2f}  {g / b:5.2f}  {torch_ms}"
+                    f"  {cell:<4} {dtype}  {g * 1e3:8.2f}  {b * 1e3:8.2f}  {g / b:5.2f}  ({low:4.2f}–{high:4.2f})  {torch_ms}"
                     f"  {flops / g / 1e9:7.1f}  {flops / g / 1e9 / peak:5.0%}"
                     f"  {cold:8.2f}  {warm:8.2f}  {worst:.1e}"
                 )

@@ -129,9 +129,9 @@ def bulk_into(bulk: Bulk, target: str, node: Node, out: list[str]):
         bulk_into(bulk, target, compound[0], out)
         for factor in compound[1:]:
             bulk_into(bulk, "scratch", factor, out)
-            line(f"{target} *= scratch")
+            line(f"np.multiply({target}, scratch, out={target})")
     else:
         line(f"np.multiply({bulk.elementwise(simple[0])}, {bulk.elementwise(simple[1])}, out={target})")
         simple = simple[2:]
-    for factor in simple:
-        line(f"{target} *= {bulk.elementwise(factor)}")
+    for factor in simple:  # (``x[k] *= y`` would index x twice and assign back)
+        line(f"np.multiply({target}, {bulk.elementwise(factor)}, out={target})")

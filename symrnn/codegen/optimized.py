@@ -335,7 +335,9 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         columns = gate_columns(stack.blocks[0][0], stack.blocks[-1][0])
         name = f"next_{py_name(starts[stand_in])}" if stand_in in starts else f"stack{k}"
         target = back.buffer(name, stand_in)
-        back.line(f"np.matmul(DA_t[:, {columns}], W_back{k}, out={target})  # the gates' share of the carry")
+        whole = stack.blocks[0][0] is plan.gates[0] and stack.blocks[-1][0] is plan.gates[-1]
+        rows = "DA_t" if whole else f"DA_t[:, {columns}]"
+        back.line(f"np.matmul({rows}, W_back{k}, out={target})  # the gates' share of the carry")
         back.names[stand_in] = target
     swaps = []
     for s in states:
@@ -552,37 +554,47 @@ def _operand_doc(operands: dict) -> str:
 
 def _forward_wave(step: Emitter, plan: Plan, wave: int):
     """One wave of gates: stacked products, other terms, activations in place."""
+    views: dict[str, str] = {}
+
+    def view(first, last) -> str:
+        """The gates first..last of this step: ``A_t`` itself, or a view bound once (``A_t[k] += …``
+        would index twice and assign back)."""
+        if first is plan.gates[0] and last is plan.gates[-1]:
+            return "A_t"
+        key = _block_range(first, last)
+        if key not in views:
+            views[key] = "_a" + re.sub(r"\W+", "_", key)
+            step.line(f"{views[key]} = A_t[{key}]")
+        return views[key]
+
     for k, stack in enumerate(plan.stacks):
         if stack.wave != wave:
             continue
         operand = step.code(stack.operand)
         step.line(f"np.matmul({operand}, W_stack{k}, out=S{k})")
-        step.line(f"A_t[{_block_range(stack.blocks[0][0], stack.blocks[-1][0])}] += S{k}")
+        step.line(f"{view(stack.blocks[0][0], stack.blocks[-1][0])} += S{k}")
     gates = [g for g in plan.gates if g.wave == wave]
     for g in gates:
         if g in plan.rest:
-            step.line(f"A_t[{gate_index(g)}] += {step.code(scaled(sum_of(plan.rest[g]), g.scale))}")
+            step.line(f"{view(g, g)} += {step.code(scaled(sum_of(plan.rest[g]), g.scale))}")
     sig = [g for g in gates if g.function == "sigmoid"]
     tanh = [g for g in gates if g.function == "tanh"]
     exp_gates = sig + tanh
     if exp_gates:  # e^{κ a} + 1 for all of them, then 1/· (σ) and 2/· - 1 (tanh)
-        step.line(f"_e = A_t[{_block_range(exp_gates[0], exp_gates[-1])}]")
-        step.line("np.exp(_e, out=_e)")
-        step.line(f"_e += {step.const(1)}")
+        e = view(exp_gates[0], exp_gates[-1])
+        step.line(f"np.exp({e}, out={e})")
+        step.line(f"{e} += {step.const(1)}")
     if sig:
-        run = "_e" if not tanh else "_s"
-        if tanh:
-            step.line(f"_s = A_t[{_block_range(sig[0], sig[-1])}]")
-        step.line(f"np.reciprocal({run}, out={run})  # σ")
+        s = view(sig[0], sig[-1])
+        step.line(f"np.reciprocal({s}, out={s})  # σ")
     if tanh:
-        run = "_e" if not sig else "_q"
-        if sig:
-            step.line(f"_q = A_t[{_block_range(tanh[0], tanh[-1])}]")
-        step.line(f"np.divide({step.const(2)}, {run}, out={run})")
-        step.line(f"{run} -= {step.const(1)}  # tanh")
+        q = view(tanh[0], tanh[-1])
+        step.line(f"np.divide({step.const(2)}, {q}, out={q})")
+        step.line(f"{q} -= {step.const(1)}  # tanh")
     for g in gates:
         name = py_name(g.value.name)
-        step.line(f"{name} = A_t[{gate_index(g)}]")
+        known = views.get(_block_range(g, g))
+        step.line(f"{name} = {known}" if known else f"{name} = A_t[{gate_index(g)}]")
         if g.function not in ("sigmoid", "tanh"):
             spec = function_spec(g.function)
             if g.function != "identity":
