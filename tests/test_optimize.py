@@ -112,6 +112,31 @@ def test_source_is_deterministic_and_loops_are_lean():
     assert "W_y" not in forward_loop  # the readout runs once over all steps
 
 
+@pytest.mark.parametrize("cell", CELLS)
+def test_loop_bodies_allocate_nothing(cell):
+    """Every statement of both loops writes into an existing array: no ``a * b`` or ``a @ b``
+    temporaries, no Python numbers (each costs a ufunc call a conversion), no ``x[k] += y``."""
+    body = symrnn.derive(cell).numpy_source()
+    body = body[body.index("def loss_and_grads") :]
+    loops = [
+        body[body.index("for t in range(T):") : body.index("y = ys.reshape")],
+        body[body.index("for t in range(T - 1, -1, -1):") : body.index("DA_all")],
+    ]
+    for loop in loops:
+        for line in loop.splitlines()[1:]:
+            code = line.split("#")[0].strip()
+            if not code:
+                continue
+            assert not re.search(r"\]\s*[-+*/]=", code), code  # index twice and assign back
+            assert not re.search(r"(?<![\w.])\d", re.sub(r"\[[^\]]*\]", "", code)), code  # a Python number
+            if code.startswith("np."):
+                assert "out=" in code, code
+            elif "=" in code and not re.search(r"[-+*/]=", code):
+                target, value = (part.strip() for part in code.split("=", 1))
+                value = re.sub(r"\[[^\]]*\]", "", value)  # indices may do arithmetic
+                assert re.fullmatch(r"[\w, ]+", target) and not re.search(r"[-+*/@]", value), code  # a view or a name
+
+
 def test_buffers_reused_across_calls_never_alias_results():
     d, fast, _ = modules("gru")
     p1, xs1, ys1, init1 = random_problem(d, hidden_size=4, input_size=3, output_size=2, steps=5, batch=2, seed=5)

@@ -13,7 +13,7 @@ _FAST_FUNCTIONS = {"sigmoid": "_sigmoid_fast({0})", "tanh": "_tanh_fast({0})"}
 # In loop bodies the numbers of the exp-form activations are 0-d arrays of the working dtype,
 # bound once per call: a Python number costs each ufunc call a conversion (~0.5 µs, which
 # is most of a small step's element-wise cost).
-CONSTANTS = {1: "_one", 2: "_two", -2: "_minus_two"}
+CONSTANTS = {0: "_zero", 1: "_one", 2: "_two", -2: "_minus_two"}
 _UFUNCS = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide"}
 
 
@@ -49,7 +49,9 @@ class Emitter:
 
     def const(self, value: int) -> str:
         """A number in a statement: its 0-d array name in loop bodies (see :data:`CONSTANTS`)."""
-        return CONSTANTS[value] if self.buffers is not None else python_number(value)
+        if self.buffers is not None and value in CONSTANTS:
+            return CONSTANTS[value]
+        return python_number(value)
 
     def buffer(self, name: str, like: Node) -> str:
         """A (batch, size) array named ``name``, bound before the loop (sized like ``like``)."""
@@ -112,6 +114,9 @@ class Emitter:
         if node in self.names:
             self.line(f"{target}[...] = {self.names[node]}")
         elif self.buffers is not None and _worth_splitting(self, parts) and not _reads(p, parts, target):
+            computed = [k for k, (sign, term) in enumerate(parts) if sign > 0 and not _plain(self, term)]
+            if computed and computed[0] > 0:  # into the target directly, not a copy of a plain term
+                parts.insert(0, parts.pop(computed[0]))
             known = dict(self.names)
             self.into(target, parts[0][1], temps_done=True)  # the first term, then the others added in
             self.names = known  # target holds the first term only until the others are added
@@ -134,8 +139,15 @@ class Emitter:
             self.line(f"{_UFUNCS[op]}({a}, {b}, out={target})")
         elif op == "one_minus":
             self.line(f"np.subtract({self.const(1)}, {p.doprint(node.args[0])}, out={target})")
+        elif op == "scale" and node.attrs[0] == -1:
+            self.line(f"np.negative({p.doprint(node.args[0])}, out={target})")
+        elif op == "scale" and self.buffers is not None and not _plain(self, node.args[0]):
+            known = dict(self.names)
+            self.into(target, node.args[0], temps_done=True)
+            self.names = known
+            self.line(f"np.multiply({target}, {self.const(node.attrs[0])}, out={target})")
         elif op == "scale":
-            self.line(f"np.multiply({p.doprint(node.args[0])}, {python_number(node.attrs[0])}, out={target})")
+            self.line(f"np.multiply({p.doprint(node.args[0])}, {self.const(node.attrs[0])}, out={target})")
         elif op == "apply" and node.attrs[0] == "tanh":  # inline: a call costs as much as a small ufunc
             self.line(f"np.multiply({p.doprint(node.args[0])}, {self.const(-2)}, out={target})  # tanh through one exp")
             self.line(f"np.exp({target}, out={target})")
@@ -173,6 +185,11 @@ def signed_terms(node: Node) -> list[tuple[int, Node]]:
     if node.op == "scale" and node.attrs[0] == -1:
         return [(-s, t) for s, t in signed_terms(node.args[0])]
     return [(1, node)]
+
+
+def _plain(emitter: Emitter, node: Node) -> bool:
+    """Whether a node is already an array (a name, a leaf, a broadcast bias): nothing to compute."""
+    return node in emitter.names or node.op in ("var", "broadcast")
 
 
 def _worth_splitting(emitter: Emitter, parts: list[tuple[int, Node]]) -> bool:

@@ -348,6 +348,10 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
             back.line(f"{carry} = {back.names[root]}")
             continue
         started = [stand_in for stand_in, owner in starts.items() if owner == s]
+        if back.names.get(root) in back.buffers and back.names[root].startswith("d_"):
+            # the step's δ itself, in a buffer the next step writes whole: swap, don't copy
+            back.line(f"{carry}, {back.names[root]} = {back.names[root]}, {carry}")
+            continue
         if started:  # the stacked product is in the buffer already: add the other terms
             rest = [(sign, term) for sign, term in signed_terms(root) if term is not started[0]]
             back.code(sum_of([term for _, term in rest]), root_too=False)
@@ -576,7 +580,9 @@ def _forward_wave(step: Emitter, plan: Plan, wave: int):
     gates = [g for g in plan.gates if g.wave == wave]
     for g in gates:
         if g in plan.rest:
-            step.line(f"{view(g, g)} += {step.code(scaled(sum_of(plan.rest[g]), g.scale))}")
+            term = scaled(sum_of(plan.rest[g]), g.scale)
+            step.code(term, root_too=False)
+            step.add_into(view(g, g), 1, term)
     sig = [g for g in gates if g.function == "sigmoid"]
     tanh = [g for g in gates if g.function == "tanh"]
     exp_gates = sig + tanh
@@ -595,10 +601,10 @@ def _forward_wave(step: Emitter, plan: Plan, wave: int):
         name = py_name(g.value.name)
         known = views.get(_block_range(g, g))
         step.line(f"{name} = {known}" if known else f"{name} = A_t[{gate_index(g)}]")
-        if g.function not in ("sigmoid", "tanh"):
-            spec = function_spec(g.function)
-            if g.function != "identity":
-                step.line(f"{name}[...] = {spec.numpy.format(name)}")
+        if g.function == "relu":
+            step.line(f"np.maximum({name}, {step.const(0)}, out={name})")
+        elif g.function not in ("sigmoid", "tanh", "identity"):
+            step.line(f"{name}[...] = {function_spec(g.function).numpy.format(name)}")
         step.names[g.value] = name
 
 
