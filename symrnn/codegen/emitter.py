@@ -7,6 +7,7 @@ import re
 from symrnn import ir
 from symrnn.codegen.numpy_module import worth_a_temp
 from symrnn.codegen.numpy_printer import NumpyPrinter, dim_code, python_number
+from symrnn.codegen.plan import terms
 from symrnn.ir import Node
 
 _FAST_FUNCTIONS = {"sigmoid": "_sigmoid_fast({0})", "tanh": "_tanh_fast({0})"}
@@ -117,18 +118,14 @@ class Emitter:
             computed = [k for k, (sign, term) in enumerate(parts) if sign > 0 and not _plain(self, term)]
             if computed and computed[0] > 0:  # into the target directly, not a copy of a plain term
                 parts.insert(0, parts.pop(computed[0]))
-            known = dict(self.names)
-            self.into(target, parts[0][1], temps_done=True)  # the first term, then the others added in
-            self.names = known  # target holds the first term only until the others are added
+            self._start(target, parts[0][1])  # the first term, then the others added in
             if parts[0][0] < 0:
                 self.line(f"np.negative({target}, out={target})")
             for sign, term in parts[1:]:
                 self.add_into(target, sign, term)
-        elif self.buffers is not None and op == "mul" and _plain_and_compound(self, node) is not None:
-            plain, compound = _plain_and_compound(self, node)
-            known = dict(self.names)
-            self.into(target, compound, temps_done=True)  # the compound factor in place, then times the other
-            self.names = known
+        elif self.buffers is not None and op == "mul" and (split := _plain_and_compound(self, node)) is not None:
+            plain, compound = split
+            self._start(target, compound)  # the compound factor in place, then times the other
             self.line(f"{target} *= {p.doprint(plain)}")
         elif op == "matmul" and not node.args[0].batched and node.args[1].batched:
             self.line(f"np.matmul({p.atom(node.args[1])}, {p._transposed(node.args[0])}, out={target})")
@@ -142,9 +139,7 @@ class Emitter:
         elif op == "scale" and node.attrs[0] == -1:
             self.line(f"np.negative({p.doprint(node.args[0])}, out={target})")
         elif op == "scale" and self.buffers is not None and not _plain(self, node.args[0]):
-            known = dict(self.names)
-            self.into(target, node.args[0], temps_done=True)
-            self.names = known
+            self._start(target, node.args[0])
             self.line(f"np.multiply({target}, {self.const(node.attrs[0])}, out={target})")
         elif op == "scale":
             self.line(f"np.multiply({p.doprint(node.args[0])}, {self.const(node.attrs[0])}, out={target})")
@@ -166,25 +161,23 @@ class Emitter:
     def add_into(self, target: str, sign: int, term: Node):
         """``target ±= term``; a product or matrix product through a scratch buffer, not a temporary."""
         op = "+=" if sign > 0 else "-="
-        if term in self.names or term.op in ("var", "broadcast") or not self.bufferable(term):
+        if _plain(self, term) or not self.bufferable(term):
             self.line(f"{target} {op} {FastPrinter(self.names).doprint(term)}")
             return
         scratch = self.buffer("_scratch_" + re.sub(r"\W+", "_", dim_code(term.shape[0])), term)
-        known = dict(self.names)
-        self.into(scratch, term, temps_done=True)
-        self.names = known  # the scratch is overwritten by the next term: never a name for it
+        self._start(scratch, term)  # the scratch is overwritten by the next term: never a name for it
         self.line(f"{target} {op} {scratch}")
+
+    def _start(self, target: str, part: Node):
+        """Write ``part`` into ``target`` that the next statements change: not a name for ``part``."""
+        known = dict(self.names)
+        self.into(target, part, temps_done=True)
+        self.names = known
 
 
 def signed_terms(node: Node) -> list[tuple[int, Node]]:
-    """A sum as (sign, term) pairs, nested sums and differences flattened."""
-    if node.op == "add":
-        return signed_terms(node.args[0]) + signed_terms(node.args[1])
-    if node.op == "sub":
-        return signed_terms(node.args[0]) + [(-s, t) for s, t in signed_terms(node.args[1])]
-    if node.op == "scale" and node.attrs[0] == -1:
-        return [(-s, t) for s, t in signed_terms(node.args[0])]
-    return [(1, node)]
+    """:func:`~symrnn.codegen.plan.terms` as (sign, term) pairs: ``-t`` is ``(-1, t)``."""
+    return [(-1, t.args[0]) if t.op == "scale" and t.attrs[0] == -1 else (1, t) for t in terms(node)]
 
 
 def _plain(emitter: Emitter, node: Node) -> bool:
@@ -196,7 +189,7 @@ def _worth_splitting(emitter: Emitter, parts: list[tuple[int, Node]]) -> bool:
     """A sum written term by term: more than two terms, or a term that would need a temporary."""
     if len(parts) < 2:
         return False
-    plain = all(t in emitter.names or t.op in ("var", "broadcast") for _, t in parts)
+    plain = all(_plain(emitter, t) for _, t in parts)
     return len(parts) > 2 or not plain or parts[0][0] < 0
 
 
@@ -206,12 +199,9 @@ def _plain_and_compound(emitter: Emitter, node: Node):
     if a.shape != b.shape:
         return None
 
-    def plain(n: Node) -> bool:
-        return n in emitter.names or n.op in ("var", "broadcast")
-
-    if plain(a) and not plain(b):
+    if _plain(emitter, a) and not _plain(emitter, b):
         return a, b
-    if plain(b) and not plain(a):
+    if _plain(emitter, b) and not _plain(emitter, a):
         return b, a
     return None
 

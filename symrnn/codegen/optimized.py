@@ -265,10 +265,14 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         for k, (_, run) in enumerate(runs):
             shapes[f"G{k}"] = f"(T, {len(run)}, batch_size, {gate_size})"
         scratch_line = len(out)  # bound only if a compound factor needs it
+    rhs_of = dict(targets)
+    run_members = [  # the gates of each run, in buffer order
+        [g for g in plan.gates if g.pre.name in rhs_of and any(f is _factor_of(rhs_of[g.pre.name]) for f in run)]
+        for _, run in runs
+    ]
     for k, (_, run) in enumerate(runs):
         emit(f"G{k} = ws['G{k}']  # the factors of {len(run)} adjacent gates whose δs share a step factor")
-        members = [g for g in plan.gates if _factor_of(dict(targets)[g.pre.name]) in run]
-        cols = gate_columns(members[0], members[-1])
+        cols = gate_columns(run_members[k][0], run_members[k][-1])
         emit(f"DA_run{k} = tape_DA[:, :, {cols}].reshape(T, batch_size, {len(run)}, -1).transpose(0, 2, 1, 3)")
     for j, (factor, product) in enumerate(factors):
         if id(factor) in in_run:
@@ -281,11 +285,11 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
     if factors and any("scratch" in line for line in out[scratch_line:]):
         shapes["scratch"] = f"(T, batch_size, {size_code(factors[0][1])})"
         out.insert(scratch_line, "    scratch = ws['scratch']")
-    run_of_gate = {}
-    for k, (step, run) in enumerate(runs):
-        members = [g for g in plan.gates if any(m is f for m in run for f in [_factor_of(dict(targets)[g.pre.name])])]
-        for g in members:
-            run_of_gate[g.pre.name] = (k, step, members)
+    run_of_gate = {
+        g.pre.name: (k, step, members)
+        for k, ((step, _), members) in enumerate(zip(runs, run_members, strict=True))
+        for g in members
+    }
     roots = [rhs for _, rhs in targets] + [r for r in carry_roots.values() if r is not None]
     read_grads = {leaf.name for root in roots for leaf in ir.leaves(root) if leaf.kind == ir.GRAD}
     runs_done: set[int] = set()
@@ -302,8 +306,7 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
             k, step, members = run_of_gate[name]
             if k not in runs_done:  # the whole run at its first member: one product
                 runs_done.add(k)
-                cols, count = gate_columns(members[0], members[-1]), len(members)
-                back.line(f"np.multiply({back.code(step)}, G{k}[t], out=DA_run{k}[t])  # {count} gates")
+                back.line(f"np.multiply({back.code(step)}, G{k}[t], out=DA_run{k}[t])  # {len(members)} gates")
                 for g in members:
                     if g.pre.name in read_grads:
                         back.line(f"d_{py_name(g.pre.name)} = DA_t[:, {gate_columns(g, g)}]")
@@ -335,8 +338,7 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         columns = gate_columns(stack.blocks[0][0], stack.blocks[-1][0])
         name = f"next_{py_name(starts[stand_in])}" if stand_in in starts else f"stack{k}"
         target = back.buffer(name, stand_in)
-        whole = stack.blocks[0][0] is plan.gates[0] and stack.blocks[-1][0] is plan.gates[-1]
-        rows = "DA_t" if whole else f"DA_t[:, {columns}]"
+        rows = "DA_t" if _every_gate(plan, stack.blocks[0][0], stack.blocks[-1][0]) else f"DA_t[:, {columns}]"
         back.line(f"np.matmul({rows}, W_back{k}, out={target})  # the gates' share of the carry")
         back.names[stand_in] = target
     swaps = []
@@ -416,7 +418,7 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
     out[workspace_line] = f"    ws = _workspace('loss_and_grads', dtype, {{{shape_code}}})"
     used = [(name, value) for value, name in CONSTANTS.items() if any(re.search(rf"\b{name}\b", line) for line in out)]
     if used:
-        names, values = (", ".join(x) for x in zip(*((n, str(v)) for n, v in used)))
+        names, values = ", ".join(n for n, _ in used), ", ".join(str(v) for _, v in used)
         comma = "," if len(used) == 1 else ""
         out.insert(workspace_line + 1, f"    {names}{comma} = (np.array(v, dtype) for v in ({values}{comma}))")
     return out
@@ -563,7 +565,7 @@ def _forward_wave(step: Emitter, plan: Plan, wave: int):
     def view(first, last) -> str:
         """The gates first..last of this step: ``A_t`` itself, or a view bound once (``A_t[k] += …``
         would index twice and assign back)."""
-        if first is plan.gates[0] and last is plan.gates[-1]:
+        if _every_gate(plan, first, last):
             return "A_t"
         key = _block_range(first, last)
         if key not in views:
@@ -606,6 +608,11 @@ def _forward_wave(step: Emitter, plan: Plan, wave: int):
         elif g.function not in ("sigmoid", "tanh", "identity"):
             step.line(f"{name}[...] = {function_spec(g.function).numpy.format(name)}")
         step.names[g.value] = name
+
+
+def _every_gate(plan: Plan, first, last) -> bool:
+    """Whether gates first..last are all of a step's gates (the whole block, no view needed)."""
+    return first is plan.gates[0] and last is plan.gates[-1]
 
 
 def _block_range(first, last) -> str:
