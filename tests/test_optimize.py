@@ -31,7 +31,11 @@ def modules(cell, loss="softmax_ce"):
     return _MODULES[cell, loss]
 
 
-def _agree(cell, loss, sizes, seed, dtype="float64"):
+# The optimised loops choose np.tanh or the exp form by array size (_tanh_ufunc): tests force each.
+TANH_PATHS = {"np.tanh": {4: 10**9, 8: 10**9}, "exp form": {}}
+
+
+def _agree(cell, loss, sizes, seed, dtype="float64", tanh_path=None):
     """The worst ρ between optimised and plain loss and gradients (initial states included)."""
     d, fast, plain = modules(cell, loss)
     hidden, inp, out, steps, batch = sizes
@@ -39,7 +43,12 @@ def _agree(cell, loss, sizes, seed, dtype="float64"):
         d, hidden_size=hidden, input_size=inp, output_size=out, steps=steps, batch=batch, seed=seed, dtype=dtype
     )
     params = {k: 2 * v for k, v in params.items()}  # saturating gates, not only the linear regime
-    loss_fast, grads_fast = fast.loss_and_grads(params, xs, ys, initial)
+    chosen = fast._TANH_UFUNC_UP_TO
+    fast._TANH_UFUNC_UP_TO = TANH_PATHS.get(tanh_path, chosen)
+    try:
+        loss_fast, grads_fast = fast.loss_and_grads(params, xs, ys, initial)
+    finally:
+        fast._TANH_UFUNC_UP_TO = chosen
     loss_plain, grads_plain = plain.loss_and_grads(params, xs, ys, initial)
     assert set(grads_fast) == set(grads_plain)
     for k, g in grads_fast.items():
@@ -57,16 +66,27 @@ def test_every_cell_is_optimised(cell):
     assert "# input projections" in before and "x = xs[t]" not in forward_loop  # hoisted out of the loop
 
 
+@pytest.mark.parametrize("tanh_path", TANH_PATHS)
 @pytest.mark.parametrize("loss", ["softmax_ce", "bce", "mse"])
 @pytest.mark.parametrize("cell", CELLS)
-def test_optimised_equals_plain(cell, loss):
-    assert _agree(cell, loss, (4, 3, 5, 6, 3), seed=1) < 1e-12
-    assert _agree(cell, loss, (3, 2, 2, 1, 1), seed=2) < 1e-12  # one step, one example
+def test_optimised_equals_plain(cell, loss, tanh_path):
+    assert _agree(cell, loss, (4, 3, 5, 6, 3), seed=1, tanh_path=tanh_path) < 1e-12
+    assert _agree(cell, loss, (3, 2, 2, 1, 1), seed=2, tanh_path=tanh_path) < 1e-12  # one step, one example
 
 
+@pytest.mark.parametrize("tanh_path", TANH_PATHS)
 @pytest.mark.parametrize("cell", ["lstm", "gru", "lstm-peephole", "gru-pytorch", "mgu"])
-def test_optimised_equals_plain_in_float32(cell):
-    assert _agree(cell, "softmax_ce", (6, 4, 3, 5, 4), seed=3, dtype="float32") < 1e-5
+def test_optimised_equals_plain_in_float32(cell, tanh_path):
+    assert _agree(cell, "softmax_ce", (6, 4, 3, 5, 4), seed=3, dtype="float32", tanh_path=tanh_path) < 1e-5
+
+
+def test_tanh_path_follows_array_size():
+    """Both loops' tanh forms are in the source, and the size of the arrays picks one per call."""
+    _, fast, _ = modules("lstm")
+    source = fast.__source__
+    assert "np.tanh(c, out=" in source and "tanh through one exp" in source
+    assert fast._tanh_ufunc(16, "float32") and fast._tanh_ufunc(16, "float64")
+    assert not fast._tanh_ufunc(32 * 128, "float32") and not fast._tanh_ufunc(32 * 128, "float64")
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
@@ -104,8 +124,8 @@ def test_source_is_deterministic_and_loops_are_lean():
     forward_loop = body[body.index("for t in range(T):") : body.index("y = ys.reshape")]
     backward_loop = body[body.index("for t in range(T - 1, -1, -1):") : body.index("DA_all")]
     # the four gates' recurrent products are one stacked product per step, both ways
-    assert len(re.findall(r"np\.matmul\(|@", forward_loop)) == 1
-    assert len(re.findall(r"np\.matmul\(|@", backward_loop)) == 1
+    assert len(re.findall(r"np\.(matmul|dot)\(|@", forward_loop)) == 1
+    assert len(re.findall(r"np\.(matmul|dot)\(|@", backward_loop)) == 1
     # weight and bias gradients: one product over all steps with the operands [h_{t-1} | x_t | 1]
     after = body[body.index("DA_all") :]
     assert after.count(" @ ") == 2  # the gates' product and the readout's

@@ -14,7 +14,7 @@ _FAST_FUNCTIONS = {"sigmoid": "_sigmoid_fast({0})", "tanh": "_tanh_fast({0})"}
 # In loop bodies the numbers of the exp-form activations are 0-d arrays of the working dtype,
 # bound once per call: a Python number costs each ufunc call a conversion (~0.5 µs, which
 # is most of a small step's element-wise cost).
-CONSTANTS = {0: "_zero", 1: "_one", 2: "_two", -2: "_minus_two"}
+CONSTANTS = {0: "_zero", 1: "_one", 2: "_two", -2: "_minus_two", -0.5: "_minus_half"}
 _UFUNCS = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide"}
 
 
@@ -47,6 +47,7 @@ class Emitter:
         self.saved = saved or {}
         self.counter = 0
         self.buffers: dict[str, str] | None = {} if buffers else None
+        self.flags: dict[str, str] = {}  # name → entries: whether np.tanh beats the exp form there
 
     def const(self, value: int) -> str:
         """A number in a statement: its 0-d array name in loop bodies (see :data:`CONSTANTS`)."""
@@ -58,6 +59,21 @@ class Emitter:
         """A (batch, size) array named ``name``, bound before the loop (sized like ``like``)."""
         self.buffers[name] = dim_code(like.shape[0])
         return name
+
+    def tanh_flag(self, entries: str) -> str:
+        """A flag bound before the loop: np.tanh (one call) rather than the exp form for this size."""
+        name = "_tanh_ufunc_" + re.sub(r"\W+", "_", entries.replace("batch_size * ", "")).strip("_")
+        self.flags[name] = entries
+        return name
+
+    def either(self, flag: str, then: list[str], otherwise: list[str]):
+        """``if flag: then else: otherwise`` (statements without the loop's indent)."""
+        self.line(f"if {flag}:")
+        for text in then:
+            self.line("    " + text)
+        self.line("else:")
+        for text in otherwise:
+            self.line("    " + text)
 
     def bufferable(self, node: Node) -> bool:
         return self.buffers is not None and node.batched and node.shape[1] == ir.ONE
@@ -128,9 +144,9 @@ class Emitter:
             self._start(target, compound)  # the compound factor in place, then times the other
             self.line(f"{target} *= {p.doprint(plain)}")
         elif op == "matmul" and not node.args[0].batched and node.args[1].batched:
-            self.line(f"np.matmul({p.atom(node.args[1])}, {p._transposed(node.args[0])}, out={target})")
+            self.line(f"{self._product(target)}({p.atom(node.args[1])}, {p._transposed(node.args[0])}, out={target})")
         elif op == "matmul" and node.args[0].batched and not node.args[1].batched and node.args[0].is_row:
-            self.line(f"np.matmul({p.atom(node.args[0])}, {p.atom(node.args[1])}, out={target})")
+            self.line(f"{self._product(target)}({p.atom(node.args[0])}, {p.atom(node.args[1])}, out={target})")
         elif op in _UFUNCS:
             a, b = (p.doprint(arg) for arg in node.args)
             self.line(f"{_UFUNCS[op]}({a}, {b}, out={target})")
@@ -144,16 +160,25 @@ class Emitter:
         elif op == "scale":
             self.line(f"np.multiply({p.doprint(node.args[0])}, {self.const(node.attrs[0])}, out={target})")
         elif op == "apply" and node.attrs[0] == "tanh":  # inline: a call costs as much as a small ufunc
-            self.line(f"np.multiply({p.doprint(node.args[0])}, {self.const(-2)}, out={target})  # tanh through one exp")
-            self.line(f"np.exp({target}, out={target})")
-            self.line(f"{target} += {self.const(1)}")
-            self.line(f"np.divide({self.const(2)}, {target}, out={target})")
-            self.line(f"{target} -= {self.const(1)}")
+            arg = p.doprint(node.args[0])
+            exp_form = [
+                f"np.multiply({arg}, {self.const(-2)}, out={target})  # tanh through one exp",
+                f"np.exp({target}, out={target})",
+                f"{target} += {self.const(1)}",
+                f"np.divide({self.const(2)}, {target}, out={target})",
+                f"{target} -= {self.const(1)}",
+            ]
+            if self.buffers is None:
+                for text in exp_form:
+                    self.line(text)
+            else:  # a loop body: one np.tanh call is cheaper on small arrays, the exp form on large ones
+                flag = self.tanh_flag(f"batch_size * {dim_code(node.shape[0])}")
+                self.either(flag, [f"np.tanh({arg}, out={target})"], exp_form)
         elif op == "apply" and node.attrs[0] == "sigmoid":
             self.line(f"np.negative({p.doprint(node.args[0])}, out={target})  # σ through one exp")
             self.line(f"np.exp({target}, out={target})")
             self.line(f"{target} += {self.const(1)}")
-            self.line(f"np.reciprocal({target}, out={target})")
+            self.line(f"np.divide({self.const(1)}, {target}, out={target})")
         else:
             self.line(f"{target}[...] = {p.doprint(node)}")
         self.names[node] = target
@@ -167,6 +192,11 @@ class Emitter:
         scratch = self.buffer("_scratch_" + re.sub(r"\W+", "_", dim_code(term.shape[0])), term)
         self._start(scratch, term)  # the scratch is overwritten by the next term: never a name for it
         self.line(f"{target} {op} {scratch}")
+
+    def _product(self, target: str) -> str:
+        """``np.dot`` into a loop buffer (C-contiguous, as its ``out=`` requires): about 1 µs less
+        per call than ``np.matmul``, most of a small step's product; ``np.matmul`` into views."""
+        return "np.dot" if self.buffers is not None and target in self.buffers else "np.matmul"
 
     def _start(self, target: str, part: Node):
         """Write ``part`` into ``target`` that the next statements change: not a name for ``part``."""

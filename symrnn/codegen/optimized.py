@@ -339,7 +339,7 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         name = f"next_{py_name(starts[stand_in])}" if stand_in in starts else f"stack{k}"
         target = back.buffer(name, stand_in)
         rows = "DA_t" if _every_gate(plan, stack.blocks[0][0], stack.blocks[-1][0]) else f"DA_t[:, {columns}]"
-        back.line(f"np.matmul({rows}, W_back{k}, out={target})  # the gates' share of the carry")
+        back.line(f"np.dot({rows}, W_back{k}, out={target})  # the gates' share of the carry (a buffer)")
         back.names[stand_in] = target
     swaps = []
     for s in states:
@@ -384,7 +384,10 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         keys = [_operand_key(group.operand) for group in merged]
         start, stop = operands[keys[0]][0], operands[keys[-1]][1]
         operand = f"U_all[:, {dim_code(start)}:{dim_code(stop)}]"
-        emit(f"g_stack{k} = DA_all[:, {gate_columns(first, last)}].T @ {operand}  # all gates and steps, one product")
+        # (Uᵀ Δ)ᵀ rather than Δᵀ U: the same product, up to 10 % faster in OpenBLAS when U is narrow
+        emit(
+            f"g_stack{k} = ({operand}.T @ DA_all[:, {gate_columns(first, last)}]).T  # all gates and steps, one product"
+        )
         for group, key in zip(merged, keys, strict=True):
             a, b = (dim_code(c - start) for c in operands[key])
             block = a if key == "1" else f"{a}:{b}"
@@ -425,12 +428,15 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
 
 
 def _bind_buffers(emitter: Emitter, loop: str, shapes: dict[str, str]) -> list[str]:
-    """Lines binding a loop's (batch, size) buffers from the workspace (their shapes added to ``shapes``)."""
+    """Lines binding a loop's (batch, size) buffers from the workspace (their shapes added to ``shapes``)
+    and its tanh flags."""
     lines = []
     for name, size in emitter.buffers.items():
         key = f"{loop} step {name}"
         shapes[key] = f"(batch_size, {size})"
         lines.append(f"    {name} = ws[{key!r}]")
+    for name, entries in emitter.flags.items():
+        lines.append(f"    {name} = _tanh_ufunc({entries}, dtype)")
     return lines
 
 
@@ -577,7 +583,8 @@ def _forward_wave(step: Emitter, plan: Plan, wave: int):
         if stack.wave != wave:
             continue
         operand = step.code(stack.operand)
-        step.line(f"np.matmul({operand}, W_stack{k}, out=S{k})")
+        product = "np.dot" if len(stack.blocks) == 1 else "np.matmul"  # dot: 2-D, and about 1 µs less per call
+        step.line(f"{product}({operand}, W_stack{k}, out=S{k})")
         step.line(f"{view(stack.blocks[0][0], stack.blocks[-1][0])} += S{k}")
     gates = [g for g in plan.gates if g.wave == wave]
     for g in gates:
@@ -588,14 +595,25 @@ def _forward_wave(step: Emitter, plan: Plan, wave: int):
     sig = [g for g in gates if g.function == "sigmoid"]
     tanh = [g for g in gates if g.function == "tanh"]
     exp_gates = sig + tanh
+    if tanh and not sig:  # tanh gates alone: np.tanh(-a'/2) is two calls against four, on small arrays
+        q = view(tanh[0], tanh[-1])
+        flag = step.tanh_flag(f"batch_size * {dim_code(tanh[0].pre.shape[0] * len(tanh))}")
+        exp_form = [
+            f"np.exp({q}, out={q})",
+            f"{q} += {step.const(1)}",
+            f"np.divide({step.const(2)}, {q}, out={q})",
+            f"{q} -= {step.const(1)}  # tanh",
+        ]
+        step.either(flag, [f"np.multiply({q}, {step.const(-0.5)}, out={q})", f"np.tanh({q}, out={q})"], exp_form)
+        exp_gates = []
     if exp_gates:  # e^{κ a} + 1 for all of them, then 1/· (σ) and 2/· - 1 (tanh)
         e = view(exp_gates[0], exp_gates[-1])
         step.line(f"np.exp({e}, out={e})")
         step.line(f"{e} += {step.const(1)}")
     if sig:
         s = view(sig[0], sig[-1])
-        step.line(f"np.reciprocal({s}, out={s})  # σ")
-    if tanh:
+        step.line(f"np.divide({step.const(1)}, {s}, out={s})  # σ")
+    if exp_gates and tanh:
         q = view(tanh[0], tanh[-1])
         step.line(f"np.divide({step.const(2)}, {q}, out={q})")
         step.line(f"{q} -= {step.const(1)}  # tanh")
