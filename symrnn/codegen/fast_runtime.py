@@ -49,18 +49,25 @@ def _softmax_and_ce(z, y, out):
 def _gates(blocks, scales):
     """Blocks stacked on a new first axis, each transposed and times ±1 or ±2 (exact): (gates, n, size)."""
     out = np.empty((len(blocks),) + blocks[0].T.shape, np.result_type(*blocks))
-    for k, (block, scale) in enumerate(zip(blocks, scales)):
-        np.multiply(block.T, scale, out=out[k])
-    return out
+    for k, block in enumerate(blocks):
+        out[k] = block.T
+    return _scale_gates(out, scales)
 
 
 def _gates_with_bias(weights, biases, scales):
     """[W_k | b_k]ᵀ stacked on a new first axis, each times ±1 or ±2 (exact): (gates, n + 1, size)."""
     n = weights[0].shape[1]
     out = np.empty((len(weights), n + 1, weights[0].shape[0]), np.result_type(*weights, *biases))
-    for k, (weight, bias, scale) in enumerate(zip(weights, biases, scales)):
-        np.multiply(weight.T, scale, out=out[k, :n])
-        np.multiply(bias, scale, out=out[k, n])
+    for k, weight in enumerate(weights):
+        out[k, :n] = weight.T
+    out[:, n] = biases
+    return _scale_gates(out, scales)
+
+
+def _scale_gates(out, scales):
+    # one product for all gates: a call per gate costs more than the work at small sizes
+    if any(scale != 1 for scale in scales):
+        out *= np.array(scales, out.dtype).reshape((-1,) + (1,) * (out.ndim - 1))
     return out
 
 

@@ -293,6 +293,14 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
     roots = [rhs for _, rhs in targets] + [r for r in carry_roots.values() if r is not None]
     read_grads = {leaf.name for root in roots for leaf in ir.leaves(root) if leaf.kind == ir.GRAD}
     runs_done: set[int] = set()
+    column_views: dict[str, str] = {}  # columns → a view of them over all steps, bound before the loop
+
+    def da_columns(columns: str) -> str:
+        """Step t's columns of tape_DA: a row of an all-steps view (``DA_t[:, a:b]`` costs twice as much)."""
+        if columns not in column_views:
+            column_views[columns] = f"DA_cols{len(column_views)}"
+        return f"{column_views[columns]}[t]"
+
     backward_loop = len(out)
     emit("for t in range(T - 1, -1, -1):")
     roots_leaves = _reached(roots, set(saved))
@@ -309,10 +317,10 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
                 back.line(f"np.multiply({back.code(step)}, G{k}[t], out=DA_run{k}[t])  # {len(members)} gates")
                 for g in members:
                     if g.pre.name in read_grads:
-                        back.line(f"d_{py_name(g.pre.name)} = DA_t[:, {gate_columns(g, g)}]")
+                        back.line(f"d_{py_name(g.pre.name)} = {da_columns(gate_columns(g, g))}")
         elif name in pre_of:
             target = f"d_{py_name(name)}"
-            back.line(f"{target} = DA_t[:, {gate_columns(pre_of[name], pre_of[name])}]")
+            back.line(f"{target} = {da_columns(gate_columns(pre_of[name], pre_of[name]))}")
             back.into(target, rhs)
         elif name in plan.grad_taped:
             target = f"d_{py_name(name)}"
@@ -338,7 +346,7 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         columns = gate_columns(stack.blocks[0][0], stack.blocks[-1][0])
         name = f"next_{py_name(starts[stand_in])}" if stand_in in starts else f"stack{k}"
         target = back.buffer(name, stand_in)
-        rows = "DA_t" if _every_gate(plan, stack.blocks[0][0], stack.blocks[-1][0]) else f"DA_t[:, {columns}]"
+        rows = "DA_t" if _every_gate(plan, stack.blocks[0][0], stack.blocks[-1][0]) else da_columns(columns)
         back.line(f"np.dot({rows}, W_back{k}, out={target})  # the gates' share of the carry (a buffer)")
         back.names[stand_in] = target
     swaps = []
@@ -364,8 +372,12 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         swaps.append(s)
     for s in swaps:
         back.line(f"carry_{py_name(s)}, next_{py_name(s)} = next_{py_name(s)}, carry_{py_name(s)}")
+    binding = next(k for k, line in enumerate(back.lines) if line.strip().startswith("DA_t = "))
+    if not any(re.search(r"\bDA_t\b", line) for line in back.lines[binding + 1 :]):
+        del back.lines[binding]  # every column the step writes is a row of an all-steps view
     out += back.lines
-    out[backward_loop:backward_loop] = _bind_buffers(back, "backward", shapes)
+    views = [f"    {name} = tape_DA[:, :, {columns}]" for columns, name in column_views.items()]
+    out[backward_loop:backward_loop] = views + _bind_buffers(back, "backward", shapes)
 
     # ------------------------------------------------------------ parameter gradients over all steps
     emit("DA_all = tape_DA.reshape(T * batch_size, -1)  # the gates' gradients at every step as rows")
