@@ -60,20 +60,21 @@ class Emitter:
         self.buffers[name] = dim_code(like.shape[0])
         return name
 
-    def tanh_flag(self, entries: str) -> str:
-        """A flag bound before the loop: np.tanh (one call) rather than the exp form for this size."""
-        name = "_tanh_ufunc_" + re.sub(r"\W+", "_", entries.replace("batch_size * ", "")).strip("_")
-        self.flags[name] = entries
-        return name
-
-    def either(self, flag: str, then: list[str], otherwise: list[str]):
-        """``if flag: then else: otherwise`` (statements without the loop's indent)."""
+    def tanh_by_size(self, entries: str, ufunc: list[str], exp_form: list[str]):
+        """``if <flag>: ufunc else: exp_form``, the flag (np.tanh beats the exp form on arrays of
+        ``entries`` entries) bound once before the loop."""
+        flag = "_tanh_ufunc_" + re.sub(r"\W+", "_", entries.replace("batch_size * ", "")).strip("_")
+        self.flags[flag] = entries
         self.line(f"if {flag}:")
-        for text in then:
+        for text in ufunc:
             self.line("    " + text)
         self.line("else:")
-        for text in otherwise:
+        for text in exp_form:
             self.line("    " + text)
+
+    def finish_tanh(self, q: str) -> list[str]:
+        """In place: ``q`` holds 1 + e^{-2a}; the statements that make it tanh(a) = 2 / q - 1."""
+        return [f"np.divide({self.const(2)}, {q}, out={q})", f"{q} -= {self.const(1)}  # tanh"]
 
     def bufferable(self, node: Node) -> bool:
         return self.buffers is not None and node.batched and node.shape[1] == ir.ONE
@@ -144,9 +145,9 @@ class Emitter:
             self._start(target, compound)  # the compound factor in place, then times the other
             self.line(f"{target} *= {p.doprint(plain)}")
         elif op == "matmul" and not node.args[0].batched and node.args[1].batched:
-            self.line(f"{self._product(target)}({p.atom(node.args[1])}, {p._transposed(node.args[0])}, out={target})")
+            self.line(f"{self.product(target)}({p.atom(node.args[1])}, {p._transposed(node.args[0])}, out={target})")
         elif op == "matmul" and node.args[0].batched and not node.args[1].batched and node.args[0].is_row:
-            self.line(f"{self._product(target)}({p.atom(node.args[0])}, {p.atom(node.args[1])}, out={target})")
+            self.line(f"{self.product(target)}({p.atom(node.args[0])}, {p.atom(node.args[1])}, out={target})")
         elif op in _UFUNCS:
             a, b = (p.doprint(arg) for arg in node.args)
             self.line(f"{_UFUNCS[op]}({a}, {b}, out={target})")
@@ -165,15 +166,14 @@ class Emitter:
                 f"np.multiply({arg}, {self.const(-2)}, out={target})  # tanh through one exp",
                 f"np.exp({target}, out={target})",
                 f"{target} += {self.const(1)}",
-                f"np.divide({self.const(2)}, {target}, out={target})",
-                f"{target} -= {self.const(1)}",
+                *self.finish_tanh(target),
             ]
             if self.buffers is None:
                 for text in exp_form:
                     self.line(text)
             else:  # a loop body: one np.tanh call is cheaper on small arrays, the exp form on large ones
-                flag = self.tanh_flag(f"batch_size * {dim_code(node.shape[0])}")
-                self.either(flag, [f"np.tanh({arg}, out={target})"], exp_form)
+                entries = f"batch_size * {dim_code(node.shape[0])}"
+                self.tanh_by_size(entries, [f"np.tanh({arg}, out={target})"], exp_form)
         elif op == "apply" and node.attrs[0] == "sigmoid":
             self.line(f"np.negative({p.doprint(node.args[0])}, out={target})  # σ through one exp")
             self.line(f"np.exp({target}, out={target})")
@@ -193,7 +193,7 @@ class Emitter:
         self._start(scratch, term)  # the scratch is overwritten by the next term: never a name for it
         self.line(f"{target} {op} {scratch}")
 
-    def _product(self, target: str) -> str:
+    def product(self, target: str) -> str:
         """``np.dot`` into a loop buffer (C-contiguous, as its ``out=`` requires): about 1 µs less
         per call than ``np.matmul``, most of a small step's product; ``np.matmul`` into views."""
         return "np.dot" if self.buffers is not None and target in self.buffers else "np.matmul"

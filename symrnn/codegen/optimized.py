@@ -347,7 +347,7 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         name = f"next_{py_name(starts[stand_in])}" if stand_in in starts else f"stack{k}"
         target = back.buffer(name, stand_in)
         rows = "DA_t" if _every_gate(plan, stack.blocks[0][0], stack.blocks[-1][0]) else da_columns(columns)
-        back.line(f"np.dot({rows}, W_back{k}, out={target})  # the gates' share of the carry (a buffer)")
+        back.line(f"{back.product(target)}({rows}, W_back{k}, out={target})  # the gates' share of the carry")
         back.names[stand_in] = target
     swaps = []
     for s in states:
@@ -609,14 +609,9 @@ def _forward_wave(step: Emitter, plan: Plan, wave: int):
     exp_gates = sig + tanh
     if tanh and not sig:  # tanh gates alone: np.tanh(-a'/2) is two calls against four, on small arrays
         q = view(tanh[0], tanh[-1])
-        flag = step.tanh_flag(f"batch_size * {dim_code(tanh[0].pre.shape[0] * len(tanh))}")
-        exp_form = [
-            f"np.exp({q}, out={q})",
-            f"{q} += {step.const(1)}",
-            f"np.divide({step.const(2)}, {q}, out={q})",
-            f"{q} -= {step.const(1)}  # tanh",
-        ]
-        step.either(flag, [f"np.multiply({q}, {step.const(-0.5)}, out={q})", f"np.tanh({q}, out={q})"], exp_form)
+        entries = f"batch_size * {dim_code(tanh[0].pre.shape[0] * len(tanh))}"
+        ufunc = [f"np.multiply({q}, {step.const(-0.5)}, out={q})", f"np.tanh({q}, out={q})"]
+        step.tanh_by_size(entries, ufunc, [f"np.exp({q}, out={q})", f"{q} += {step.const(1)}", *step.finish_tanh(q)])
         exp_gates = []
     if exp_gates:  # e^{κ a} + 1 for all of them, then 1/· (σ) and 2/· - 1 (tanh)
         e = view(exp_gates[0], exp_gates[-1])
@@ -626,9 +621,8 @@ def _forward_wave(step: Emitter, plan: Plan, wave: int):
         s = view(sig[0], sig[-1])
         step.line(f"np.divide({step.const(1)}, {s}, out={s})  # σ")
     if exp_gates and tanh:
-        q = view(tanh[0], tanh[-1])
-        step.line(f"np.divide({step.const(2)}, {q}, out={q})")
-        step.line(f"{q} -= {step.const(1)}  # tanh")
+        for text in step.finish_tanh(view(tanh[0], tanh[-1])):
+            step.line(text)
     for g in gates:
         name = py_name(g.value.name)
         known = views.get(_block_range(g, g))
