@@ -8,6 +8,7 @@ LaTeX (what both formats display); prose is plain Unicode text, escaped by each 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -93,3 +94,16 @@ class Document:
     title: Text
     sections: tuple[Section, ...]
     generated_by: str  # one line naming the command that regenerates the document
+
+
+def render_inline(parts: Text, math: Callable, code: Callable, prose: Callable) -> str:
+    """Inline parts as one string, each through the renderer's function for its kind."""
+    return "".join(math(p) if isinstance(p, Math) else code(p) if isinstance(p, Code) else prose(p) for p in parts)
+
+
+def render_block(block, renderers: dict[type, Callable], format_name: str) -> list[str]:
+    """A block's lines, by the renderer's function for the block's type."""
+    render = renderers.get(type(block))
+    if render is None:
+        raise TypeError(f"no {format_name} rendering for {type(block).__name__}")
+    return render(block)

@@ -11,17 +11,17 @@ from __future__ import annotations
 import unicodedata
 
 from symrnn.printing.blocks import (
-    Code,
     Document,
     Equations,
     Items,
     Line,
     Listing,
-    Math,
     Paragraph,
     Picture,
     Table,
     Text,
+    render_block,
+    render_inline,
 )
 from symrnn.printing.notation import GREEK_TEXT
 from symrnn.printing.walkthrough import Plot
@@ -102,26 +102,14 @@ def escape_text(text: str) -> str:
 
 
 def _inline(parts: Text) -> str:
-    out = []
-    for part in parts:
-        if isinstance(part, Math):
-            out.append(f"${part.latex}$")
-        elif isinstance(part, Code):
-            out.append(rf"\texttt{{{escape_text(part.text)}}}")
-        else:
-            out.append(escape_text(part))
-    return "".join(out)
+    return render_inline(parts, lambda m: f"${m.latex}$", lambda c: rf"\texttt{{{escape_text(c.text)}}}", escape_text)
 
 
 def _math_note(parts: Text) -> str:
     """A note inside a display: prose in ``\\text{}``, mathematics as it is."""
-    out = []
-    for part in parts:
-        if isinstance(part, Math):
-            out.append(part.latex)
-        else:
-            out.append(rf"\text{{{escape_text(part.text if isinstance(part, Code) else part)}}}")
-    return "".join(out)
+    return render_inline(
+        parts, lambda m: m.latex, lambda c: rf"\text{{{escape_text(c.text)}}}", lambda s: rf"\text{{{escape_text(s)}}}"
+    )
 
 
 def _line(line: Line) -> str:
@@ -218,22 +206,15 @@ def _listing(block: Listing) -> list[str]:
     ]
 
 
-def _block(block) -> list[str]:
-    if isinstance(block, Paragraph):
-        return [_inline(block.parts), ""]
-    if isinstance(block, Items):
-        return [r"\begin{itemize}", *(rf"\item {_inline(item)}" for item in block.items), r"\end{itemize}"]
-    if isinstance(block, Equations):
-        return _equations(block)
-    if isinstance(block, Table):
-        return _table(block)
-    if isinstance(block, Picture):
-        return _picture(block)
-    if isinstance(block, Listing):
-        return _listing(block)
-    if isinstance(block, Plot):
-        return _plot(block)
-    raise TypeError(f"no LaTeX rendering for {type(block).__name__}")
+_BLOCKS = {
+    Paragraph: lambda block: [_inline(block.parts), ""],
+    Items: lambda block: [r"\begin{itemize}", *(rf"\item {_inline(item)}" for item in block.items), r"\end{itemize}"],
+    Equations: _equations,
+    Table: _table,
+    Picture: _picture,
+    Listing: _listing,
+    Plot: _plot,
+}
 
 
 def render_latex(doc: Document) -> str:
@@ -264,6 +245,6 @@ def render_latex(doc: Document) -> str:
             in_appendix = True
         out.append(rf"\section{{{escape_text(section.title)}}}")
         for block in section.blocks:
-            out += _block(block)
+            out += render_block(block, _BLOCKS, "LaTeX")
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"

@@ -9,17 +9,17 @@ their own, the same numbers as the LaTeX document's ``\\tag``.
 from __future__ import annotations
 
 from symrnn.printing.blocks import (
-    Code,
     Document,
     Equations,
     Items,
     Line,
     Listing,
-    Math,
     Paragraph,
     Picture,
     Table,
     Text,
+    render_block,
+    render_inline,
 )
 from symrnn.printing.walkthrough import Plot
 
@@ -38,25 +38,11 @@ def _code_span(text: str) -> str:
 
 
 def _inline(parts: Text) -> str:
-    out = []
-    for part in parts:
-        if isinstance(part, Math):
-            out.append(f"$`{part.latex}`$")
-        elif isinstance(part, Code):
-            out.append(_code_span(part.text))
-        else:
-            out.append(escape_text(part))
-    return "".join(out)
+    return render_inline(parts, lambda m: f"$`{m.latex}`$", lambda c: _code_span(c.text), escape_text)
 
 
 def _math_note(parts: Text) -> str:
-    out = []
-    for part in parts:
-        if isinstance(part, Math):
-            out.append(part.latex)
-        else:
-            out.append(rf"\text{{{part.text if isinstance(part, Code) else part}}}")
-    return "".join(out)
+    return render_inline(parts, lambda m: m.latex, lambda c: rf"\text{{{c.text}}}", lambda s: rf"\text{{{s}}}")
 
 
 def _line(line: Line) -> str:
@@ -116,22 +102,15 @@ def _listing(block: Listing) -> list[str]:
     return [f"{fence}{block.language}", block.source.rstrip("\n"), fence, ""]
 
 
-def _block(block) -> list[str]:
-    if isinstance(block, Paragraph):
-        return [_inline(block.parts), ""]
-    if isinstance(block, Items):
-        return [*(f"- {_inline(item)}" for item in block.items), ""]
-    if isinstance(block, Equations):
-        return _equations(block)
-    if isinstance(block, Table):
-        return _table(block)
-    if isinstance(block, Picture):
-        return _picture(block)
-    if isinstance(block, Listing):
-        return _listing(block)
-    if isinstance(block, Plot):
-        return _plot(block)
-    raise TypeError(f"no Markdown rendering for {type(block).__name__}")
+_BLOCKS = {
+    Paragraph: lambda block: [_inline(block.parts), ""],
+    Items: lambda block: [*(f"- {_inline(item)}" for item in block.items), ""],
+    Equations: _equations,
+    Table: _table,
+    Picture: _picture,
+    Listing: _listing,
+    Plot: _plot,
+}
 
 
 def render_markdown(doc: Document) -> str:
@@ -147,5 +126,5 @@ def render_markdown(doc: Document) -> str:
             label = f"{number}."
         out += [f"## {label} {escape_text(section.title)}", ""]
         for block in section.blocks:
-            out += _block(block)
+            out += render_block(block, _BLOCKS, "Markdown")
     return "\n".join(out).rstrip("\n") + "\n"
