@@ -19,7 +19,9 @@ from symrnn import ir
 
 from . import reading
 from .build import NoteCell, NoteCellError, build_cells
-from .evaluate import ZERO, Evaluator, Jacobian, ShapeClash, as_array
+from .context import NoteContext, is_relation
+from .evaluate import Evaluator, ShapeClash
+from .judge import judge
 from .match import Departure, Match, identify
 from .numeric import Arithmetic, Run, Unsupported, random_problem
 from .reading import Item, NoteText, children, read_note_text, symbols, walk
@@ -67,12 +69,13 @@ def check(path: str | Path) -> list[Verdict]:
 
 
 def check_text(text: NoteText) -> list[Verdict]:
+    context = NoteContext(text)
     cells = build_cells(text)
     matches = {c.text.index: identify(c) for c in cells}
     out = []
     for item in text.items:
         note = cells[item.cell] if item.cell is not None else None
-        out.append(_verdict(item, note, matches.get(item.cell), text))
+        out.append(_verdict(item, note, matches.get(item.cell), text, context))
     return out
 
 
@@ -84,9 +87,11 @@ def _make(item: Item, verdict: str, message: str, **extra) -> Verdict:
     return Verdict(p.file, p.line, p.column, p.latex.strip(), verdict, message, item.kind, **extra)
 
 
-def _verdict(item: Item, note: NoteCell | None, match, text: NoteText) -> Verdict:
+def _verdict(item: Item, note: NoteCell | None, match, text: NoteText, context: NoteContext) -> Verdict:
     kind = item.kind
-    if note is not None and note.error is not None and note.error.item is item:
+    if is_relation(item.tree) and "in" in item.tree.ops:
+        return _make(item, DEFINITION, "states a shape")
+    if note is not None and note.error is not None and note.error.item is item and not context.shapes_fit(item):
         severity = WRONG if "inconsistent shapes" in str(note.error) else UNCHECKED
         return _make(item, severity, f"{note.error}")
     if kind == reading.FORWARD:
@@ -98,7 +103,9 @@ def _verdict(item: Item, note: NoteCell | None, match, text: NoteText) -> Verdic
     if kind == reading.IDENTITY:
         return _identity(item, note)
     if kind in (reading.FORWARD_CLAIM, reading.GRADIENT_CLAIM):
-        return _claim(item, note)
+        if context.defines_name(item):
+            return _make(item, DEFINITION, "names a quantity used by later lines")
+        return _claim(item, note, context)
     return _make(item, UNCHECKED, "not an equation the checker reads")
 
 
@@ -292,43 +299,37 @@ def _generic_letters(note: NoteCell) -> set[str]:
     return letters
 
 
-def _claim(item: Item, note: NoteCell | None) -> Verdict:
+def _claim(item: Item, note: NoteCell | None, context: NoteContext) -> Verdict:
+    """A claim checked against the note's own model (judge.py); the catalogue only names the fix."""
+    tree = item.tree
+    if not isinstance(tree, Equation):
+        return _make(item, UNCHECKED, "not an equation")
+    problems = context.problems_for(item)
+    if problems is None:
+        return _make(item, UNCHECKED, context.why_not(item))
+    outcome = judge(tree, problems, context.aux)
+    if outcome.verdict == HOLDS:
+        return _make(item, HOLDS, outcome.message)
+    if outcome.verdict == WRONG:
+        return _make(
+            item,
+            WRONG,
+            outcome.message,
+            expected_latex=_expected_or_none(item, note),
+            counterexample=outcome.counterexample,
+        )
+    return _make(item, UNCHECKED, outcome.message)
+
+
+def _expected_or_none(item: Item, note: NoteCell | None) -> str | None:
+    """The right-hand side the catalogue derivation gives, where the note's cell could be derived."""
     if note is None or note.cell is None:
-        reason = f"its cell cannot be built: {note.error}" if note and note.error else "no cell is defined before it"
-        return _make(item, UNCHECKED, reason)
+        return None
     try:
         d = note.forward_derivation() if item.kind == reading.FORWARD_CLAIM else note.derivation()
-    except NoteCellError as error:
-        return _make(item, UNCHECKED, str(error))
-    tree = item.tree
-    free = _free_steps(tree)
-    others = free - {"t"}
-    if len(others) > 1 or (others and "t" in free):
-        return _make(item, UNCHECKED, f"the claim has several free steps ({', '.join(sorted(free))})")
-    letters = _generic_letters(note)
-    substitutions = [{k: v for k, v in s.items() if k in letters} for s in SUBSTITUTIONS] if letters else [{}]
-    readings = ("immediate", "total") if _has_jacobian(tree) else ("immediate",)
-    first_failure = None
-    for mode in readings:
-        results = []
-        for functions in substitutions:
-            try:
-                results.append(_evaluate_claim(tree, note, d, free, others, mode, functions))
-            except Unsupported as error:
-                return _make(item, UNCHECKED, f"cannot evaluate: {error}")
-            except ShapeClash as error:
-                return _make(item, WRONG, f"the shapes do not fit: {error}", expected_latex=_expected(item, note, d))
-        failures = [r for r in results if r is not None]
-        if not failures:
-            return _make(item, HOLDS, _holds_message(tree, mode, substitutions, letters))
-        if len(failures) < len(results) and letters:
-            good = substitutions[results.index(None)]
-            return _make(item, HOLDS, "holds only with " + ", ".join(f"{k} = {v}" for k, v in good.items()))
-        first_failure = first_failure or failures[0]
-    message = "does not hold"
-    if len(readings) > 1:
-        message += " when its Jacobian factors are read as one step (earlier state held fixed) or as totals"
-    return _make(item, WRONG, message, expected_latex=_expected(item, note, d), counterexample=first_failure)
+        return _expected(item, note, d)
+    except Exception:  # noqa: BLE001 - identification is optional; a failure here must not hide the verdict
+        return None
 
 
 def _holds_message(tree, mode, substitutions, letters) -> str:

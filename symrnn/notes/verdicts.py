@@ -66,7 +66,8 @@ def render(verdicts: list[Verdict], *, colour: bool = False) -> str:
 
 def counterexample_text(example: dict) -> str:
     sizes = ", ".join(f"{k} {v}" for k, v in example["sizes"].items())
-    where = f" at t = {example['t']}" if example.get("t") is not None else ""
+    bindings = example.get("bindings") or ({"t": example["t"]} if example.get("t") is not None else {})
+    where = (" at " + ", ".join(f"{k} = {v}" for k, v in bindings.items())) if bindings else ""
     lines = [f"counterexample ({sizes}, T = {example['steps']}{where}, seed {example['seed']}):"]
     lines.append(f"  left side:  {example['left']}")
     lines.append(f"  right side: {example['right']}")

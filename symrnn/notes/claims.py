@@ -1,0 +1,516 @@
+"""A claim's two sides as numbers: the note's tree evaluated on an unrolled program and its truth.
+
+Forward symbols are the program's values at the step written; ∂J/∂v, δv, dv and
+∇_v J are the program's reverse-mode gradients; a name the note gave a
+gradient (δ_u^{(t)} = ∂J/∂z_u^{(t)}) is that gradient at the step used; ∂a/∂b of
+two values is a Jacobian — one step's (the earlier state held fixed) or the
+total one, as the claim is read.  A term at a step the program does not have
+raises :class:`Missing`: a sum leaves it out when it is a gradient past the last
+step (zero by the reading rules), a claim at that step is not evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import reading
+from .model import STEP_COUNTS, NoteModel, is_scalar_expr
+from .numeric import Unsupported
+from .program import Program, ProgramError, function_name
+from .reading import key
+from .sizes import ELEMENTWISE
+from .tree import (
+    Add,
+    Apply,
+    Concat,
+    Derivative,
+    Differential,
+    Frac,
+    Func,
+    Matrix,
+    Neg,
+    Number,
+    Power,
+    Product,
+    Sub,
+    Sum,
+    Symbol,
+    Transpose,
+)
+
+ZERO = "zero"  # a term past the last step: zero by the reading rules
+
+
+class Missing(Exception):
+    """A value at a step the program does not have (h_{T+1}); ``gradient`` if it is a gradient."""
+
+    def __init__(self, what: str, gradient: bool):
+        super().__init__(what)
+        self.gradient = gradient
+
+
+class ShapeClash(Unsupported):
+    """The two operands of an operation do not fit (the claim is written with wrong shapes)."""
+
+
+@dataclass
+class Jacobian:
+    """∂a/∂b as a matrix (rows: entries of a, columns: entries of b) and the two shapes."""
+
+    matrix: np.ndarray
+    of_shape: tuple[int, int]
+    wrt_shape: tuple[int, int]
+
+    @property
+    def T(self) -> Jacobian:
+        return Jacobian(self.matrix.T, self.wrt_shape, self.of_shape)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a claim's Jacobian factors are read: one step or total; numerator or denominator layout."""
+
+    immediate: bool = True
+    layout: str = "numerator"
+
+
+class ClaimEvaluator:
+    """Evaluate note trees on one program, in float64 or at 40 digits."""
+
+    def __init__(self, program: Program, precise: bool, reading_: Reading, aux: dict | None = None):
+        self.program, self.precise, self.reading = program, precise, reading_
+        self.model: NoteModel = program.model
+        self.arith = program.arithmetic(precise)
+        self.values = program.values(precise)
+        self.aux = aux or {}
+        self._grads: dict = {}
+        self.missing_terms: list[str] = []
+
+    # ------------------------------------------------------------ leaves
+    def forward(self, symbol: Symbol, env: dict) -> np.ndarray:
+        k = key(symbol)
+        if self.model.is_number(k):
+            return self.arith.array(np.array([[float(self.program.integer(symbol, env))]]))
+        step = self.program.step_of_symbol(symbol, env)
+        node = self._existing(k, step)
+        if node is None:
+            raise Missing(f"{symbol.name} at step {step}", gradient=False)
+        return self.values[node]
+
+    def _existing(self, k: tuple, step):
+        """The var of k at step, if the program has it (never builds a new forward value)."""
+        node = self.program.nodes.get((k, step))
+        if node is not None:
+            return node
+        if k in self.program.shapes.of and step is None:
+            d = self.model.definitions.get(k)
+            if d is None or not d.timed:
+                return self.program.node(k, None)  # a parameter, or a name for a block of them
+        return None
+
+    def objective_gradient(self, of: Symbol | None, env: dict, only_step=None) -> dict:
+        """Cotangents of everything from the objective (of None) or from one step's loss."""
+        if of is None or of.time is None:
+            root = self.program.objective
+            if of is not None and key(of) in self.model.definitions and of.time is None:
+                root = self.program.node(key(of), None)
+        else:
+            step = self.program.step_of_symbol(of, env)
+            root = self._existing(key(of), step)
+            if root is None:
+                if step is not None and step > self.program.steps:
+                    raise Missing(f"{of.name} at step {step}", gradient=True)
+                raise Missing(f"{of.name} at step {step}", gradient=False)
+        if root is None:
+            raise Unsupported("the note names no loss to take gradients of")
+        cache = (root, only_step)
+        if cache not in self._grads:
+            self._grads[cache] = self.program.gradient(root, self.precise, only_step)
+        return self._grads[cache]
+
+    def gradient(self, of: Symbol | None, wrt, env: dict) -> np.ndarray:
+        """∂(loss)/∂wrt at the step written (zero past the last step; Missing where it does not exist)."""
+        if not isinstance(wrt, Symbol):
+            raise Unsupported(f"a gradient with respect to a {type(wrt).__name__}")
+        k = key(wrt)
+        step = self.program.step_of_symbol(wrt, env)
+        node = self._existing(k, step)
+        if node is None:
+            if k not in self.program.shapes.of:
+                raise Unsupported(f"a gradient with respect to {wrt.name}, which the note does not use")
+            if step is not None and (step > self.program.steps or step < 0):
+                raise Missing(f"∂/∂{wrt.name} at step {step}", gradient=True)
+            raise Missing(f"∂/∂{wrt.name} at step {step}", gradient=False)
+        cot = self.objective_gradient(of, env)
+        got = cot.get(node)
+        if got is None:
+            return self.arith.zeros(tuple(int(n) for n in node.shape))
+        return got
+
+    def jacobian(self, node: Derivative, env: dict) -> Jacobian:
+        of, wrt = node.of, node.wrt
+        if not isinstance(of, Symbol) or not isinstance(wrt, Symbol):
+            raise Unsupported("a Jacobian of something other than two symbols")
+        a_step = self.program.step_of_symbol(of, env)
+        b_step = self.program.step_of_symbol(wrt, env)
+        a = self._existing(key(of), a_step)
+        b = self._existing(key(wrt), b_step)
+        if a is None or b is None:
+            raise Missing(f"∂{of.name}/∂{wrt.name}", gradient=a is None and (a_step or 0) > self.program.steps)
+        only = a_step if self.reading.immediate else None
+        matrix = self.program.jacobian(a, b, self.precise, only)
+        j = Jacobian(matrix, _shape(a), _shape(b))
+        return j.T if self.reading.layout == "denominator" else j
+
+    # ------------------------------------------------------------ the tree
+    def value(self, node, env: dict):
+        if isinstance(node, Number):
+            return self.arith.array(np.array([[float(node.value)]]))
+        if isinstance(node, Symbol):
+            return self._symbol(node, env)
+        if isinstance(node, Neg):
+            return _scale(-1, self.value(node.operand, env))
+        if isinstance(node, Add | Sub):
+            return self._add(node, env)
+        if isinstance(node, Product):
+            return self._product(node, env)
+        if isinstance(node, Frac):
+            num, den = self.value(node.num, env), self.value(node.den, env)
+            if isinstance(num, Jacobian) or isinstance(den, Jacobian):
+                raise Unsupported("a quotient of Jacobians")
+            if den.shape == (1, 1):
+                return num / den[0, 0]
+            return _elementwise(num, den, lambda a, b: a / b)
+        if isinstance(node, Power):
+            return self._power(node, env)
+        if isinstance(node, Transpose):
+            v = self.value(node.operand, env)
+            return v.T
+        if isinstance(node, Apply):
+            return self._apply(node, env)
+        if isinstance(node, Sum):
+            return self._sum(node, env)
+        if isinstance(node, Derivative):
+            return self._derivative(node, env)
+        if isinstance(node, Differential):
+            if node.kind in ("delta", "d") and isinstance(node.operand, Symbol):
+                aux = self.aux.get(_aux_key(node))
+                if aux is not None:
+                    return self._aux(aux, node.operand, env)
+                return self.gradient(None, node.operand, env)
+            raise Unsupported(f"a lone {node.kind} ({node.kind} of something other than a symbol)")
+        if isinstance(node, Concat | Matrix):
+            return self._stack(node, env)
+        raise Unsupported(f"the construct {type(node).__name__}")
+
+    def _symbol(self, symbol: Symbol, env: dict):
+        k = key(symbol)
+        aux = self.aux.get(("sym", k))
+        if aux is not None:
+            return self._aux(aux, symbol, env)
+        if k in self.model.gradient_names and k not in self.model.definitions:
+            derivative = self.model.gradient_names[k]
+            return self.value(derivative, _rebind(derivative, symbol, env))
+        if reading.is_loss_symbol(symbol) and k not in self.program.shapes.of:
+            raise Unsupported(f"the loss {symbol.name} is not part of the program")
+        if k not in self.program.shapes.of:
+            raise Unsupported(f"{_name(symbol)} is not defined by the note")
+        return self.forward(symbol, env)
+
+    def _aux(self, aux, symbol: Symbol, env: dict):
+        """A name the note defined on the way (dh_next = …): its right side at the step used."""
+        lhs, rhs = aux
+        return self.value(rhs, _rebind_sides(lhs, symbol, env))
+
+    def _derivative(self, node: Derivative, env: dict):
+        of = node.of.func if isinstance(node.of, Apply) and isinstance(node.of.func, Symbol) else node.of
+        if isinstance(of, Symbol) and (reading.is_loss_symbol(of) or self.model.is_generic_loss(key(of))):
+            if of.time is None and key(of) != self.model.objective and key(of) not in self.model.definitions:
+                if self.model.objective is not None:
+                    raise Unsupported(f"∂{of.name}: a second loss beside {self.model.objective[0]}")
+            return self.gradient(of, node.wrt, env)
+        return self.jacobian(node, env)
+
+    def term(self, node, env: dict):
+        """A value, or ZERO for a term that names a gradient past the last step."""
+        try:
+            return self.value(node, env)
+        except Missing as missing:
+            if missing.gradient:
+                return ZERO
+            raise
+
+    def _factor(self, node, env: dict):
+        """A factor's value, ZERO, or the Missing it raised (a zero factor beside it wins)."""
+        try:
+            return self.term(node, env)
+        except Missing as missing:
+            return missing
+
+    def _add(self, node, env: dict):
+        a, b = self.term(node.left, env), self.term(node.right, env)
+        sign = 1 if isinstance(node, Add) else -1
+        if b is ZERO:
+            if a is ZERO:
+                raise Missing("a sum of terms past the last step", gradient=True)
+            return a
+        if a is ZERO:
+            return _scale(sign, b)
+        if isinstance(a, Jacobian) or isinstance(b, Jacobian):
+            a, b = _as_matrix(a), _as_matrix(b)
+        if a.shape != b.shape:
+            if a.shape == (1, 1) or b.shape == (1, 1):
+                return a + sign * b
+            if a.shape == b.T.shape and 1 in a.shape:
+                b = b.T
+            else:
+                raise ShapeClash(f"a sum of a {_fmt(a)} and a {_fmt(b)} value")
+        return a + sign * b
+
+    def _product(self, node: Product, env: dict):
+        a, b = self._factor(node.left, env), self._factor(node.right, env)
+        if a is ZERO or b is ZERO:
+            raise Missing("a product with a gradient past the last step", gradient=True)
+        for factor in (a, b):
+            if isinstance(factor, Missing):
+                raise factor
+        if isinstance(a, Jacobian) or isinstance(b, Jacobian):
+            return _chain(a, b)
+        scalar = a.shape == (1, 1) or b.shape == (1, 1)
+        if scalar:
+            return a * b if a.shape != (1, 1) or b.shape == (1, 1) else b * a[0, 0]
+        if node.op in ELEMENTWISE:
+            return _elementwise(a, b, lambda x, y: x * y)
+        if node.op == "cdot" and a.shape == b.shape and a.shape[1] == 1 and not is_scalar_expr(node.left, self.model):
+            return _elementwise(a, b, lambda x, y: x * y)
+        return _matmul(a, b)
+
+    def _power(self, node: Power, env: dict):
+        base = self.value(node.base, env)
+        try:
+            n = self.program.integer(node.exponent, env)
+        except ProgramError:
+            raise Unsupported("a power that is not a whole number") from None
+        if isinstance(base, Jacobian):
+            base = base.matrix
+            square = True
+        else:
+            square = base.shape[0] == base.shape[1] and base.shape != (1, 1) and not _is_timed(node.base)
+        if abs(n) > 60:
+            raise Unsupported(f"a power {n} (at most 60)")
+        if square:
+            out = (
+                np.eye(base.shape[0], dtype=base.dtype) if not self.precise else self.arith.array(np.eye(base.shape[0]))
+            )
+            for _ in range(n):
+                out = out @ base
+            return out
+        out = base
+        for _ in range(n - 1):
+            out = out * base
+        return out
+
+    def _apply(self, node: Apply, env: dict):
+        if isinstance(node.func, Symbol) and _word_function(node.func):
+            node = Apply(Func(node.func.name, node.func.primes), node.args)
+        if isinstance(node.func, Symbol):
+            raise Unsupported(f"the function {node.func.name} of several arguments in a claim")
+        name = function_name(node.func)
+        args = [self.value(a, env) for a in node.args]
+        if len(args) != 1 or isinstance(args[0], Jacobian):
+            raise Unsupported(f"{node.func.name} of {len(args)} arguments")
+        (x,) = args
+        if name == "softmax":
+            axis = 0 if x.shape[1] == 1 else 1
+            e = self.arith.apply("exp", x)
+            return e / e.sum(axis=axis, keepdims=True)
+        if name == "diag":
+            flat = np.asarray(x).reshape(-1)
+            out = self.arith.zeros((flat.size, flat.size))
+            for i, v in enumerate(flat):
+                out[i, i] = v
+            return out
+        return self.arith.apply(name, x)
+
+    def _sum(self, node: Sum, env: dict):
+        index = node.index.name if node.index is not None else self.model.step_vars[0]
+        lower = self.program.integer(node.lower, env) if node.lower is not None else 1
+        upper = self.program.integer(node.upper, env, limit=True) if node.upper is not None else self.program.steps
+        if upper - lower > 200:
+            raise Unsupported(f"a sum of {upper - lower + 1} terms")
+        total = None
+        for i in range(lower, upper + 1):
+            try:
+                term = self.value(node.body, {**env, index: i})
+            except Missing as missing:
+                if not missing.gradient:
+                    # A term naming a value the program has not (ŷ at step 0): left out, and
+                    # remembered, so that only a difference can come of it.
+                    self.missing_terms.append(str(missing))
+                continue  # a gradient past the last step is zero
+            term = _as_matrix(term) if isinstance(term, Jacobian) else term
+            total = term if total is None else _plus(total, term)
+        if total is None:
+            return self.arith.zeros((1, 1))
+        return total
+
+    def _stack(self, node, env: dict):
+        if isinstance(node, Matrix):
+            rows = [[self.value(c, env) for c in row] for row in node.rows]
+            return np.concatenate([np.concatenate(r, axis=1) for r in rows], axis=0)
+        parts = [self.value(i, env) for i in node.items]
+        vertical = node.sep == ";" or (node.sep == "," and all(p.shape[1] == 1 for p in parts))
+        return np.concatenate(parts, axis=0 if vertical else 1)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _word_function(symbol: Symbol) -> bool:
+    """\\mathrm{step}(z), \\mathrm{relu}(z): a word the function table knows, read as a symbol."""
+    return not symbol.sub and not symbol.sup and symbol.time is None and function_name(Func(symbol.name)) in WORDS
+
+
+WORDS = frozenset({"step", "relu", "softmax", "sigmoid", "tanh", "exp", "log", "identity", "diag"})
+
+
+def _aux_key(node) -> tuple:
+    return ("diff", node.kind, key(node.operand))
+
+
+def aux_key(lhs) -> tuple | None:
+    """The key under which a name defined on the way is stored (δh_next, dh^{raw}, ε_s^t)."""
+    if isinstance(lhs, Differential) and isinstance(lhs.operand, Symbol):
+        return _aux_key(lhs)
+    if isinstance(lhs, Symbol):
+        return ("sym", key(lhs))
+    return None
+
+
+def _rebind(derivative, symbol: Symbol, env: dict) -> dict:
+    """Bind the step variable of a gradient name's definition to the step at the use site."""
+    defined = [s for s in reading.symbols(derivative) if s.time is not None and s.time.var]
+    return _bind_from(defined, symbol, env)
+
+
+def _rebind_sides(lhs, symbol: Symbol, env: dict) -> dict:
+    target = lhs.operand if isinstance(lhs, Differential) else lhs
+    return _bind_from([target] if isinstance(target, Symbol) and target.time is not None else [], symbol, env, target)
+
+
+def _bind_from(defined, symbol: Symbol, env: dict, target=None) -> dict:
+    out = dict(env)
+    if symbol.time is None:
+        return out
+    if target is not None and target.time is not None and target.time.var and symbol.time.var is not None:
+        if symbol.time.var in env:
+            out[target.time.var] = env[symbol.time.var] + symbol.time.offset - target.time.offset
+        return out
+    if target is not None and target.time is not None and target.time.var and symbol.time.var is None:
+        out[target.time.var] = symbol.time.offset - target.time.offset
+        return out
+    names = {s.time.var for s in defined}
+    if len(names) == 1 and symbol.time.var is not None and symbol.time.var in env:
+        (name,) = names
+        out[name] = env[symbol.time.var] + symbol.time.offset
+    elif len(names) == 1 and symbol.time.var is None:
+        (name,) = names
+        out[name] = symbol.time.offset
+    return out
+
+
+def _shape(node) -> tuple[int, int]:
+    return (int(node.shape[0]), int(node.shape[1]))
+
+
+def _is_timed(node) -> bool:
+    return isinstance(node, Symbol) and node.time is not None and node.time.var not in STEP_COUNTS
+
+
+def _fmt(a) -> str:
+    return " × ".join(str(n) for n in np.shape(a))
+
+
+def _scale(c, a):
+    if isinstance(a, Jacobian):
+        return Jacobian(a.matrix * c, a.of_shape, a.wrt_shape)
+    return a * c
+
+
+def _plus(a, b):
+    if a.shape != b.shape:
+        if a.shape == b.T.shape and 1 in a.shape:
+            return a + b.T
+        raise ShapeClash(f"a sum of a {_fmt(a)} and a {_fmt(b)} value")
+    return a + b
+
+
+def _elementwise(a, b, f):
+    if a.shape != b.shape:
+        if a.shape == (1, 1) or b.shape == (1, 1):
+            return f(a, b)
+        if a.shape == b.T.shape and 1 in a.shape:
+            return f(a, b.T)
+        raise ShapeClash(f"an element-wise operation on a {_fmt(a)} and a {_fmt(b)} value")
+    return f(a, b)
+
+
+def _matmul(a, b):
+    if a.shape[1] == b.shape[0]:
+        return a @ b
+    # No vector is turned round to make a product fit: a missing transpose is an error of the note.
+    raise ShapeClash(f"a product of a {_fmt(a)} and a {_fmt(b)} value")
+
+
+def _as_matrix(a):
+    if isinstance(a, Jacobian):
+        return a.matrix
+    return a
+
+
+def _chain(a, b):
+    """A product with a Jacobian factor: the chain rule, with vectors in either orientation."""
+    if isinstance(a, Jacobian) and isinstance(b, Jacobian):
+        if a.matrix.shape[1] == b.matrix.shape[0]:
+            return Jacobian(a.matrix @ b.matrix, a.of_shape, b.wrt_shape)
+        raise ShapeClash(f"a product of Jacobians of {_fmt(a.matrix)} and {_fmt(b.matrix)}")
+    if isinstance(b, Jacobian):
+        flat = a.reshape(-1) if a.size == b.matrix.shape[0] else None
+        if flat is not None and (1 in a.shape):
+            out = flat @ b.matrix
+            return out.reshape(b.wrt_shape)
+        if a.shape[1] == b.matrix.shape[0]:
+            return a @ b.matrix
+        raise ShapeClash(f"a product of a {_fmt(a)} value and a Jacobian of {_fmt(b.matrix)}")
+    flat = b.reshape(-1) if b.size == a.matrix.shape[1] else None
+    if flat is not None and (1 in b.shape):
+        out = a.matrix @ flat
+        return out.reshape(a.of_shape)
+    if a.matrix.shape[1] == b.shape[0]:
+        return a.matrix @ b
+    raise ShapeClash(f"a product of a Jacobian of {_fmt(a.matrix)} and a {_fmt(b)} value")
+
+
+def _name(symbol: Symbol) -> str:
+    return symbol.name + (f"_{symbol.sub}" if symbol.sub else "") + (f"^{symbol.sup}" if symbol.sup else "")
+
+
+def compare_values(a, b, arith) -> tuple[bool, float]:
+    """Equal up to rounding, vectors in either orientation; Jacobians as matrices."""
+    a, b = _as_matrix(a), _as_matrix(b)
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        if a.size == b.size and (1 in a.shape or a.size == 1) and (1 in b.shape):
+            b = b.reshape(a.shape)
+        else:
+            raise ShapeClash(f"the left side is {_fmt(a)}, the right side {_fmt(b)}")
+    return arith.close(a, b)
+
+
+def is_loss_node(node) -> bool:
+    return isinstance(node, Symbol) and reading.is_loss_symbol(node)
+
+
+__all__ = ["ClaimEvaluator", "Jacobian", "Missing", "Reading", "ShapeClash", "aux_key", "compare_values", "Func"]

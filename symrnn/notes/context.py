@@ -1,0 +1,121 @@
+"""What one note gives every claim: the model of each cell, its programs, the names defined on the way.
+
+Built once per note, before any claim is judged: each cell's forward
+equations become a NoteModel (model.py) with the shapes the note states
+(``W \\in \\mathbb{R}^{H \\times D}``, in display or in prose); a model that cannot
+be built or shaped is recorded with its reason, so each claim of that cell
+gets ``unchecked`` naming it while the other cells are still checked.
+"""
+
+from __future__ import annotations
+
+from . import reading
+from .claims import aux_key
+from .judge import Problems
+from .model import ModelError, NoteModel, build_model, has_gradient
+from .reading import Item, NoteText, key
+from .sizes import ShapeFailure, solve_shapes
+from .tree import Differential, Equation, Power, Symbol, Tuple
+
+DELTA_NAMES = frozenset({"delta", "Delta", "epsilon", "varepsilon"})
+
+
+class NoteContext:
+    """The models of a note's cells, their random problems, and auxiliary names.
+
+    Args:
+        text: the note as read (reading.py).
+    """
+
+    def __init__(self, text: NoteText):
+        self.text = text
+        self.aux: dict[tuple, tuple] = {}
+        self.models: dict[int, NoteModel] = {}
+        self.errors: dict[int, str] = {}
+        self._problems: dict[int, Problems] = {}
+        stated = _stated_shapes(text)
+        for cell in text.cells:
+            try:
+                model = build_model(cell, text.items)
+                solve_shapes(model, stated)
+            except (ModelError, ShapeFailure) as error:
+                self.errors[cell.index] = f"the forward equations cannot be unrolled: {error}"
+                continue
+            self.models[cell.index] = model
+            self._problems[cell.index] = Problems(model, stated)
+
+    def problems_for(self, item: Item) -> Problems | None:
+        if item.cell is None:
+            return None
+        return self._problems.get(item.cell)
+
+    def why_not(self, item: Item) -> str:
+        if item.cell is None or item.cell not in self.errors:
+            return "no forward equations come before it"
+        return self.errors[item.cell]
+
+    def shapes_fit(self, item: Item) -> bool:
+        return item.cell in self.models
+
+    def defines_name(self, item: Item) -> bool:
+        """Is this line a name the note introduces on the way (dh_next = …, δh^{raw}_t = …)?
+
+        Records the name, so later lines use its right side.
+        """
+        tree = item.tree
+        if not isinstance(tree, Equation) or len(tree.sides) != 2:
+            return False
+        model = self.models.get(item.cell) if item.cell is not None else None
+        lhs = tree.lhs
+        known = model.symbols if model is not None else {}
+        if isinstance(lhs, Differential) and isinstance(lhs.operand, Symbol):
+            operand = key(lhs.operand)
+            if operand in known or (model is not None and operand in model.definitions):
+                return False
+            self.aux[aux_key(lhs)] = (lhs, tree.rhs)
+            return True
+        if isinstance(lhs, Symbol) and has_gradient(tree.rhs):
+            k = key(lhs)
+            if model is not None and (k in model.gradient_names or k in model.definitions):
+                return False
+            if ("sym", k) in self.aux or k in known and not _only_in_claims(k, item, self.text):
+                return False
+            self.aux[("sym", k)] = (lhs, tree.rhs)
+            return True
+        return False
+
+
+def _only_in_claims(k: tuple, item: Item, text: NoteText) -> bool:
+    """Is ``k`` absent from every forward equation (so it is a new name here)?"""
+    for other in text.items:
+        if other.kind in (reading.FORWARD, reading.LOSS, reading.ALIAS) and other.cell == item.cell:
+            tree = other.tree
+            if isinstance(tree, Equation) and any(key(s) == k for s in reading.symbols(tree)):
+                return False
+    return True
+
+
+def _stated_shapes(text: NoteText) -> dict[tuple, object]:
+    """``W \\in \\mathbb{R}^{m \\times n}`` anywhere in the note (display or prose): key → exponent."""
+    out: dict[tuple, object] = {}
+    trees = [i.tree for i in text.items] + [m.tree for m in text.mentions]
+    for tree in trees:
+        for eq in tree.equations if hasattr(tree, "equations") else (tree,):
+            if not isinstance(eq, Equation) or "in" not in eq.ops:
+                continue
+            index = eq.ops.index("in")
+            space = eq.sides[index + 1]
+            if not (isinstance(space, Power) and isinstance(space.base, Symbol) and space.base.font == "bb"):
+                continue
+            names = eq.sides[index]
+            for symbol in names.items if isinstance(names, Tuple) else (names,):
+                if isinstance(symbol, Symbol):
+                    out.setdefault(key(symbol), space.exponent)
+    return out
+
+
+def is_relation(tree) -> bool:
+    return isinstance(tree, Equation) and any(op not in ("=", ":=", "equiv") for op in tree.ops)
+
+
+__all__ = ["DELTA_NAMES", "NoteContext", "is_relation"]

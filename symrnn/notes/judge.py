@@ -1,0 +1,349 @@
+"""The verdict on one claim: both sides evaluated at every step it names, on problems long enough.
+
+A claim holds only when, on every problem (two seeds, two sets of sizes, two
+substitutes for unnamed functions), both sides were evaluated at every step
+where each term exists and agreed.  A difference in float64 is recomputed at
+40 digits before it is called wrong.  Jacobian factors are read as one step
+(the earlier state held fixed) and as totals, in numerator and denominator
+layout; the claim holds if one reading holds everywhere, and the message says
+which.  Offsets or sum limits beyond MAX_OFFSET are refused at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .claims import ClaimEvaluator, Missing, Reading, ShapeClash, compare_values
+from .model import STEP_COUNTS, NoteModel
+from .numeric import Unsupported
+from .program import MAX_STEPS, Program, ProgramError
+from .reading import children, walk
+from .sizes import FREE_SIZES, ShapeFailure, Shapes, solve_shapes
+from .tree import Derivative, Equation, Func, Number, Sum, Symbol
+
+MAX_OFFSET = 12
+SEEDS = (1, 2)
+# Unnamed functions: f and φ get two unrelated functions; g (an output function, often under a log) σ.
+SUBSTITUTES = (
+    {"f": "sin", "g": "sigmoid", "phi": "sin", "psi": "sigmoid"},
+    {"f": "tanh", "g": "sigmoid", "phi": "tanh", "psi": "sigmoid"},
+)
+SECOND_SIZES = (2, 3, 5, 4, 6, 7, 8)
+
+
+@dataclass
+class Outcome:
+    """What the numbers said: ``verdict`` is "holds", "wrong" or "unchecked"."""
+
+    verdict: str
+    message: str
+    counterexample: dict | None = None
+    details: dict = field(default_factory=dict)
+
+
+class Problems:
+    """The unrolled programs of one note model, built once per (sizes, T, seed, functions)."""
+
+    def __init__(self, model: NoteModel, stated: dict | None = None):
+        self.model = model
+        self.stated = stated or {}
+        self._shapes: dict[tuple, Shapes] = {}
+        self._programs: dict[tuple, Program] = {}
+
+    def shapes(self, sizes: tuple[int, ...]) -> Shapes:
+        if sizes not in self._shapes:
+            self._shapes[sizes] = solve_shapes(self.model, self.stated, sizes)
+        return self._shapes[sizes]
+
+    def program(self, sizes, steps: int, seed: int, functions: dict) -> Program:
+        k = (sizes, steps, seed, tuple(sorted(functions.items())))
+        if k not in self._programs:
+            self._programs[k] = Program(self.model, self.shapes(sizes), steps, seed, functions)
+        return self._programs[k]
+
+
+def free_steps(tree) -> list[str]:
+    """Step variables a claim leaves free (not bound by a sum): it must hold for each value."""
+    out: list[str] = []
+
+    def visit(node, bound: frozenset):
+        if isinstance(node, Sum):
+            index = node.index.name if node.index is not None else "t"
+            for limit in (node.lower, node.upper):
+                if limit is not None:
+                    visit(limit, bound)
+            visit(node.body, bound | {index})
+            return
+        if isinstance(node, Symbol):
+            if node.time is not None and node.time.var not in (None, *STEP_COUNTS) and node.time.var not in bound:
+                if node.time.var not in out:
+                    out.append(node.time.var)
+            if (
+                node.time is None
+                and not node.sub
+                and not node.sup
+                and len(node.name) == 1
+                and node.name in ("t", "k", "n", "i", "j", "s", "tau")
+                and node.name not in bound
+            ):
+                pass
+        for child in children(node):
+            visit(child, bound)
+
+    visit(tree, frozenset())
+    return out
+
+
+def _offsets(tree) -> list[int]:
+    out = [0]
+    for node in walk(tree):
+        if isinstance(node, Symbol) and node.time is not None:
+            out.append(node.time.offset)
+        if isinstance(node, Number) and isinstance(node.value, int):
+            out.append(node.value)
+    return out
+
+
+def _has_jacobian(tree, model: NoteModel) -> bool:
+    from .claims import is_loss_node
+
+    for node in walk(tree):
+        if isinstance(node, Derivative):
+            of = node.of
+            if not is_loss_node(of) and not (isinstance(of, Symbol) and model.is_generic_loss(_key(of))):
+                return True
+    return False
+
+
+def _key(symbol):
+    from .reading import key
+
+    return key(symbol)
+
+
+def _generic_letters(model: NoteModel) -> list[str]:
+    from .tree import Func
+
+    out = []
+    for d in model.definitions.values():
+        for node in walk(d.rhs):
+            if isinstance(node, Func) and (len(node.name) == 1 or node.name in ("phi", "psi")) and node.name not in out:
+                out.append(node.name)
+    return out
+
+
+def judge(tree: Equation, problems: Problems, aux: dict) -> Outcome:
+    """Check one claim (an Equation) on the note's programs.
+
+    Args:
+        tree: the claim.
+        problems: the note model's programs.
+        aux: names the note defined on the way (key → (lhs, rhs)).
+
+    Returns:
+        The Outcome (never raises for a claim the checker cannot read: that is "unchecked").
+    """
+    model = problems.model
+    ops = [op for op in tree.ops]
+    if any(op not in ("=", ":=", "equiv") for op in ops):
+        return Outcome(
+            "unchecked",
+            f"the relation {', '.join(o for o in ops if o not in ('=', ':=', 'equiv'))} is not checked as an equation",
+        )
+    offsets = _offsets(tree)
+    if max(abs(o) for o in offsets) > MAX_OFFSET:
+        return Outcome(
+            "unchecked", f"a step offset or limit of {max(abs(o) for o in offsets)} (at most {MAX_OFFSET} are built)"
+        )
+    free = free_steps(tree)
+    if len(free) > 2:
+        return Outcome("unchecked", f"the claim has {len(free)} free steps ({', '.join(free)})")
+    span = max(offsets) - min(offsets)
+    steps = max(4, span + 3)
+    window = None
+    others = [v for v in free if v not in model.step_vars]
+    if len(others) == 1 and len(free) == 1:
+        # A step letter the forward equations never use (n in E_{n+2}): the claim is about the
+        # steps it names, so the sequence is exactly those steps, the first one being step 1.
+        named = [
+            s.time.offset
+            for s in walk(tree)
+            if isinstance(s, Symbol) and s.time is not None and s.time.var == others[0]
+        ]
+        first = max(1, 1 - min(named))
+        window = ({others[0]: first}, first + max(named))
+        steps = window[1]
+    if steps > MAX_STEPS:
+        return Outcome("unchecked", f"needs {steps} steps (at most {MAX_STEPS})")
+    letters = _generic_letters(model)
+    shown = [x for x in letters if any(isinstance(n, Func) and n.name == x for n in walk(tree))] or letters
+    substitutes = [{k: v for k, v in s.items() if k in letters} for s in SUBSTITUTES] if letters else [{}]
+    readings = [Reading()]
+    if _has_jacobian(tree, model):
+        readings = [
+            Reading(True, "numerator"),
+            Reading(False, "numerator"),
+            Reading(True, "denominator"),
+            Reading(False, "denominator"),
+        ]
+    first_failure: Outcome | None = None
+    clash: str | None = None
+    for reading_ in readings:
+        outcomes = [_one_reading(tree, problems, aux, reading_, free, steps, [f], window) for f in substitutes]
+        verdicts = [o.verdict for o in outcomes]
+        if "unchecked" in verdicts:
+            return outcomes[verdicts.index("unchecked")]
+        if all(v == "holds" for v in verdicts):
+            outcome = outcomes[0]
+            outcome.details["evaluated"] = sum(o.details.get("evaluated", 0) for o in outcomes)
+            outcome.message = _holds_message(outcome, reading_, readings, substitutes, shown)
+            return outcome
+        if "holds" in verdicts and letters:
+            good = substitutes[verdicts.index("holds")]
+            return Outcome("holds", "holds only with " + ", ".join(f"{k} = {v}" for k, v in good.items() if k in shown))
+        for outcome in outcomes:
+            if outcome.verdict == "clash":
+                clash = clash or outcome.message
+            elif outcome.verdict == "wrong":
+                first_failure = first_failure or outcome
+    if first_failure is None:
+        return Outcome("wrong", f"the shapes do not fit: {clash}")
+    if len(readings) > 1:
+        first_failure.message += (
+            " when its Jacobian factors are read as one step (earlier state held fixed) or as totals"
+        )
+    return first_failure
+
+
+def _one_reading(tree, problems: Problems, aux, reading_: Reading, free, steps, substitutes, window) -> Outcome:
+    evaluated = 0
+    problems_list = [(FREE_SIZES, steps, SEEDS[0]), (SECOND_SIZES, steps + (window is None), SEEDS[1])]
+    try:
+        for functions in substitutes:
+            for sizes, T, seed in problems_list:
+                program = problems.program(sizes, T, seed, functions)
+                fast = ClaimEvaluator(program, False, reading_, aux)
+                for env in [window[0]] if window else _bindings(free, T):
+                    fast.missing_terms.clear()
+                    try:
+                        ok, left, right = _compare(tree, fast, env)
+                    except Missing:
+                        continue
+                    if ok and fast.missing_terms:
+                        continue  # holding with a term left out proves nothing
+                    evaluated += 1
+                    if ok:
+                        continue
+                    precise = ClaimEvaluator(program, True, reading_, aux)
+                    ok, left, right = _compare(tree, precise, env)
+                    if ok:
+                        continue
+                    message = "does not hold"
+                    if precise.missing_terms:
+                        message += f" (a sum names {precise.missing_terms[0]}, which the note never defines)"
+                    return Outcome("wrong", message, _counterexample(program, env, left, right, functions))
+    except ShapeClash as error:
+        return Outcome("clash", str(error))
+    except ShapeFailure as error:
+        return Outcome("unchecked", f"the forward equations do not fit any shapes: {error}")
+    except (Unsupported, ProgramError) as error:
+        return Outcome("unchecked", f"cannot evaluate: {error}")
+    if evaluated == 0:
+        return Outcome("unchecked", "no step of the problems has every term of the claim")
+    return Outcome("holds", "holds", details={"evaluated": evaluated})
+
+
+def _bindings(free: list[str], steps: int):
+    if not free:
+        yield {}
+        return
+    values = range(0, steps + 2)
+    if len(free) == 1:
+        for v in values:
+            yield {free[0]: v}
+        return
+    for a in values:
+        for b in values:
+            yield {free[0]: a, free[1]: b}
+
+
+def _compare(tree: Equation, evaluator: ClaimEvaluator, env: dict):
+    sides = []
+    for side in tree.sides:
+        value = evaluator.term(side, env)
+        sides.append(value)
+    first = sides[0]
+    for other in sides[1:]:
+        a, b = first, other
+        if a == "zero" and b == "zero" if isinstance(a, str) and isinstance(b, str) else False:
+            continue
+        if isinstance(a, str):
+            if isinstance(b, str):
+                continue
+            a = evaluator.arith.zeros(np.shape(getattr(b, "matrix", b)))
+        if isinstance(b, str):
+            b = evaluator.arith.zeros(np.shape(getattr(a, "matrix", a)))
+        for v in (a, b):
+            if not evaluator.precise and not np.all(np.isfinite(np.asarray(getattr(v, "matrix", v), dtype=float))):
+                raise Unsupported("a value of the random problem is not finite (a log of a negative number?)")
+        ok, _ = compare_values(a, b, evaluator.arith)
+        if not ok:
+            return False, a, b
+    if all(isinstance(s, str) for s in sides):
+        raise Missing("every side past the last step", gradient=True)
+    return True, sides[0], sides[-1]
+
+
+def _counterexample(program: Program, env: dict, left, right, functions) -> dict:
+    model = program.model
+    sizes = {}
+    roles = (
+        ("hidden", model.states()),
+        ("input", [k for k in model.inputs() if k not in model.targets()]),
+        ("output", model.targets()),
+    )
+    for role, keys in roles:
+        if keys and keys[0] in program.shapes.of:
+            sizes[role] = max(program.shapes.of[keys[0]])
+    shapes = {_label(k): f"{r}×{c}" for k, (r, c) in program.shapes.of.items() if (r, c) != (1, 1)}
+    step = next(iter(env.values()), None)
+    return {
+        "sizes": sizes,
+        "shapes": shapes,
+        "steps": program.steps,
+        "t": step,
+        "bindings": dict(env),
+        "seed": program.seed,
+        "left": _numbers(left),
+        "right": _numbers(right),
+        "functions": dict(functions),
+    }
+
+
+def _label(k: tuple) -> str:
+    name = k[0] if len(k[0]) == 1 else k[0]
+    return name + (f"_{k[2]}" if k[2] else "") + (f"^{k[3]}" if k[3] else "")
+
+
+def _numbers(a) -> list:
+    a = getattr(a, "matrix", a)
+    flat = np.asarray(np.asarray(a, dtype=object).reshape(-1)[:6], dtype=float)
+    return [float(f"{v:.6g}") for v in flat]
+
+
+def _holds_message(outcome: Outcome, reading_: Reading, readings, substitutes, letters) -> str:
+    n = outcome.details.get("evaluated", 0)
+    text = f"holds (both sides evaluated at {n} steps of {2 * len(substitutes)} random problems)"
+    if len(readings) > 1:
+        if reading_.immediate:
+            text += "; each Jacobian factor (such as ∂h_k/∂W) read as the immediate partial of one step, the earlier state held fixed"
+        else:
+            text += "; the Jacobian factors read as total derivatives"
+        if reading_.layout == "denominator":
+            text += ", in denominator layout"
+    if letters:
+        tried = " and ".join(", ".join(f"{k} = {v}" for k, v in s.items()) for s in substitutes)
+        text += f"; {', '.join(letters)} kept generic (checked with {tried})"
+    return text

@@ -1,0 +1,213 @@
+"""The note's own model: its forward equations as written, its symbols, their roles and its objective.
+
+Nothing here is shaped like a catalogue cell.  A note defines any number of
+time-indexed values (states are the ones read at an earlier or later step),
+parameters are the untimed names it never defines, inputs the timed ones it
+never defines, and the objective is the loss the note writes (a sum or a mean
+over steps, the last step only, a per-step function the note leaves generic).
+The model is data; ``sizes.py`` gives it shapes and ``program.py`` unrolls it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import reading
+from .reading import Item, key, symbols, walk
+from .tree import Apply, Derivative, Differential, Equation, Func, Number, Sum, Symbol
+
+# Letters that name a step count, never a value.
+STEP_COUNTS = frozenset({"T", "N", "n_T", "tau_max"})
+# Untimed lower-case Greek names the note never defines are numbers (γ, λ, η), not matrices.
+SCALAR_NAMES = frozenset({"gamma", "lambda", "eta", "alpha", "beta", "epsilon", "mu", "rho", "kappa"})
+
+
+class ModelError(ValueError):
+    """The note's forward equations cannot be made into a program (the reason names the line)."""
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One forward equation: ``lhs`` (its symbol, time shifted to offset 0) = ``rhs``."""
+
+    key: tuple
+    lhs: Symbol
+    rhs: object
+    item: Item
+    shift: int = 0  # h_{t+1} = f(h_t) is stored as h_t = f(h_{t-1}): every offset moved by ``shift``
+
+    @property
+    def timed(self) -> bool:
+        return self.lhs.time is not None
+
+
+@dataclass
+class NoteModel:
+    """The forward program of one cell of a note, in the note's own symbols."""
+
+    definitions: dict[tuple, Definition] = field(default_factory=dict)
+    step_vars: tuple[str, ...] = ("t",)
+    gradient_names: dict[tuple, object] = field(default_factory=dict)  # δ_u → the Derivative it names
+    objective: tuple | None = None  # key of the symbol the gradients are of (J, L, E)
+    symbols: dict[tuple, Symbol] = field(default_factory=dict)  # every symbol the cell mentions, first spelling
+    items: list[Item] = field(default_factory=list)
+    indices: set = field(default_factory=set)  # keys of letters that sums run over (t in Σ_t)
+
+    # ------------------------------------------------------------ roles
+    def is_defined(self, k: tuple) -> bool:
+        return k in self.definitions
+
+    def timed_keys(self) -> list[tuple]:
+        """Keys of every symbol written with a step (defined or not), in first-use order."""
+        return [k for k, s in self.symbols.items() if s.time is not None and s.time.var not in STEP_COUNTS]
+
+    def params(self) -> list[tuple]:
+        """Untimed names the note uses and never defines: its parameters."""
+        return [
+            k
+            for k, s in self.symbols.items()
+            if s.time is None and k not in self.definitions and not self.is_number(k) and not _is_loss_key(k)
+        ]
+
+    def inputs(self) -> list[tuple]:
+        """Timed names the note never defines: inputs and targets."""
+        return [k for k in self.timed_keys() if k not in self.definitions and not self.is_generic_loss(k)]
+
+    def is_number(self, k: tuple) -> bool:
+        name = k[0]
+        if k in self.indices:
+            return True
+        return (name in STEP_COUNTS and not k[2] and not k[3]) or name in SCALAR_NAMES
+
+    def is_generic_loss(self, k: tuple, timed: bool = True) -> bool:
+        """A per-step loss the note names but never defines (E_t, L^{(t)}): a random smooth function."""
+        if not _is_loss_key(k):
+            return False
+        d = self.definitions.get(k)
+        return d is None or (timed and not d.timed)
+
+    def states(self) -> list[tuple]:
+        """Defined names read at another step than their own (h_{t-1}): the recurrences."""
+        out = []
+        for d in self.definitions.values():
+            for s in symbols(d.rhs):
+                if key(s) in self.definitions and s.time is not None and s.time.var is not None:
+                    if s.time.offset + d.shift != 0 and key(s) not in out:
+                        out.append(key(s))
+        return out
+
+    def targets(self) -> list[tuple]:
+        """Inputs read only by the loss: targets (one-hot rows or columns in random problems)."""
+        used_forward = set()
+        for d in self.definitions.values():
+            if not _is_loss_key(d.key):
+                used_forward |= {key(s) for s in symbols(d.rhs)}
+        return [k for k in self.inputs() if k not in used_forward]
+
+
+def _is_loss_key(k: tuple) -> bool:
+    return k[0] in reading.LOSS_NAMES or k[0] in ("mathcal_L", "ell")
+
+
+def _lhs_symbol(lhs) -> Symbol | None:
+    if isinstance(lhs, Symbol):
+        return lhs
+    if isinstance(lhs, Apply) and isinstance(lhs.func, Symbol):
+        return lhs.func  # L(ŷ, y) = … names the loss L
+    return None
+
+
+def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
+    """The model of one cell: its forward definitions, loss, gradient names and symbols.
+
+    Args:
+        cell: the cell's equations as read (reading.py).
+        all_items: every equation of the note (gradient names may come before a cell).
+
+    Returns:
+        The NoteModel.
+
+    Raises:
+        ModelError: a forward equation defines a name twice at one step.
+    """
+    model = NoteModel(items=list(cell.items))
+    steps: list[str] = []
+    for item in cell.items:
+        tree = item.tree
+        for node in walk(tree):
+            if isinstance(node, Sum) and node.index is not None:
+                model.indices.add(key(node.index))
+            if isinstance(node, Symbol):
+                model.symbols.setdefault(key(node), node)
+                forward = item.kind in (reading.FORWARD, reading.LOSS)
+                if forward and node.time is not None and node.time.var and node.time.var not in STEP_COUNTS:
+                    if node.time.var not in steps:
+                        steps.append(node.time.var)
+        if not isinstance(tree, Equation):
+            continue
+        if item.kind in (reading.FORWARD, reading.LOSS, reading.ALIAS) and tree.ops[0] in ("=", ":=", "equiv"):
+            lhs = _lhs_symbol(tree.lhs)
+            if lhs is None:
+                continue
+            k = key(lhs)
+            shift = 0
+            if lhs.time is not None and lhs.time.var is not None and lhs.time.offset:
+                shift = -lhs.time.offset
+            if k in model.definitions:
+                continue
+            model.definitions[k] = Definition(k, lhs, tree.rhs, item, shift)
+        elif item.kind == reading.GRADIENT_NAME:
+            for eq in _equations(tree):
+                if isinstance(eq.rhs, Derivative) and isinstance(eq.lhs, Symbol):
+                    model.gradient_names[key(eq.lhs)] = eq.rhs
+    for item in all_items:
+        if item.kind == reading.GRADIENT_NAME:
+            for eq in _equations(item.tree):
+                if isinstance(eq.rhs, Derivative) and isinstance(eq.lhs, Symbol):
+                    model.gradient_names.setdefault(key(eq.lhs), eq.rhs)
+    model.step_vars = tuple(steps) or ("t",)
+    model.objective = _objective(model)
+    return model
+
+
+def _equations(tree) -> list[Equation]:
+    if isinstance(tree, Equation):
+        return [tree]
+    return [e for e in getattr(tree, "equations", ()) if isinstance(e, Equation)]
+
+
+def _objective(model: NoteModel) -> tuple | None:
+    """The loss the gradients are of: the most frequent untimed numerator of ∂·/∂·, else a defined loss."""
+    counts: dict[tuple, int] = {}
+    for item in model.items:
+        for node in walk(item.tree):
+            if isinstance(node, Derivative):
+                of = _lhs_symbol(node.of) if not isinstance(node.of, Symbol) else node.of
+                if of is not None and _is_loss_key(key(of)) and of.time is None:
+                    counts[key(of)] = counts.get(key(of), 0) + 1
+    if counts:
+        return max(counts, key=lambda k: (counts[k], -list(counts).index(k)))
+    untimed = [k for k, d in model.definitions.items() if _is_loss_key(k) and not d.timed]
+    if untimed:
+        return untimed[-1]
+    return None
+
+
+def is_scalar_expr(node, model: NoteModel) -> bool:
+    """A number, a step count or a scalar name: multiplies instead of taking a matrix product."""
+    if isinstance(node, Number):
+        return True
+    if isinstance(node, Symbol):
+        k = key(node)
+        return model.is_number(k) or _is_loss_key(k)
+    if isinstance(node, Sum):
+        return is_scalar_expr(node.body, model)
+    if hasattr(node, "num") and hasattr(node, "den"):
+        return is_scalar_expr(node.num, model) and is_scalar_expr(node.den, model)
+    if isinstance(node, Apply) and isinstance(node.func, Func):
+        return all(is_scalar_expr(a, model) for a in node.args)
+    return False
+
+
+def has_gradient(node) -> bool:
+    return any(isinstance(n, Derivative | Differential) or reading.is_delta_name(n) for n in walk(node))

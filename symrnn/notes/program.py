@@ -1,0 +1,460 @@
+"""The note's model unrolled at concrete sizes and T: IR per step, forward values, reverse mode.
+
+Every value of every step is one IR ``var`` (h at step 3 is its own leaf of
+its own shape); each forward equation instance is an assignment of an IR
+expression over those leaves.  The truth of a gradient is reverse mode over
+these assignments with the VJP rules of ``symrnn.rules`` — one rule per IR op,
+the same rules ``derive`` uses, but applied to this program and evaluated at
+numbers, never to the catalogue cell the note may resemble.  Parameters,
+inputs, initial states (h_0, or h_{T+1} for a recurrence that runs backwards)
+and the coefficients of losses the note leaves generic are random leaves.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import sympy
+
+from symrnn import ir, rules
+from symrnn.functions import FUNCTIONS
+
+from .model import STEP_COUNTS, NoteModel, is_scalar_expr
+from .numeric import Arithmetic, Unsupported, evaluate
+from .reading import key, symbols
+from .sizes import ELEMENTWISE, Shapes
+from .tree import (
+    Add,
+    Apply,
+    Concat,
+    Frac,
+    Func,
+    Matrix,
+    Neg,
+    Number,
+    Power,
+    Product,
+    Sub,
+    Sum,
+    Symbol,
+    Transpose,
+)
+
+MAX_STEPS = 40  # a claim that needs longer problems than this is unchecked, with this number in its reason
+
+FUNCTION_NAMES = {
+    "sigma": "sigmoid",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "exp": "exp",
+    "log": "log",
+    "ln": "log",
+    "relu": "relu",
+    "ReLU": "relu",
+    "step": "step",
+    "id": "identity",
+    "identity": "identity",
+}
+
+
+class ProgramError(Unsupported):
+    """A forward equation the unrolled program cannot express (the verdict says unchecked and why)."""
+
+
+def function_name(func: Func) -> str:
+    """The function table's name for a written function (σ → sigmoid; f stays f)."""
+    name = FUNCTION_NAMES.get(func.name, func.name)
+    return name + "'" * func.primes
+
+
+class Program:
+    """One random instance of a note's model, unrolled over ``steps`` steps.
+
+    Args:
+        model: the note's model.
+        shapes: solved shapes of its symbols.
+        steps: T.
+        seed: random seed of the leaves.
+        functions: generic function letter → substitute (f → sin).
+    """
+
+    def __init__(self, model: NoteModel, shapes: Shapes, steps: int, seed: int, functions: dict | None = None):
+        self.model, self.shapes, self.steps, self.seed = model, shapes, steps, seed
+        self.functions = dict(functions or {})
+        self.rng = np.random.default_rng(seed)
+        self.leaf_values: dict[ir.Node, np.ndarray] = {}
+        self.nodes: dict[tuple, ir.Node] = {}  # (key, step) → its var
+        self.assignments: list[tuple[ir.Node, ir.Node]] = []
+        self.step_of: dict[ir.Node, int | None] = {}
+        self._building: set[tuple] = set()
+        self._vjp_cache: dict[int, dict] = {}
+        self._values: dict[bool, dict] = {}
+        self._targets = set(model.targets())
+        self.objective = self._objective()
+        # Every value of every step exists before any number is computed (claims read them all).
+        for k, d in model.definitions.items():
+            for step in range(1, steps + 1) if d.timed else (None,):
+                self.node(k, step)
+        for k in model.params():
+            if k in shapes.of:
+                self.node(k, None)
+
+    # ------------------------------------------------------------ leaves and nodes
+    def _new_var(self, shape, value: np.ndarray | None, step: int | None) -> ir.Node:
+        node = ir.var(f"v{len(self.step_of)}", shape, ir.PARAM)
+        self.step_of[node] = step
+        if value is not None:
+            self.leaf_values[node] = value
+        return node
+
+    def shape(self, k: tuple) -> tuple[int, int]:
+        if k not in self.shapes.of:
+            raise ProgramError(f"no shape for {k[0]}")
+        return self.shapes.of[k]
+
+    def ones(self, shape) -> ir.Node:
+        shape = (int(shape[0]), int(shape[1]))
+        if ("ones", shape) not in self.nodes:
+            self.nodes[("ones", shape)] = self._new_var(shape, np.ones(shape), None)
+        return self.nodes[("ones", shape)]
+
+    def constant(self, value, shape) -> ir.Node:
+        """A constant array: ``value`` (an int or a Fraction) times ones."""
+        ones = self.ones(shape)
+        if value == 1:
+            return ones
+        return ir.scale(
+            sympy.Rational(value.numerator, value.denominator) if isinstance(value, Fraction) else value, ones
+        )
+
+    def node(self, k: tuple, step: int | None) -> ir.Node:
+        """The var of symbol ``k`` at ``step`` (None: untimed), built on first use."""
+        if (k, step) in self.nodes:
+            return self.nodes[(k, step)]
+        definition = self.model.definitions.get(k)
+        shape = self.shape(k)
+        if definition is not None and not definition.timed and step is not None:
+            definition = None  # E = Σ_t E_t defines E; E_t itself is left to the note (generic)
+        if definition is not None and (not definition.timed or 1 <= (step or 0) <= self.steps):
+            if (k, step) in self._building:
+                raise ProgramError(f"{k[0]} depends on itself at one step")
+            self._building.add((k, step))
+            expr = self.expr(definition.rhs, {v: step for v in self.model.step_vars} if step else {}, definition.shift)
+            self._building.discard((k, step))
+            if expr.shape != (sympy.Integer(shape[0]), sympy.Integer(shape[1])):
+                expr = self._fit(expr, shape, definition.item.line)
+            var = self._new_var(shape, None, step)
+            self.assignments.append((var, expr))
+        elif self.model.is_generic_loss(k, step is not None):
+            var = self._generic_loss(k, step)
+        else:
+            var = self._new_var(shape, self._random(k, shape), step)
+        self.nodes[(k, step)] = var
+        return var
+
+    def _fit(self, expr: ir.Node, shape, line: int) -> ir.Node:
+        if expr.shape == (1, 1):
+            return self._spread(expr, shape)
+        if shape == (1, 1):
+            return self.total(expr)  # a scalar defined by a vector expression: Σ_i y_i log ŷ_i
+        raise ProgramError(f"line {line}: the right side is {ir.fmt_shape(expr.shape)}, the left {shape[0]}×{shape[1]}")
+
+    def _random(self, k: tuple, shape) -> np.ndarray:
+        if k[0] in ("delta", "Delta", "epsilon", "varepsilon") or (k[0] == "d" and k[2]):
+            return np.zeros(shape)  # a gradient the note recurs on is zero past the last step
+        if k in self._targets:
+            out = np.zeros(shape)
+            flat = out.reshape(-1)
+            flat[int(self.rng.integers(flat.size))] = 1.0
+            return out
+        return self.rng.normal(scale=0.6, size=shape)
+
+    def _generic_loss(self, k: tuple, step: int | None) -> ir.Node:
+        """E_t the note never defines: a random smooth function of the step's terminal values."""
+        args = [self.node(t, step) for t in self._terminals()] if step is not None else []
+        if not args:
+            raise ProgramError(f"{k[0]} is never defined and no value of its step is left to feed it")
+        return self.assign(self.smooth_of(args), step)
+
+    def assign(self, expr: ir.Node, step: int | None) -> ir.Node:
+        """A new var holding ``expr`` (so reverse mode can seed it)."""
+        var = self._new_var((int(expr.shape[0]), int(expr.shape[1])), None, step)
+        self.assignments.append((var, expr))
+        return var
+
+    def smooth_of(self, args: list[ir.Node]) -> ir.Node:
+        """Σ (a ⊙ v + b ⊙ v ⊙ v + c ⊙ tanh v) with random a, b, c per argument: a generic smooth loss."""
+        total = None
+        for v in args:
+            shape = (int(v.shape[0]), int(v.shape[1]))
+            a, b, c = (self._new_var(shape, self.rng.normal(size=shape), None) for _ in range(3))
+            term = ir.add(ir.add(ir.mul(a, v), ir.mul(b, ir.mul(v, v))), ir.mul(c, ir.apply("tanh", v)))
+            term = self.total(term)
+            total = term if total is None else ir.add(total, term)
+        return total
+
+    def total(self, node: ir.Node) -> ir.Node:
+        """The sum of every entry, as a 1×1 node."""
+        r, c = int(node.shape[0]), int(node.shape[1])
+        if (r, c) == (1, 1):
+            return node
+        left = self.constant(1.0, (1, r))
+        out = ir.matmul(left, node)
+        if c != 1:
+            out = ir.matmul(out, self.constant(1.0, (c, 1)))
+        return out
+
+    def _terminals(self) -> list[tuple]:
+        """Timed defined values no other forward equation reads: what a per-step loss sees."""
+        read = set()
+        for d in self.model.definitions.values():
+            read |= {key(s) for s in symbols(d.rhs)}
+        timed = [k for k, d in self.model.definitions.items() if d.timed and not self.model.is_generic_loss(k)]
+        timed = [k for k in timed if k[0] not in ("L", "E", "J", "ell", "loss")]
+        return [k for k in timed if k not in read] or timed[-1:]
+
+    def _objective(self) -> ir.Node | None:
+        k = self.model.objective
+        if k is None:
+            return None
+        if k in self.model.definitions:
+            return self.node(k, None)
+        timed = [s for s in self.model.symbols if s[0] == k[0] and self.model.symbols[s].time is not None]
+        per_step = timed[0] if timed else None
+        terms = []
+        for step in range(1, self.steps + 1):
+            terms.append(self.node(per_step, step) if per_step else self._generic_loss(k, step))
+        out = terms[0]
+        for t in terms[1:]:
+            out = ir.add(out, t)
+        return self.assign(out, None)
+
+    # ------------------------------------------------------------ note tree → IR
+    def integer(self, node, env: dict, limit: bool = False) -> int:
+        """A step or a sum limit as an integer (t+1, T-1, 3); an unbound letter as a limit is T."""
+        if isinstance(node, Number) and isinstance(node.value, int):
+            return node.value
+        if isinstance(node, Symbol) and not node.sub and not node.sup and node.time is None:
+            if node.name in env:
+                return env[node.name]
+            if node.name in STEP_COUNTS or (limit and len(node.name) == 1):
+                return self.steps
+        if isinstance(node, Add):
+            return self.integer(node.left, env) + self.integer(node.right, env)
+        if isinstance(node, Sub):
+            return self.integer(node.left, env) - self.integer(node.right, env)
+        if isinstance(node, Neg):
+            return -self.integer(node.operand, env)
+        if isinstance(node, Product) and node.op == "juxt":
+            return self.integer(node.left, env) * self.integer(node.right, env)
+        raise ProgramError(f"cannot read {type(node).__name__} as a step number")
+
+    def step_of_symbol(self, symbol: Symbol, env: dict, shift: int = 0) -> int | None:
+        time = symbol.time
+        if time is None:
+            return None
+        if time.var is None:
+            return time.offset
+        if time.var in STEP_COUNTS:
+            return self.steps + time.offset
+        if time.var not in env:
+            raise ProgramError(f"the step {time.var} of {symbol.name} is not bound")
+        return env[time.var] + time.offset + shift
+
+    def expr(self, node, env: dict, shift: int = 0) -> ir.Node:
+        """The IR of a forward right-hand side at the steps of ``env``."""
+        rec = lambda n: self.expr(n, env, shift)  # noqa: E731
+        if isinstance(node, Symbol):
+            k = key(node)
+            if self.model.is_number(k):
+                return self.constant(self.integer(node, env), (1, 1))
+            return self.node(k, self.step_of_symbol(node, env, shift))
+        if isinstance(node, Number):
+            return self.constant(Fraction(node.text), (1, 1))
+        if isinstance(node, Neg):
+            return ir.scale(-1, rec(node.operand))
+        if isinstance(node, Add | Sub):
+            a, b = rec(node.left), rec(node.right)
+            a, b = self._broadcast(a, b)
+            return ir.add(a, b) if isinstance(node, Add) else ir.sub(a, b)
+        if isinstance(node, Product):
+            a, b = rec(node.left), rec(node.right)
+            vectors = node.op == "juxt" and a.shape == b.shape and 1 in (a.shape[0], a.shape[1])
+            if a.shape == (1, 1) or b.shape == (1, 1) or node.op in ELEMENTWISE or vectors:
+                return ir.mul(*self._broadcast(a, b)) if node.op in ELEMENTWISE else ir.mul(a, b)
+            return ir.matmul(a, b)
+        if isinstance(node, Frac):
+            num, den = rec(node.num), rec(node.den)
+            if den.shape == (1, 1) and den.op in ("var", "scale") and self._constant_value(den) is not None:
+                return ir.scale(1 / self._constant_value(den), num)
+            num, den = self._broadcast(num, den)
+            return ir.div(num, den)
+        if isinstance(node, Power):
+            base = rec(node.base)
+            n = self.integer(node.exponent, env)
+            if n < 1 or n > 50:
+                raise ProgramError(f"a power {n}")
+            out = base
+            square = base.shape[0] == base.shape[1] and not is_scalar_expr(node.base, self.model)
+            for _ in range(n - 1):
+                out = ir.matmul(out, base) if square and base.shape != (1, 1) else ir.mul(out, base)
+            return out
+        if isinstance(node, Transpose):
+            return ir.transpose(rec(node.operand))
+        if isinstance(node, Apply):
+            return self._apply(node, env, shift)
+        if isinstance(node, Sum):
+            return self._sum(node, env, shift)
+        if isinstance(node, Concat):
+            return self._concat([rec(i) for i in node.items], node.sep)
+        if isinstance(node, Matrix):
+            rows = [self._concat([rec(c) for c in row], "|") if len(row) > 1 else rec(row[0]) for row in node.rows]
+            return rows[0] if len(rows) == 1 else ir.concat(*rows)
+        raise ProgramError(f"the construct {type(node).__name__} in a forward equation")
+
+    def _broadcast(self, a: ir.Node, b: ir.Node) -> tuple[ir.Node, ir.Node]:
+        if a.shape == (1, 1) and b.shape != (1, 1):
+            return self._spread(a, b.shape), b
+        if b.shape == (1, 1) and a.shape != (1, 1):
+            return a, self._spread(b, a.shape)
+        return a, b
+
+    def _spread(self, scalar: ir.Node, shape) -> ir.Node:
+        """A 1×1 value as an array of ``shape`` (a constant stays a constant)."""
+        ones = self.ones(shape)
+        if scalar.op == "var" and scalar == self.nodes.get(("ones", (1, 1))):
+            return ones
+        if scalar.op == "scale" and scalar.args[0] == self.nodes.get(("ones", (1, 1))):
+            return ir.scale(scalar.attrs[0], ones)
+        return ir.mul(scalar, ones)
+
+    def _constant_value(self, node: ir.Node):
+        one = self.nodes.get(("ones", (1, 1)))
+        if node == one:
+            return sympy.Integer(1)
+        if node.op == "scale" and node.args[0] == one:
+            return sympy.nsimplify(node.attrs[0]) if not isinstance(node.attrs[0], sympy.Basic) else node.attrs[0]
+        return None
+
+    def _concat(self, parts: list[ir.Node], sep: str) -> ir.Node:
+        vertical = sep == ";" or (
+            sep == "," and all(p.shape[1] == 1 for p in parts) and self.shapes.convention == "column"
+        )
+        if vertical:
+            return ir.concat(*parts)
+        return ir.transpose(ir.concat(*[ir.transpose(p) for p in parts]))
+
+    def _apply(self, node: Apply, env: dict, shift: int) -> ir.Node:
+        args = [self.expr(a, env, shift) for a in node.args]
+        func = node.func
+        if isinstance(func, Symbol) and not func.sub and not func.sup and func.time is None:
+            if FUNCTION_NAMES.get(func.name, func.name) in FUNCTIONS or func.name == "softmax":
+                node = Apply(Func(func.name, func.primes), node.args)
+        if isinstance(node.func, Symbol):
+            k = key(node.func)
+            step = self.step_of_symbol(node.func, env, shift)
+            if k in self.model.definitions:
+                return self.node(k, step)
+            return self.smooth_of(args)
+        name = function_name(node.func)
+        if len(args) != 1:
+            raise ProgramError(f"{node.func.name} with {len(args)} arguments")
+        (x,) = args
+        if name == "softmax":
+            if self.shapes.convention == "row" or x.shape[1] != 1:
+                return ir.transpose(ir.softmax(ir.transpose(x)))
+            return ir.softmax(x)
+        if name not in FUNCTIONS and not (len(name) == 1 or name in ("phi", "psi", "varphi")):
+            raise ProgramError(f"the function {node.func.name}")
+        if len(name) == 1 or name in ("phi", "psi", "varphi"):
+            self.functions.setdefault(name, "sin" if not self.functions else "softplus")
+        return ir.apply(name, x)
+
+    def _sum(self, node: Sum, env: dict, shift: int) -> ir.Node:
+        index = node.index.name if node.index is not None else self.model.step_vars[0]
+        lower = self.integer(node.lower, env) if node.lower is not None else 1
+        upper = self.integer(node.upper, env, limit=True) if node.upper is not None else self.steps
+        if upper - lower > MAX_STEPS:
+            raise ProgramError(f"a sum of {upper - lower + 1} terms (at most {MAX_STEPS} are unrolled)")
+        out = None
+        for i in range(lower, upper + 1):
+            term = self.expr(node.body, {**env, index: i}, shift)
+            out = term if out is None else ir.add(*self._broadcast(out, term))
+        if out is None:
+            raise ProgramError("an empty sum")
+        return out
+
+    # ------------------------------------------------------------ numbers
+    def arithmetic(self, precise: bool) -> Arithmetic:
+        return Arithmetic(precise, self.functions)
+
+    def values(self, precise: bool = False) -> dict[ir.Node, np.ndarray]:
+        """Every leaf's and every assignment's value, in float64 or at 40 digits."""
+        if precise in self._values:
+            return self._values[precise]
+        arith = self.arithmetic(precise)
+        out = {leaf: arith.array(v) for leaf, v in self.leaf_values.items()}
+        memo: dict = {}
+        for var, expr in self.assignments:
+            out[var] = evaluate(expr, out.__getitem__, {}, arith, memo)
+            memo[var] = out[var]
+        self._values[precise] = out
+        return out
+
+    def backward(self, seeds: dict, precise: bool = False, only_step: int | None = None) -> dict:
+        """Cotangents of every var from ``seeds`` (var → ∂J/∂var), by reverse mode over the program.
+
+        Args:
+            seeds: initial cotangents.
+            precise: 40-digit arithmetic.
+            only_step: propagate only through the assignments of this step (an immediate partial:
+                values of other steps are held fixed and only receive their share).
+
+        Returns:
+            var → its cotangent (vars that receive none are absent).
+        """
+        arith = self.arithmetic(precise)
+        values = self.values(precise)
+        cot = {k: v for k, v in seeds.items()}
+        for index in range(len(self.assignments) - 1, -1, -1):
+            var, expr = self.assignments[index]
+            if var not in cot:
+                continue
+            step = self.step_of[var]
+            if only_step is not None and step is not None and step != only_step and var not in seeds:
+                continue
+            shares = self._vjp(index)
+            g_var, table = shares
+            leaf = lambda n, _g=cot[var]: _g if n == g_var else values[n]  # noqa: E731
+            memo: dict = {}
+            for target, share in table.items():
+                value = evaluate(share, leaf, {}, arith, memo)
+                cot[target] = cot[target] + value if target in cot else value
+        return cot
+
+    def _vjp(self, index: int):
+        if index not in self._vjp_cache:
+            var, expr = self.assignments[index]
+            g = ir.var("g_cot", expr.shape, ir.PARAM)
+            self._vjp_cache[index] = (g, rules.vjp(expr, g, out=var))
+        return self._vjp_cache[index]
+
+    def gradient(self, of: ir.Node, precise: bool = False, only_step: int | None = None) -> dict:
+        """∂of/∂var for every var, ``of`` a 1×1 node (the objective or one step's loss)."""
+        arith = self.arithmetic(precise)
+        return self.backward({of: arith.array(np.ones((1, 1)))}, precise, only_step)
+
+    def jacobian(self, of: ir.Node, wrt: ir.Node, precise: bool = False, only_step: int | None = None) -> np.ndarray:
+        """The matrix ∂of_i/∂wrt_j (entries in row-major order of each shape)."""
+        arith = self.arithmetic(precise)
+        shape = (int(of.shape[0]), int(of.shape[1]))
+        rows = []
+        for i in range(shape[0] * shape[1]):
+            seed = np.zeros(shape[0] * shape[1])
+            seed[i] = 1.0
+            cot = self.backward({of: arith.array(seed.reshape(shape))}, precise, only_step)
+            got = cot.get(wrt)
+            size = int(wrt.shape[0]) * int(wrt.shape[1])
+            rows.append(np.asarray(got).reshape(-1) if got is not None else arith.zeros((size,)))
+        return np.array(rows, dtype=object if precise else float)

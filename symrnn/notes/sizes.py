@@ -1,0 +1,343 @@
+"""Concrete shapes for a note's model: every symbol a (rows, cols) pair of small integers.
+
+Each symbol gets two unknown dimensions; the forward equations add constraints
+(a matrix product joins the inner dimensions, element-wise operations join
+both, a stack ``[a; b]`` makes a dimension the sum of its parts, a stated
+shape ``W \\in \\mathbb{R}^{4H \\times D}`` names them).  Timed values are
+vectors: columns under the column convention (``W_x x_t``), rows under the row
+convention (``x_t W_x``); both are tried and the one that fits the note without
+collapsing a parameter to a number wins.  What no equation fixes gets a small
+size of its own (distinct sizes, so a transposed product cannot pass).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .model import STEP_COUNTS, NoteModel, is_scalar_expr
+from .reading import key
+from .tree import (
+    Add,
+    Apply,
+    Concat,
+    Frac,
+    Func,
+    Matrix,
+    Neg,
+    Number,
+    Power,
+    Product,
+    Sub,
+    Sum,
+    Symbol,
+    Transpose,
+)
+
+FREE_SIZES = (3, 2, 4, 5, 6, 7, 8)
+ELEMENTWISE = frozenset({"*", "odot", "circ", "ast", "otimes"})
+
+
+class ShapeFailure(ValueError):
+    """The forward equations do not fit any shapes (the message says which two dimensions clash)."""
+
+
+@dataclass
+class Dims:
+    """Union-find over dimensions, with fixed values and sum constraints."""
+
+    parent: list[int] = field(default_factory=list)
+    value: dict[int, int] = field(default_factory=dict)
+    sums: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)
+    names: dict[str, int] = field(default_factory=dict)
+    forced_one: list[str] = field(default_factory=list)
+
+    def new(self, value: int | None = None) -> int:
+        self.parent.append(len(self.parent))
+        d = len(self.parent) - 1
+        if value is not None:
+            self.value[d] = value
+        return d
+
+    def find(self, d: int) -> int:
+        while self.parent[d] != d:
+            self.parent[d] = self.parent[self.parent[d]]
+            d = self.parent[d]
+        return d
+
+    def join(self, a: int, b: int, why: str) -> None:
+        a, b = self.find(a), self.find(b)
+        if a == b:
+            return
+        va, vb = self.value.get(a), self.value.get(b)
+        if va is not None and vb is not None and va != vb:
+            raise ShapeFailure(f"{why}: sizes {va} and {vb}")
+        self.parent[b] = a
+        if va is None and vb is not None:
+            self.value[a] = vb
+
+    def get(self, d: int) -> int | None:
+        return self.value.get(self.find(d))
+
+    def set(self, d: int, v: int, why: str) -> None:
+        r = self.find(d)
+        if r in self.value and self.value[r] != v:
+            raise ShapeFailure(f"{why}: sizes {self.value[r]} and {v}")
+        self.value[r] = v
+
+    def solve(self, free_sizes: tuple[int, ...] = FREE_SIZES) -> None:
+        """Fix every dimension: propagate sums, then give free ones small distinct sizes."""
+        free = iter(tuple(free_sizes) * 8)
+        while True:
+            self._propagate()
+            unknown = [self.find(d) for d in range(len(self.parent)) if self.get(d) is None]
+            if not unknown:
+                return
+            totals = {self.find(t) for t, _ in self.sums}
+            parts = [d for d in unknown if d not in totals] or unknown
+            self.value[parts[0]] = next(free)
+
+    def _propagate(self) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for total, parts in self.sums:
+                known = [self.get(p) for p in parts]
+                t = self.get(total)
+                if all(k is not None for k in known):
+                    s = sum(known)
+                    if t is None:
+                        self.set(total, s, "a stack")
+                        changed = True
+                    elif t != s:
+                        raise ShapeFailure(f"a stack of {'+'.join(map(str, known))} rows where {t} are needed")
+                elif t is not None and sum(k is None for k in known) == 1:
+                    rest = t - sum(k for k in known if k is not None)
+                    if rest < 1:
+                        raise ShapeFailure(f"a block of {rest} rows")
+                    missing = parts[known.index(None)]
+                    self.set(missing, rest, "a stack")
+                    changed = True
+
+
+Shape = tuple[int, int]
+
+
+@dataclass
+class Shapes:
+    """The solved shapes: symbol key → (rows, cols); ``convention`` is "column" or "row"."""
+
+    of: dict[tuple, Shape]
+    convention: str
+
+    def describe(self) -> str:
+        return ", ".join(f"{k[0]}{'_' + k[2] if k[2] else ''} {r}×{c}" for k, (r, c) in self.of.items())
+
+
+def solve_shapes(
+    model: NoteModel, stated: dict[tuple, object] | None = None, free_sizes: tuple[int, ...] = FREE_SIZES
+) -> Shapes:
+    """Shapes for every symbol of the model, trying column then row vectors.
+
+    Args:
+        model: the note's model.
+        stated: symbol key → the exponent tree of ``\\mathbb{R}^{…}`` the note stated.
+        free_sizes: the sizes given, in turn, to dimensions no equation fixes.
+
+    Returns:
+        The Shapes of the convention that fits with fewest parameters forced to size 1.
+
+    Raises:
+        ShapeFailure: neither convention fits the forward equations.
+    """
+    results, errors = [], []
+    for convention in ("column", "row"):
+        try:
+            dims, table = _constrain(model, convention, stated or {})
+            dims.solve(free_sizes)
+            shapes = {k: (dims.get(r), dims.get(c)) for k, (r, c) in table.items()}
+            penalty = sum(1 for k in model.params() if k in shapes and shapes[k] == (1, 1) and not model.is_number(k))
+            results.append((penalty, len(results), Shapes(shapes, convention)))
+        except ShapeFailure as error:
+            errors.append(f"{convention} vectors: {error}")
+    if not results:
+        raise ShapeFailure("; ".join(errors))
+    return min(results, key=lambda r: (r[0], r[1]))[2]
+
+
+def _vectors(left, right, model: NoteModel) -> bool:
+    """Are both factors timed vectors (no parameter, no transpose among them)?"""
+    from .reading import walk
+
+    def timed_only(node) -> bool:
+        syms = [n for n in walk(node) if isinstance(n, Symbol)]
+        if any(isinstance(n, Transpose) for n in walk(node)):
+            return False
+        return bool(syms) and all(s.time is not None or model.is_number(key(s)) for s in syms)
+
+    return timed_only(left) and timed_only(right)
+
+
+def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, dict]:
+    dims = Dims()
+    one = dims.new(1)
+    table: dict[tuple, tuple[int, int]] = {}
+    sizes_by_letter: dict[str, int] = {}
+
+    def shape_of(k: tuple) -> tuple[int, int]:
+        if k not in table:
+            symbol = model.symbols.get(k)
+            if model.is_number(k) or (k[0] in ("J", "L", "E", "loss", "ell")):
+                table[k] = (one, one)
+            elif symbol is not None and symbol.time is not None and symbol.time.var not in STEP_COUNTS:
+                n = dims.new()
+                table[k] = (n, one) if convention == "column" else (one, n)
+            else:
+                table[k] = (dims.new(), dims.new())
+        return table[k]
+
+    scalar = (one, one)
+
+    def is_one(shape) -> bool:
+        return dims.get(shape[0]) == 1 and dims.get(shape[1]) == 1
+
+    def visit(node) -> tuple[int, int]:
+        if isinstance(node, Number):
+            return scalar
+        if isinstance(node, Symbol):
+            return shape_of(key(node))
+        if isinstance(node, Neg):
+            return visit(node.operand)
+        if isinstance(node, Add | Sub):
+            return elementwise(node.left, node.right, "a sum")
+        if isinstance(node, Product):
+            if is_scalar_expr(node.left, model):
+                visit(node.left)
+                return visit(node.right)
+            if is_scalar_expr(node.right, model):
+                visit(node.right)
+                return visit(node.left)
+            if node.op in ELEMENTWISE:
+                return elementwise(node.left, node.right, f"an element-wise product ({node.op})")
+            a, b = visit(node.left), visit(node.right)
+            if is_one(a):
+                return b
+            if is_one(b):
+                return a
+            if node.op == "juxt" and _vectors(node.left, node.right, model):
+                # y log ŷ of two timed vectors (in a loss): element-wise, summed by the scalar it defines
+                return elementwise(node.left, node.right, "a product of two vectors")
+            dims.join(a[1], b[0], "a matrix product")
+            return (a[0], b[1])
+        if isinstance(node, Frac):
+            num = visit(node.num)
+            den = visit(node.den)
+            if is_one(den) or is_scalar_expr(node.den, model):
+                return num
+            if is_one(num):
+                return den
+            dims.join(num[0], den[0], "a division")
+            dims.join(num[1], den[1], "a division")
+            return num
+        if isinstance(node, Power):
+            base = visit(node.base)
+            if isinstance(node.exponent, Number):
+                return base
+            visit(node.exponent)
+            dims.join(base[0], base[1], "a matrix power")
+            return base
+        if isinstance(node, Transpose):
+            r, c = visit(node.operand)
+            return (c, r)
+        if isinstance(node, Apply):
+            if isinstance(node.func, Func):
+                shapes = [visit(a) for a in node.args]
+                return shapes[0] if shapes else scalar
+            for a in node.args:
+                visit(a)
+            return shape_of(key(node.func))
+        if isinstance(node, Sum):
+            if node.lower is not None:
+                visit(node.lower)
+            return visit(node.body)
+        if isinstance(node, Concat):
+            return concat(node.items, node.sep)
+        if isinstance(node, Matrix):
+            rows = [concat(row, "|") if len(row) > 1 else visit(row[0]) for row in node.rows]
+            if len(rows) == 1:
+                return rows[0]
+            total = dims.new()
+            for r in rows[1:]:
+                dims.join(rows[0][1], r[1], "the block columns of a matrix")
+            dims.sums.append((total, tuple(r[0] for r in rows)))
+            return (total, rows[0][1])
+        raise ShapeFailure(f"the construct {type(node).__name__} in a forward equation")
+
+    def elementwise(left, right, why) -> tuple[int, int]:
+        a, b = visit(left), visit(right)
+        if is_one(a) or is_scalar_expr(left, model):
+            return b
+        if is_one(b) or is_scalar_expr(right, model):
+            return a
+        dims.join(a[0], b[0], why)
+        dims.join(a[1], b[1], why)
+        return a
+
+    def concat(items, sep) -> tuple[int, int]:
+        shapes = [visit(i) for i in items]
+        vertical = sep == ";" or (sep == "," and all(dims.get(s[1]) == 1 for s in shapes))
+        if sep == "," and all(dims.get(s[0]) == 1 for s in shapes) and convention == "row":
+            vertical = False
+        total = dims.new()
+        if vertical:
+            for s in shapes[1:]:
+                dims.join(shapes[0][1], s[1], "the columns of a stack")
+            dims.sums.append((total, tuple(s[0] for s in shapes)))
+            return (total, shapes[0][1])
+        for s in shapes[1:]:
+            dims.join(shapes[0][0], s[0], "the rows of blocks side by side")
+        dims.sums.append((total, tuple(s[1] for s in shapes)))
+        return (shapes[0][0], total)
+
+    def letter_dim(node) -> int:
+        """A stated size: a letter (H), a number, or a multiple of a letter (4H)."""
+        if isinstance(node, Symbol) and not node.sub and not node.sup:
+            if node.name not in sizes_by_letter:
+                sizes_by_letter[node.name] = dims.new()
+            return sizes_by_letter[node.name]
+        if isinstance(node, Number) and isinstance(node.value, int):
+            return dims.new(None)  # numbers in shapes are checked by shape lines, not imposed
+        if isinstance(node, Product) and isinstance(node.left, Number):
+            base = letter_dim(node.right)
+            total = dims.new()
+            count = node.left.value if isinstance(node.left.value, int) else 1
+            dims.sums.append((total, (base,) * max(count, 1)))
+            return total
+        return dims.new()
+
+    for k, exponent in stated.items():
+        shape = shape_of(k)
+        if isinstance(exponent, Product) and exponent.op == "times":
+            dims.join(shape[0], letter_dim(exponent.left), f"the stated shape of {k[0]}")
+            dims.join(shape[1], letter_dim(exponent.right), f"the stated shape of {k[0]}")
+        else:
+            dims.join(shape[0], letter_dim(exponent), f"the stated shape of {k[0]}")
+            dims.join(shape[1], one, f"the stated shape of {k[0]}")
+
+    for d in model.definitions.values():
+        lhs = shape_of(d.key)
+        try:
+            rhs = visit(d.rhs)
+        except ShapeFailure as error:
+            raise ShapeFailure(f"line {d.item.line}: {error}") from None
+        if is_one(rhs) and not is_one(lhs) and is_scalar_expr(d.rhs, model):
+            continue
+        if d.key[0] in ("J", "L", "E", "loss", "ell"):
+            continue  # a loss is a number: a vector right side is summed over its entries
+        try:
+            dims.join(lhs[0], rhs[0], "the two sides")
+            dims.join(lhs[1], rhs[1], "the two sides")
+        except ShapeFailure as error:
+            raise ShapeFailure(f"line {d.item.line}: {error}") from None
+    for k in list(model.symbols):
+        shape_of(k)
+    return dims, table
