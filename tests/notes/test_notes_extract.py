@@ -108,7 +108,9 @@ def test_align_lines_and_empty_lines():
 
 
 def test_quad_that_only_spaces_is_not_a_split():
-    assert texts(r"$$a = b \quad \text{where} \quad c$$") == [r"a = b \quad \text{where} \quad c"]
+    # prose \text{…} ends the equation: what follows without a relation is its condition
+    (chunk,) = extract_math(r"$$a = b \quad \text{where} \quad c$$", "n.md")
+    assert (chunk.text, chunk.condition) == ("a = b", "c")
     assert texts(r"$$a = b, \qquad c = d$$") == ["a = b", "c = d"]
     assert texts(r"$$a = b; \quad c = d \quad e = f$$") == ["a = b", "c = d", "e = f"]
     # inside brackets a \quad is never a separator
@@ -154,8 +156,242 @@ def test_unclosed_environment_and_latex_dollar_are_errors():
     with pytest.raises(NotesSyntaxError) as info:
         extract_math("text $a = b\n", "n.tex")
     assert (info.value.line, info.value.column) == (1, 6)
-    with pytest.raises(NotesSyntaxError, match="multline"):
-        extract_math("text\n\\begin{multline} a = b \\\\ + c \\end{multline}\n", "n.tex")
+    # multline's rows are one equation
+    assert texts("text\n\\begin{multline} a = b \\\\ + c \\end{multline}\n", "n.tex") == ["a = b + c"]
     # In Markdown a lone $ or \[ is prose.
     assert texts("text $a = b\n") == []
     assert texts(r"an escaped \[bracket") == []
+
+
+# ---- extraction through markdown-it / pylatexenc, notebooks, stdin, bounds
+
+
+def chunks_of(text: str, name: str = "n.md"):
+    from symrnn.notes.extract import extract_note
+    from symrnn.notes.source import NoteSource
+
+    return extract_note(NoteSource.from_text(text, name))
+
+
+def test_markdown_structure_comes_from_markdown_it():
+    source = "| a | b |\n|---|---|\n| $x_t = 1$ | y |\n\n- item $a = 1$\n  more $b$\n\n> quote $c = d$\n"
+    found = chunks_of(source)
+    assert [(c.line, c.column, c.text) for c in found.chunks] == [
+        (3, 4, "x_t = 1"),
+        (5, 9, "a = 1"),
+        (6, 9, "b"),
+        (8, 10, "c = d"),
+    ]
+    for c in found.chunks:
+        assert source[c.offset : c.offset + len(c.text)] == c.text
+
+
+def test_amsmath_and_paragraph_environments_with_row_positions():
+    source = "Text\n\n\\begin{align}\n  h_t &= W h_{t-1} \\label{eq:h} \\\\\n  y_t &= V h_t \\nonumber\n\\end{align}\n"
+    source += "and inline \\begin{equation} z = 1 \\end{equation} here\n"
+    found = chunks_of(source)
+    assert [(c.line, c.column, c.text, c.env) for c in found.chunks] == [
+        (4, 3, r"h_t &= W h_{t-1} \label{eq:h}", "align"),
+        (5, 3, r"y_t &= V h_t \nonumber", "align"),
+        (7, 29, "z = 1", "equation"),
+    ]
+
+
+def test_continuation_rows_join_the_row_above_and_keep_positions():
+    source = "$$\\begin{aligned}\na &= b \\\\\n  &\\quad + c \\\\\nd &= e\n\\end{aligned}$$\n"
+    found = chunks_of(source)
+    assert [c.text for c in found.chunks] == [r"a &= b &\quad + c", "d &= e"]
+    joined = found.chunks[0]
+    assert (joined.line, joined.column) == (2, 1)
+    plus = joined.text.index("+")
+    assert source_position(source, joined.file_offset(plus)) == (3, 10)
+
+
+def source_position(source: str, offset: int) -> tuple[int, int]:
+    from symrnn.notes.source import SourceMap
+
+    return SourceMap(source).position(offset)
+
+
+def test_split_inside_equation_and_multline_are_one_equation_per_row_group():
+    source = r"\begin{equation}\begin{split} a &= b \\ &= c \end{split}\end{equation}"
+    assert texts(source, "n.tex") == ["a &= b", "&= c"]
+    assert texts(r"\begin{multline*} a = b \\ + c \\ + d \end{multline*}", "n.tex") == ["a = b + c + d"]
+
+
+def test_prose_text_cuts_a_condition_or_a_new_equation():
+    found = chunks_of(r"$$h_t = W x_t \quad \text{for all } t, \qquad \text{where } \gamma = 1/4$$")
+    assert [(c.text, c.condition) for c in found.chunks] == [("h_t = W x_t", "t,"), (r"\gamma = 1/4", None)]
+
+
+def test_latex_document_through_pylatexenc_with_macros_and_comments():
+    source = "\n".join(
+        [
+            r"\documentclass{article}",
+            r"\newcommand{\R}{\mathbb{R}}",
+            r"\newcommand{\pd}[2]{\frac{\partial #1}{\partial #2}}",
+            r"\def\vh{\mathbf{h}}",
+            r"\begin{document}",
+            r"Text $W \in \R^{n}$ more % $hidden = 1$",
+            r"\[ \pd{J}{\vh_t} = \delta_t \]",
+            r"\end{document}",
+        ]
+    )
+    found = chunks_of(source, "n.tex")
+    assert [c.text for c in found.chunks] == [
+        r"W \in \mathbb{R}^{n}",
+        r"\frac{\partial J}{\partial \mathbf{h}_t} = \delta_t",
+    ]
+    expanded = found.chunks[1]
+    assert (expanded.line, expanded.column) == (7, 4)
+    # a character the macro produced points at the macro's use; one after it at itself
+    assert source_position(source, expanded.file_offset(3)) == (7, 4)
+    assert source_position(source, expanded.file_offset(expanded.text.index("= "))) == (7, 18)
+
+
+def test_markdown_mathjax_macros_are_definitions_not_math():
+    source = "$\\newcommand{\\vx}[1][t]{\\mathbf{x}_{#1}}$\n\n$$h = W \\vx + U \\vx[t-1]$$\n"
+    assert texts(source) == [r"h = W \mathbf{x}_{t} + U \mathbf{x}_{t-1}"]
+
+
+def test_macro_expansion_is_bounded():
+    from symrnn.notes.limits import MAX_MACRO_DEPTH, MAX_MACRO_EXPANSION_CHARS
+
+    loop = chunks_of("\\def\\x{\\x\\x}\n\\[ a = \\x \\]\n", "n.tex")
+    assert loop.chunks == [] and f"the limit is {MAX_MACRO_DEPTH}" in loop.problems[0].message
+    blowup = "\\def\\a{aaaaaaaaaa}\\def\\b{\\a\\a\\a\\a\\a\\a\\a\\a\\a\\a}\\def\\c{\\b\\b\\b\\b\\b\\b\\b\\b\\b\\b}"
+    blowup += "\\def\\dd{\\c\\c\\c\\c\\c\\c\\c\\c\\c\\c}\n\\[ a = \\dd \\]\n"
+    found = chunks_of(blowup, "n.tex")
+    assert f"the limit is {MAX_MACRO_EXPANSION_CHARS:,}" in found.problems[0].message
+    assert (found.problems[0].line, found.problems[0].column) == (2, 8)
+
+
+def test_notebook_markdown_cells_map_to_the_json_file():
+    import json
+
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": ["x = '$a = b$'\n"], "outputs": []},
+            {"cell_type": "markdown", "metadata": {}, "source": ["# RNN\n", "\n", "$$h_t = \\tanh(W h_{t-1})$$\n"]},
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    source = json.dumps(notebook, indent=1)
+    found = chunks_of(source, "n.ipynb")
+    (chunk,) = found.chunks
+    assert chunk.text == r"h_t = \tanh(W h_{t-1})" and chunk.cell == 2
+    line = source.splitlines()[chunk.line - 1]
+    assert line[chunk.column - 1 :].startswith(r"h_t = \\tanh")  # the JSON escapes the backslash
+    # the character after the escaped backslash is 't' of tanh, one column further on
+    assert source[chunk.file_offset(chunk.text.index("tanh"))] == "t"
+
+
+def test_notebook_errors_say_cell_and_point_into_the_json(tmp_path):
+    import json
+
+    from symrnn.notes.read import read_notes
+
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["$$a = b$$\n", "\n", "$$c = )$$\n"]}]
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1))
+    notes = read_notes(path, strict=False)
+    assert [e.latex for e in notes.equations] == ["a = b"]
+    (bad,) = notes.unreadable
+    assert "(cell 1)" in str(bad.error)
+    assert path.read_text().splitlines()[bad.line - 1][bad.column - 1] == ")"
+
+
+def test_not_a_notebook_is_an_input_error():
+    from symrnn.notes.source import NoteInputError
+
+    with pytest.raises(NoteInputError, match="not a Jupyter notebook"):
+        chunks_of("{not json", "n.ipynb")
+    with pytest.raises(NoteInputError, match='no "cells"'):
+        chunks_of("[]", "n.ipynb")
+
+
+def test_standard_input_and_size_bounds(tmp_path):
+    import io
+
+    from symrnn.notes.limits import MAX_FILE_BYTES
+    from symrnn.notes.source import NoteInputError, load_note
+
+    note = load_note("-", stdin=io.BytesIO(b"$$a = b$$\n"))
+    assert (note.name, note.kind, note.text) == ("<stdin>", "markdown", "$$a = b$$\n")
+    with pytest.raises(NoteInputError, match=f"the limit is {MAX_FILE_BYTES:,} bytes"):
+        load_note("-", stdin=io.BytesIO(b"x" * (MAX_FILE_BYTES + 10)))
+    big = tmp_path / "big.md"
+    with open(big, "wb") as f:
+        f.truncate(MAX_FILE_BYTES + 1)  # sparse: refused by its size without being read
+    with pytest.raises(NoteInputError, match="bytes"):
+        load_note(big)
+    with pytest.raises(NoteInputError, match="not UTF-8"):
+        (tmp_path / "bad.md").write_bytes(b"ok\n\xff\n")
+        load_note(tmp_path / "bad.md")
+    with pytest.raises(NoteInputError, match="cannot read"):
+        load_note(tmp_path / "missing.md")
+
+
+def test_dev_zero_is_refused_by_size_without_reading_it_all():
+    import os
+    import time
+
+    from symrnn.notes.source import NoteInputError, load_note
+
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero")
+    start = time.perf_counter()
+    with pytest.raises(NoteInputError, match="too large"):
+        load_note("/dev/zero")
+    assert time.perf_counter() - start < 1.0
+
+
+def test_unclosed_delimiters_are_problems_not_file_rejections():
+    found = chunks_of("line one\nline two $$a = b\nmore\n\n$$c = d$$\n\ntext \\begin{align} x\n")
+    assert [c.text for c in found.chunks] == ["c = d"]
+    assert [(p.line, p.column, p.construct) for p in found.problems] == [
+        (2, 10, "unclosed $$"),
+        (7, 6, "unclosed align"),
+    ]
+    latex = chunks_of("a $x = 1$ b $y = 2\n", "n.tex")
+    assert [c.text for c in latex.chunks] == ["x = 1"]
+    assert [(p.line, p.column) for p in latex.problems] == [(1, 13)]
+
+
+def test_too_long_math_is_a_problem_stating_the_limit():
+    from symrnn.notes.limits import MAX_EQUATION_CHARS
+
+    found = chunks_of("$$" + "x + " * (MAX_EQUATION_CHARS // 4 + 1) + "x$$\n\n$$a = b$$\n")
+    assert [c.text for c in found.chunks] == ["a = b"]
+    assert f"the limit is {MAX_EQUATION_CHARS:,} characters" in found.problems[0].message
+
+
+def _timed(text: str, name: str) -> float:
+    import time
+
+    start = time.perf_counter()
+    chunks_of(text, name)
+    return time.perf_counter() - start
+
+
+def test_scans_are_linear_unclosed_dollars_and_a_dollar_table():
+    # Issue 17: a 1 MB note of unclosed $ and a 125 KB table with $5 per row.  markdown-it's own
+    # tokenizer costs about 1 µs a character, so the 1 MB note gets 3 s on a loaded machine
+    # and must scale linearly (ten times the text, at most 25 times the time).
+    small = _timed("$a " * 35_000, "n.md")
+    assert _timed("$a " * 350_000, "n.md") < max(3.0, 25 * small)
+    table = "| item | price |\n|---|---|\n" + "| thing | $5 |\n" * 9_000
+    assert len(table) > 125_000
+    assert _timed(table, "n.md") < 1.0
+    assert _timed(("\\[ a " * 50_000) + ("\\( b " * 50_000), "n.md") < 1.0
+    assert _timed("$$x\n" * 100_000, "n.md") < 1.5
+    assert _timed("\\begin{align}\n" * 100_000, "n.md") < 1.5
+
+
+def test_latex_scan_is_linear():
+    # pylatexenc is pure Python (about 0.2 MB/s): ten times the text costs about ten times the time.
+    small = _timed("text $a " * 2_000, "n.tex")
+    large = _timed("text $a " * 20_000, "n.tex")
+    assert large < 25 * max(small, 0.01)
