@@ -27,7 +27,7 @@ def _manifest(note: pathlib.Path) -> dict:
 
 
 def test_the_corpus_is_there():
-    assert len(NOTES) >= 3
+    assert len(NOTES) >= 22
     assert len(SCRIPTS) == len(NOTES)
 
 
