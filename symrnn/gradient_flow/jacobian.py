@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING
 import sympy
 
 from symrnn import ir
-from symrnn.functions import derivative
-from symrnn.ir import Node
+from symrnn.ir import Node, derivative
 from symrnn.simplify import simplify
 
 if TYPE_CHECKING:
