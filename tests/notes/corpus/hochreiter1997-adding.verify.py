@@ -81,7 +81,7 @@ def main() -> int:
     claims = [
         (32, "holds", r"h(z) &= \tanh(z / 2)", "h(z) = tanh(z/2)", h(zs), torch.tanh(zs / 2)),
         (33, "holds", r"g'(z) &=", "g'(z) = 4 sigma (1 - sigma)", dg(zs), 4 * sig(zs) * (1 - sig(zs))),
-        (34, "wrong", r"h'(z) &= 1 - h(z)^2", "h'(z) = 1 - h^2", dh(zs), 1 - h(zs) ** 2),
+        (34, "wrong", r"h'(z) &= 1 - \big(h(z)\big)^2", "h'(z) = 1 - h^2", dh(zs), 1 - h(zs) ** 2),
         (40, "holds", r"\grad{\yc_T}{E} &=", "grad_{y^c_T} E", G["yc"][T - 1], r * wk),
         (41, "wrong", r"\grad{w_k}{E} &=", "grad_{w_k} E", gw_k, (d - y_hat.detach()) * ycs[T]),
         (
