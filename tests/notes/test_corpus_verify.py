@@ -45,7 +45,8 @@ def note_lines(note):
 
 
 def test_corpus_is_present():
-    assert len(NOTES) >= 1, f"expected a corpus of notes in {CORPUS}, found {len(NOTES)}"
+    assert {p.suffix for p in NOTES} >= set(NOTE_SUFFIXES), "the corpus has .md, .tex and .ipynb notes"
+    assert len(NOTES) >= 20, f"expected a corpus of notes in {CORPUS}, found {len(NOTES)}"
 
 
 @pytest.mark.parametrize("note", NOTES, ids=slug)
