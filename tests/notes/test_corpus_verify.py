@@ -45,6 +45,7 @@ def note_lines(note):
 
 
 def test_corpus_is_present():
+    assert {p.suffix for p in NOTES} >= set(NOTE_SUFFIXES), "the corpus has .md, .tex and .ipynb notes"
     assert len(NOTES) >= 40, f"expected a corpus of at least 40 notes in {CORPUS}, found {len(NOTES)}"
     assert len(VERIFIERS) == len(NOTES), "every note has one verify script and no script is left over"
 
