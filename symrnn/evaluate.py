@@ -400,6 +400,25 @@ class Evaluator:
         return memo[node]
 
 
+def example_value(node: Node, env: Mapping, sizes: Mapping, arith: Arithmetic | None = None) -> np.ndarray:
+    """The value of ``node`` for one example, leaves given in the shapes of the math.
+
+    Args:
+        node: the expression.
+        env: leaf node → its value as a (rows, cols) matrix (a SymPy matrix, array or nested list),
+            batched leaves included: batch 1 is added and removed here.
+        sizes: concrete sizes, keyed by size symbol or name.
+        arith: the number system (default :data:`EXACT`).
+
+    Returns:
+        A (rows, cols) array of ``arith``'s numbers.
+    """
+    arith = EXACT if arith is None else arith
+    bound = {leaf: arith.array(v)[None] if leaf.batched else arith.array(v) for leaf, v in env.items()}
+    value = Evaluator(arith, sizes, bound).value(node)
+    return value[0] if node.batched else value
+
+
 def _mapping_leaf(mapping: Mapping):
     def leaf(node: Node):
         if node not in mapping:
