@@ -23,18 +23,6 @@ from symrnn.codegen.numpy_module import (
 from symrnn.codegen.numpy_printer import CodegenError, NumpyPrinter, dim_code
 from symrnn.functions import function_spec
 
-# Element-wise functions in torch; ``{0}`` is the argument.
-TORCH_FUNCTIONS = {
-    "sigmoid": "torch.sigmoid({0})",
-    "tanh": "torch.tanh({0})",
-    "identity": "{0}",
-    "relu": "torch.relu({0})",
-    "step": "({0} > 0).to({0}.dtype)",
-    "exp": "torch.exp({0})",
-    "log": "torch.log({0})",
-    "reciprocal": "torch.reciprocal({0})",
-}
-
 
 class TorchPrinter(NumpyPrinter):
     """The batched layout of :class:`NumpyPrinter`, spelled with torch ops.
@@ -51,11 +39,10 @@ class TorchPrinter(NumpyPrinter):
         return f"torch.zeros(({rows}, {dim_code(node.shape[1])}), **dtype)"
 
     def _print_apply(self, node):
-        name = node.attrs[0]
-        if name not in TORCH_FUNCTIONS:
-            spec = function_spec(name)
+        spec = function_spec(node.attrs[0])
+        if spec.torch is None:
             raise CodegenError(f"the function {spec.name} has no torch form")
-        return TORCH_FUNCTIONS[name].format(self.atom(node.args[0]))
+        return spec.torch.format(self.atom(node.args[0]))
 
     def _print_matmul(self, node):
         a, b = node.args

@@ -27,8 +27,7 @@ import numpy as np
 import sympy
 
 from symrnn import ir
-from symrnn.functions import derivative
-from symrnn.ir import Node
+from symrnn.ir import Node, derivative
 from symrnn.simplify import simplify
 
 if TYPE_CHECKING:
