@@ -222,9 +222,9 @@ class Bound:
             params: parameter arrays as the generated code takes them.
             sizes: {ir.HIDDEN: …, ir.INPUT: …, ir.OUTPUT: …}.
         """
-        from symrnn.gradient_flow.evaluate import Evaluator
+        from symrnn.gradient_flow.evaluate import flow_evaluator
 
-        ev = Evaluator(params, {}, sizes)
+        ev = flow_evaluator(params, {}, sizes)
         total = 0.0
         for paths in self.blocks.values():
             block = 0.0
@@ -232,7 +232,7 @@ class Bound:
                 if b.gamma == oo:
                     block = np.inf
                     break
-                block += float(b.gamma) * float(np.prod([np.linalg.norm(ev.matrix(w), 2) for w in b.weights]))
+                block += float(b.gamma) * float(np.prod([np.linalg.norm(ev.value(w), 2) for w in b.weights]))
             total += block * block
         return float(np.sqrt(total))
 
