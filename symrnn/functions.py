@@ -54,7 +54,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             r"\mathrm{step}",
             "step",
             "({0} > 0).astype({0}.dtype)",
-            sympy.Heaviside,
+            lambda x: sympy.Heaviside(x, 0),  # step(0) = 0 as in the NumPy code; SymPy's default is 1/2
             lambda x, y: ir.zeros(x.shape, x.batched),
         ),
         FunctionSpec("exp", r"\exp", "exp", "np.exp({0})", sympy.exp, lambda x, y: y),
