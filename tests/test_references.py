@@ -2,7 +2,7 @@
 
 One row per catalogue cell (tests/references/, which never imports symrnn) × loss: the generated
 NumPy code (optimised and plain), the derived torch.autograd.Function and the derivation's own
-recurrences evaluated outside the code generator must give the reference's loss, forward values
+recurrences run by the one evaluator (symrnn/evaluate.py) must give the reference's loss, forward values
 and gradients — every parameter and initial state — to 1e-10.  Targets are soft (softmax_ce rows
 are probability vectors, not one-hot), so a closed form that only holds for one-hot targets fails.
 """
@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import sympy
 import torch
 
 import symrnn
-from symrnn.interpret import run_derivation
+from symrnn.evaluate import FLOAT64, grads_to_code, problem_from_code, run_backward, run_forward
 from symrnn.problems import random_problem
 from tests.references import REFERENCES
 from tests.references.unroll import Params, gradients, leaves, run
@@ -112,40 +111,20 @@ def test_torch_function_equals_autograd_of_the_reference(name, loss):
         _close(v.grad.numpy(), expected[k], f"{name}/{loss}: torch_function ∂J/∂{k}")
 
 
-def _column_problem(d, params, xs, ys, initial, example):
-    """One example of a batched problem as the math's matrices (columns), for run_derivation."""
-    sizes = {symrnn.ir.HIDDEN: H, symrnn.ir.INPUT: X, symrnn.ir.OUTPUT: OUT}
-
-    def mat(a):
-        a = np.asarray(a, dtype=np.float64)
-        return sympy.Matrix(a.reshape(-1, 1) if a.ndim == 1 else a)
-
-    return (
-        {k: mat(v) for k, v in params.items()},
-        [mat(x[example]) for x in xs],
-        [mat(y[example]) for y in ys],
-        {s: mat(v[example]) for s, v in initial.items()},
-        sizes,
-    )
-
-
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("name", CELLS)
 def test_the_derivations_recurrences_equal_autograd_of_the_reference(name, loss):
-    """The derivation itself (its δ recurrences and Σ_t sums evaluated by the IR interpreter), not the code."""
+    """The derivation itself (its δ recurrences and Σ_t sums run by the one evaluator), not the generated code."""
     d = symrnn.derive(name, loss)
     params, xs, ys, initial = _problem(d, seed=3)
-    example = 1
-    one = {s: v[example : example + 1] for s, v in initial.items()}
-    J, expected, _ = gradients(
-        REFERENCES[name], params, one, xs[:, example : example + 1], ys[:, example : example + 1], loss
-    )
-    value, totals = run_derivation(d, *_column_problem(d, params, xs, ys, initial, example))
-    _close(float(value), J, f"{name}/{loss}: the derivation's loss")
-    assert set(totals) == set(expected)
+    J, expected, _ = gradients(REFERENCES[name], params, initial, xs, ys, loss)
+    sizes = {symrnn.ir.HIDDEN: H, symrnn.ir.INPUT: X, symrnn.ir.OUTPUT: OUT}
+    tape = run_forward(d, problem_from_code(d, params, xs, ys, initial, sizes), FLOAT64)
+    _close(float(tape.loss), J, f"{name}/{loss}: the derivation's loss")
+    derived = grads_to_code(d, run_backward(tape))
+    assert set(derived) == set(expected)
     for k, g in expected.items():
-        ours = np.array(totals[k].tolist(), dtype=np.float64).reshape(g.shape)
-        _close(ours, g, f"{name}/{loss}: the derivation's ∂J/∂{k}")
+        _close(derived[k], g, f"{name}/{loss}: the derivation's ∂J/∂{k}")
 
 
 def test_pytorch_cells_references_equal_torchs_own_modules():
