@@ -185,7 +185,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             "step",
             r"\mathrm{step}",
             "step",
-            sympy.Heaviside,
+            lambda x: sympy.Heaviside(x, 0),  # step(0) = 0 as in the NumPy code; SymPy's default is 1/2
             lambda a: (a > 0).astype(a.dtype),
             lambda v: v * 0 + (1 if v > 0 else 0),
             "zero",
