@@ -240,6 +240,7 @@ def _forward_loop(
         target = leaf_name(eq.lhs)
         block.assign(target, eq.rhs)
         block.names[eq.lhs] = target
+        block.names.setdefault(eq.rhs, target)  # a saved subexpression may be a whole right-hand side
     if with_loss:
         block.line(f"loss += {LOSS_CODE[d.loss.name].format(logits=py_name(d.logits))}")
     for name in save:

@@ -30,6 +30,8 @@ class TorchPrinter(NumpyPrinter):
     ``dtype`` in generated torch code is the dict of tensor options (dtype and device).
     """
 
+    outer = "torch.outer"
+
     def _print_zeros(self, node):
         rows = dim_code(node.shape[0])
         if node.batched:
@@ -47,7 +49,7 @@ class TorchPrinter(NumpyPrinter):
     def _print_matmul(self, node):
         a, b = node.args
         if a.batched and b.batched and a.is_row and b.is_column:  # per-example inner product
-            return f"({self.product_operand(a)} * {self.product_operand(b)}).sum(dim=1, keepdim=True)"
+            return f"({self.factor(a)} * {self.factor(b, right=True)}).sum(dim=1, keepdim=True)"
         return super()._print_matmul(node)
 
     def _print_concat(self, node):
