@@ -5,7 +5,7 @@ failing example prints as readable data.  The recipes reach what the catalogue n
 products of products, nested subtractions, squares, gates without a recurrent weight,
 parameters shared by several terms, several gates, a second state.
 
-The independent reference is :mod:`symrnn.interpret` (float64 through SymPy, one example at a
+The independent reference is the one evaluator, :mod:`symrnn.evaluate` (40-digit mpmath, one example at a
 time): the forward values and loss of the cell, and the derivation's recurrences evaluated
 there (:func:`reference`).
 """
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from symrnn import Cell, derive, ir
 from symrnn.activations import sigmoid, tanh
-from symrnn.interpret import run_derivation, run_forward
+from symrnn.evaluate import MPMATH, grads_to_code, problem_from_code, run_backward, run_forward, stack_steps
 
 WEIGHTS = ("W_a", "W_b")  # hidden × hidden
 INPUT_WEIGHTS = ("U_a", "U_b")  # hidden × input
@@ -140,33 +140,19 @@ def _matrix(v) -> sympy.Matrix:
 
 
 def reference(d, params, xs, ys, initial, sizes):
-    """(J, values, grads) from :mod:`symrnn.interpret`, summed over the batch, as float64 arrays.
+    """(J, values, grads) from the one evaluator (:mod:`symrnn.evaluate`, 40 digits), as float64 arrays.
 
     ``values[name]`` is (T, batch, size) like ``forward()``; ``grads`` is keyed like
     ``loss_and_grads`` (initial states as ``"<s>_0"``), in the layout of the generated code.
     """
     sym_sizes = {ir.HIDDEN: sizes["hidden_size"], ir.INPUT: sizes["input_size"], ir.OUTPUT: sizes["output_size"]}
-    sym_params = {k: _matrix(v) for k, v in params.items()}
-    steps, batch = xs.shape[:2]
+    problem = problem_from_code(d, params, xs, ys, initial, sym_sizes)
+    tape = run_forward(d, problem, MPMATH)
+    grads = grads_to_code(d, run_backward(tape))
+    steps = problem.steps
     names = [eq.lhs.name for eq in d.forward if eq.lhs.name != "L"]
-    values: dict[str, list] = {n: [] for n in names}
-    total = 0.0
-    grads = {k: np.zeros(np.shape(v)) for k, v in params.items()}
-    grads.update({f"{s}_0": np.zeros(np.shape(initial[s])) for s in d.cell.states})
-    for b in range(batch):
-        xb = [_column(xs[t, b]) for t in range(steps)]
-        yb = [_column(ys[t, b]) for t in range(steps)]
-        init = {s: _column(initial[s][b]) for s in d.cell.states}
-        _, run = run_forward(d, sym_params, xb, yb, init, sym_sizes)
-        for n in names:
-            values[n].append([_array(run[(n, t)]).ravel() for t in range(1, steps + 1)])
-        J, g = run_derivation(d, sym_params, xb, yb, init, sym_sizes)
-        total += float(J)
-        for k in params:
-            grads[k] += _array(g[k]).reshape(np.shape(params[k]))
-        for s in d.cell.states:
-            grads[f"{s}_0"][b] = _array(g[f"{s}_0"]).ravel()
-    return total, {n: np.transpose(np.array(v), (1, 0, 2)) for n, v in values.items()}, grads
+    values = {n: _array(stack_steps([tape.values[(n, t)] for t in range(1, steps + 1)])) for n in names}
+    return float(tape.loss), values, {k: _array(v) for k, v in grads.items()}
 
 
 def _array(m) -> np.ndarray:

@@ -4,7 +4,7 @@ independent evaluation.
 Hypothesis draws small cells outside the catalogue (:mod:`tests.codegen_fuzz`); each is
 derived and compiled as plain NumPy (``d.numpy(optimize=False)``), optimised NumPy
 (``d.numpy()``) and torch (``d.torch_function()``), and compared at float64 with
-:mod:`symrnn.interpret` (SymPy floats, one example at a time): the forward values, the loss
+the one evaluator :mod:`symrnn.evaluate` (40 digits): the forward values, the loss
 from ``loss()`` and from ``loss_and_grads()``, and the gradients — against the derivation's
 recurrences evaluated there, and those against central differences of the plain ``loss()``
 (itself checked against the interpreter first), so no backend is checked against itself.
