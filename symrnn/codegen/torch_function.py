@@ -78,7 +78,8 @@ def _softmax(z):
 
 
 def _softmax_ce(z, y):
-    return torch.sum(y * (torch.logsumexp(z, dim=1, keepdim=True) - z))
+    shifted = z - z.max(dim=1, keepdim=True).values  # no digits lost for confident predictions
+    return torch.sum(y * (torch.logsumexp(shifted, dim=1, keepdim=True) - shifted))
 
 
 def _sigmoid_bce(z, y):
