@@ -170,36 +170,38 @@ def gradcheck(cell_name, loss_name, cell_number, hidden, input_size, output_size
     """Check the generated gradients of CELL (or of a note's cell) against central differences (exit 1 on failure)."""
     if loss_name is not None:
         _choice(loss_name, LOSS_NAMES, "loss")
-    from symrnn.checks import gradcheck_report
-    from symrnn.problems import random_problem, split_initial_states, with_initial_states
+    from symrnn.checks import check_generated, failure_message, failures
+    from symrnn.problems import random_problem
 
     d = _derivation(cell_name, loss_name, cell_number)
     loss_name = d.loss.name
-    module = d.numpy()
     params, xs, ys, initial = random_problem(
         d, hidden_size=hidden, input_size=input_size, output_size=output_size, steps=steps, batch=batch, seed=seed
     )
-    fn = split_initial_states(module.loss_and_grads, list(d.cell.states))
-    everything = with_initial_states(params, initial)
     if dtype == "float32":
-        low = {k: v.astype("float32") for k, v in everything.items()}
-        analytic = fn(low, xs.astype("float32"), ys.astype("float32"))[1]
-        report = gradcheck_report(fn, everything, xs, ys, eps=1e-6, atol=1e-4, rtol=1e-3, analytic_grads=analytic)
+        params, initial = ({k: v.astype("float32") for k, v in a.items()} for a in (params, initial))
+        xs, ys = xs.astype("float32"), ys.astype("float32")
+        tolerances = {"atol": 1e-4, "rtol": 1e-3}
     else:
-        report = gradcheck_report(fn, everything, xs, ys, eps=1e-6, atol=1e-7, rtol=1e-5)
+        tolerances = {"atol": 1e-7, "rtol": 1e-5}
+    # the generated forward, loss and gradient against the evaluator's float64 forward (and its differences)
+    report = check_generated(d, params, xs, ys, initial, module=d.numpy(), eps=1e-6, **tolerances)
     click.echo(
         f"{cell_name} ({loss_name}, {dtype}): hidden {hidden}, input {input_size}, output {output_size}, T {steps}, batch {batch}, seed {seed}"
     )
+    click.echo("checked against the evaluator's float64 forward and central differences of its loss")
     click.echo(
-        f"{'parameter':<12} {'worst index':<12} {'analytic':>14} {'numeric':>14} {'abs err':>10} {'rho':>10}  result"
+        f"{'part':<9} {'quantity':<16} {'worst index':<12} {'generated':>14} {'reference':>14} {'abs err':>10} {'rho':>10}  result"
     )
     for e in report:
         click.echo(
-            f"{e.parameter:<12} {str(list(e.index)):<12} {e.analytic:>14.6e} {e.numeric:>14.6e} "
+            f"{e.part:<9} {e.parameter:<16} {str(list(e.index)):<12} {e.analytic:>14.6e} {e.numeric:>14.6e} "
             f"{e.abs_error:>10.2e} {e.rel_error:>10.2e}  {'ok' if e.passed else 'FAIL'}"
         )
-    failed = [e for e in report if not e.passed]
+    failed = failures(report)
     click.echo(f"{len(report) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        click.echo(failure_message(report, **tolerances))
     sys.exit(1 if failed else 0)
 
 
