@@ -50,7 +50,16 @@ def test_notes_parse_with_eval_and_exec_disabled(monkeypatch):
 # The syntax layer stands alone (no SymPy, nothing else of symrnn); the semantic
 # layer (reading.py onwards) uses SymPy on its own expressions, never on text.
 SYNTAX = {"__init__.py", "errors.py", "extract.py", "function_letters.py", "parse.py", "read.py", "show.py"}
-SYNTAX |= {"source.py", "tree.py", "limits.py", "markdown_math.py", "latex_math.py", "macros.py", "notebook.py", "prose.py"}
+SYNTAX |= {
+    "source.py",
+    "tree.py",
+    "limits.py",
+    "markdown_math.py",
+    "latex_math.py",
+    "macros.py",
+    "notebook.py",
+    "prose.py",
+}
 
 
 @pytest.mark.parametrize("path", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
