@@ -59,6 +59,8 @@ SYNTAX |= {
     "macros.py",
     "notebook.py",
     "prose.py",
+    "tree_reader.py",
+    "scripts.py",
 }
 
 

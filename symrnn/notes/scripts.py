@@ -1,0 +1,105 @@
+"""Reading the tokens of one sub- or superscript: steps (t-1, n+2), labels (hh, xh,f), integers.
+
+Shared by the tree reader; no user text goes anywhere but to these comparisons.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lark import Token
+from lark import Tree as LarkTree
+
+# Letters read as a step when written bare as a script (h_t, h^{n+1}).
+TIME_VARS = frozenset({"t", "T", "n", "k", "j", "tau"})
+NAMED = re.compile(r"\\[A-Za-z]+\*?\s*\{\s*([^{}]*?)\s*\}")
+
+
+def arg_tokens(arg: LarkTree) -> list[Token]:
+    child = arg.children[0]
+    if isinstance(child, Token):
+        return [child]
+    return list(child.children[1].scan_values(lambda v: isinstance(v, Token)))
+
+
+def var_name(token: Token) -> str | None:
+    if token.type == "LETTER":
+        return token.value
+    if token.type == "GREEK":
+        return token.value[1:]
+    return None
+
+
+def is_int(token: Token) -> bool:
+    return token.type in ("NUMBER", "DIGIT") and token.value.isdigit()
+
+
+def time_of(tokens: list[Token], names: frozenset[str] | None, allow_number: bool) -> tuple[str | None, int] | None:
+    """(var, offset) if the tokens are a step: ``t``, ``t-1``, ``n+2``, or an integer.
+
+    ``names`` limits which letters count (None: any letter)."""
+    if len(tokens) == 1 and is_int(tokens[0]):
+        return (None, int(tokens[0].value)) if allow_number else None
+    if len(tokens) not in (1, 3):
+        return None
+    var = var_name(tokens[0])
+    if var is None or (names is not None and var not in names):
+        return None
+    if len(tokens) == 1:
+        return var, 0
+    sign, number = tokens[1], tokens[2]
+    if sign.type not in ("PLUS", "MINUS") or not is_int(number):
+        return None
+    return var, int(number.value) * (1 if sign.type == "PLUS" else -1)
+
+
+def integer_of(tokens: list[Token]) -> str | None:
+    if len(tokens) == 1 and is_int(tokens[0]):
+        return tokens[0].value
+    if len(tokens) == 2 and tokens[0].type == "MINUS" and is_int(tokens[1]):
+        return "-" + tokens[1].value
+    return None
+
+
+def label_of(tokens: list[Token]) -> str | None:
+    """The name label spelled by the tokens (``xh,f``, ``hh``, ``theta``), or None."""
+    parts = []
+    for token in tokens:
+        if token.type in ("LETTER", "DIGIT", "NUMBER", "WORD"):
+            parts.append(token.value)
+        elif token.type in ("GREEK", "DELTA"):
+            parts.append(token.value[1:])
+        elif token.type == "COMMA":
+            parts.append(",")
+        elif token.type == "NAMED":
+            parts.append(NAMED.match(token.value).group(1))
+        else:
+            return None
+    label = "".join(parts)
+    return label if re.fullmatch(r"[A-Za-z0-9]+(?:,[A-Za-z0-9]+)*", label) else None
+
+
+def is_transpose(tokens: list[Token]) -> bool:
+    if len(tokens) != 1:
+        return False
+    token = tokens[0]
+    if token.type == "TOP":
+        return True
+    if token.type == "LETTER":
+        return token.value == "T"
+    return token.type == "NAMED" and NAMED.match(token.value).group(1) == "T"
+
+
+def matching(tokens: list[Token], i: int) -> int | None:
+    """Index of the bracket closing tokens[i], or None."""
+    opener = tokens[i].type
+    closer = {"LPAR": "RPAR", "LANGLE": "RANGLE", "LBRACK": "RBRACK"}[opener]
+    depth = 0
+    for j in range(i, len(tokens)):
+        if tokens[j].type == opener:
+            depth += 1
+        elif tokens[j].type == closer:
+            depth -= 1
+            if depth == 0:
+                return j
+    return None

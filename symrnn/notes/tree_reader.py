@@ -1,0 +1,656 @@
+"""The tree reader: lark's parse tree of one piece of math into the nodes of tree.py.
+
+The reading rules are listed in :mod:`.parse`'s docstring; this module applies them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lark import Token
+from lark import Tree as LarkTree
+
+if TYPE_CHECKING:
+    from .extract import MathChunk
+    from .parse import Locator
+
+from .scripts import (
+    NAMED,
+    TIME_VARS,
+    arg_tokens,
+    integer_of,
+    is_transpose,
+    label_of,
+    matching,
+    time_of,
+)
+from .tree import (
+    Add,
+    Apply,
+    Concat,
+    Continued,
+    Derivative,
+    Differential,
+    Dots,
+    Equation,
+    EquationList,
+    Expr,
+    Frac,
+    Func,
+    Matrix,
+    Neg,
+    Number,
+    Power,
+    Product,
+    Span,
+    Sub,
+    Sum,
+    Symbol,
+    TimeIndex,
+    Transpose,
+    Tree,
+    Tuple,
+)
+
+# Names that \mathrm{…} or \text{…} spell as functions (other words are symbols).
+FUNCTION_WORDS = frozenset(
+    "softmax sigmoid tanh relu elu gelu softplus swish exp log ln sin cos sqrt max min argmax argmin "
+    "diag sign abs tr det".split()
+)
+
+
+_MULOPS = {
+    "*": "*",
+    "/": "/",
+    "\\ast": "*",
+    "\\div": "/",
+    "\\cdot": "cdot",
+    "\\odot": "odot",
+    "\\circ": "circ",
+    "\\times": "times",
+    "\\otimes": "otimes",
+}
+_RELATIONS = {
+    "=": "=",
+    ":=": ":=",
+    "\\coloneqq": ":=",
+    "\\approx": "approx",
+    "\\equiv": "equiv",
+    "\\leftarrow": "leftarrow",
+    "\\gets": "leftarrow",
+    "\\neq": "neq",
+    "\\ne": "neq",
+    "\\le": "le",
+    "\\leq": "le",
+    "\\ge": "ge",
+    "\\geq": "ge",
+    "\\in": "in",
+    "\\propto": "propto",
+    "\\simeq": "simeq",
+}
+_ACCENTS = {
+    "tilde": "tilde",
+    "widetilde": "tilde",
+    "hat": "hat",
+    "widehat": "hat",
+    "bar": "bar",
+    "overline": "bar",
+    "check": "check",
+    "dot": "dot",
+    "ddot": "ddot",
+    "breve": "breve",
+}
+_FONTS = {"mathcal": "cal", "mathbb": "bb", "mathscr": "scr", "mathfrak": "frak"}
+_BRACKET_SEPS = {",": ",", ";": ";", "|": "|", "\\mid": "|", "\\vert": "|"}
+
+
+class Rejected(Exception):
+    """Raised inside the reader: ``message`` about chunk-relative offset ``pos``."""
+
+    def __init__(self, pos: int, message: str, construct: str | None = None) -> None:
+        super().__init__(message)
+        self.pos = pos
+        self.message = message
+        self.construct = construct
+
+
+@dataclass
+class _Piece:
+    """One factor of a product before the reading rules join the product.
+
+    kind: "expr" (node is the value), "func" (node is a Func that applies to the
+    next factor), "letter" (a bare f/g/φ the file uses as a function), "diff"
+    (bare \\delta or \\partial), "sum" (\\sum with its limits).
+    """
+
+    kind: str
+    node: Expr | None
+    start: int
+    end: int
+    args: tuple[Expr, ...] | None = None  # a parenthesis: its items
+    post: tuple[tuple[str, Expr | None], ...] = ()  # scripts after a parenthesis
+    power: Expr | None = None  # \tanh^2
+    diff: str = ""
+    limits: tuple[Symbol | None, Expr | None, Expr | None] = (None, None, None)
+    is_d: bool = False  # the bare letter d
+    word: bool = False  # a symbol spelled \mathrm{loss}: applied to a parenthesis after it
+
+
+def start_of(node: LarkTree | Token) -> int:
+    """Offset of the first character of a lark node (every rule holds a token)."""
+    while not isinstance(node, Token):
+        node = node.children[0]
+    return node.start_pos
+
+
+def end_of(node: LarkTree | Token) -> int:
+    while not isinstance(node, Token):
+        node = node.children[-1]
+    return node.end_pos
+
+
+def _subtrees(tree: LarkTree) -> list[LarkTree]:
+    return [c for c in tree.children if isinstance(c, LarkTree)]
+
+
+class TreeReader:
+    """Turns lark's parse tree of one chunk into tree.py nodes."""
+
+    def __init__(self, chunk: MathChunk, functions: frozenset[str], locate: Locator) -> None:
+        self.chunk = chunk
+        self.functions = functions
+        self.locate = locate
+
+    def span(self, start: int, end: int) -> Span:
+        return self.locate.span(start, end)
+
+    def spans(self, first: Expr, last: Expr) -> Span | None:
+        if first.span is None or last.span is None:
+            return first.span or last.span
+        return Span(first.span.line, first.span.column, last.span.end_line, last.span.end_column)
+
+    # ---- statements
+
+    def start(self, tree: LarkTree) -> Tree:
+        lead = next((c for c in tree.children if isinstance(c, LarkTree) and c.data == "lead"), None)
+        items = next(c for c in tree.children if isinstance(c, LarkTree) and c.data == "items")
+        result = self.items(items)
+        rel = [t for t in lead.children if t.type == "REL"] if lead is not None else []
+        if not rel:
+            return result
+        # "&= c" continues the previous line: its left side is filled in by read_equations.
+        continued = Continued(span=self.span(start_of(rel[0]), end_of(rel[0])))
+        op = _RELATIONS[rel[0].value]
+        if isinstance(result, EquationList):
+            raise Rejected(start_of(items), "a continued line must hold one equation")
+        if isinstance(result, Equation):
+            return Equation((continued, *result.sides), (op, *result.ops), span=self.spans(continued, result))
+        return Equation((continued, result), (op,), span=self.spans(continued, result))
+
+    def items(self, tree: LarkTree) -> Tree:
+        values = [self.relation(r) for r in _subtrees(tree)]
+        if not any(isinstance(v, Equation) for v in values):
+            if len(values) == 1:
+                return values[0]
+            return Tuple(tuple(values), span=self.spans(values[0], values[-1]))
+        # Items that are not equations join the nearest equation (see module doc).
+        groups: list[tuple[list[Expr], Equation, list[Expr]]] = []
+        leading: list[Expr] = []
+        for value in values:
+            if isinstance(value, Equation):
+                groups.append((leading if not groups else [], value, []))
+                leading = []
+            elif groups:
+                groups[-1][2].append(value)
+            else:
+                leading.append(value)
+        equations = []
+        for before, eq, after in groups:
+            sides = list(eq.sides)
+            if before:
+                sides[0] = Tuple((*before, sides[0]), span=self.spans(before[0], sides[0]))
+            if after:
+                sides[-1] = Tuple((sides[-1], *after), span=self.spans(sides[-1], after[-1]))
+            equations.append(Equation(tuple(sides), eq.ops, span=self.spans(sides[0], sides[-1])))
+        if len(equations) == 1:
+            return equations[0]
+        return EquationList(tuple(equations), span=self.spans(equations[0], equations[-1]))
+
+    def relation(self, tree: LarkTree) -> Expr | Equation:
+        sides, ops = [], []
+        for child in tree.children:
+            if isinstance(child, LarkTree) and child.data == "rel":
+                ops.append(_RELATIONS[next(t for t in child.children if t.type == "REL").value])
+            else:
+                sides.append(self.expr(child))
+        if not ops:
+            return sides[0]
+        return Equation(tuple(sides), tuple(ops), span=self.spans(sides[0], sides[-1]))
+
+    def single(self, tree: LarkTree, where: str) -> Expr:
+        """The items of a {group} that must be one expression."""
+        value = self.items(tree)
+        if isinstance(value, (Equation, EquationList, Tuple)):
+            raise Rejected(start_of(tree), f"{where} must hold one expression, not a list or an equation")
+        return value
+
+    # ---- sums and products
+
+    def expr(self, node: LarkTree) -> Expr:
+        # Walk the left spine of + and - without recursion, so long sums are fine.
+        spine = []
+        while node.data in ("add", "sub"):
+            spine.append(node)
+            node = node.children[0]
+        if node.data == "neg":
+            operand = self.product(node.children[1])
+            result: Expr = Neg(operand, span=self.span(start_of(node), end_of(node)))
+        elif node.data == "pos":
+            result = self.product(node.children[1])
+        else:
+            result = self.product(node)
+        for step in reversed(spine):
+            right = self.product(step.children[2])
+            cls = Add if step.data == "add" else Sub
+            result = cls(result, right, span=self.spans(result, right))
+        return result
+
+    def product(self, tree: LarkTree) -> Expr:
+        seq: list[tuple[str | None, _Piece]] = []
+        op: str | None = None
+        for child in tree.children:
+            if isinstance(child, Token):
+                op = _MULOPS[child.value]
+            else:
+                seq.append((op or ("juxt" if seq else None), self.factor(child)))
+                op = None
+        return self.join(seq)
+
+    def join(self, seq: list[tuple[str | None, _Piece]]) -> Expr:
+        """Apply the reading rules to one product's factors and build its node."""
+        # 1. \sum takes everything after it in the product as its body.
+        for i, (op, piece) in enumerate(seq):
+            if piece.kind == "sum":
+                rest = seq[i + 1 :]
+                if not rest or rest[0][0] != "juxt":
+                    raise Rejected(piece.start, "\\sum needs something to sum right after it")
+                body = self.join([(None, rest[0][1]), *rest[1:]])
+                index, lower, upper = piece.limits
+                node = Sum(body, index, lower, upper, span=self.span(piece.start, rest[-1][1].end))
+                seq = [*seq[:i], (op, _Piece("expr", node, piece.start, rest[-1][1].end))]
+                break
+        # 2. Prefix readings, right to left so that \log \log x nests: each takes
+        #    the factor juxtaposed right after it.
+        out: list[tuple[str | None, _Piece]] = []
+        for op, piece in reversed(seq):
+            nxt = out[-1][1] if out and out[-1][0] == "juxt" else None
+            joined = self.prefix(piece, nxt)
+            if joined is not None:
+                out.pop()
+                out.append((op, joined))
+            else:
+                out.append((op, self.alone(piece, followed=nxt is not None)))
+        out.reverse()
+        # 3. Juxtaposed runs first, then the written signs, left to right.
+        terms: list[tuple[str | None, Expr]] = []
+        for op, piece in out:
+            node = piece.node
+            if op == "juxt":
+                prev_op, prev = terms[-1]
+                terms[-1] = (prev_op, Product("juxt", prev, node, span=self.spans(prev, node)))
+            else:
+                terms.append((op, node))
+        result = terms[0][1]
+        for op, node in terms[1:]:
+            if op == "/":
+                result = self.divide(result, node, "slash")
+            else:
+                result = Product(op, result, node, span=self.spans(result, node))
+        return result
+
+    def prefix(self, piece: _Piece, nxt: _Piece | None) -> _Piece | None:
+        """``piece`` applied to the juxtaposed factor ``nxt`` if a rule says so, else None."""
+        if nxt is None:
+            return None
+        start, end = piece.start, nxt.end
+        if piece.kind == "func":
+            return _Piece("expr", self.apply(piece.node, piece.power, nxt, start), start, end)
+        if piece.kind == "letter":
+            if nxt.args is None:
+                return None  # "f x": f is then an ordinary symbol, see alone()
+            return _Piece("expr", self.apply(piece.node, None, nxt, start), start, end)
+        if piece.kind == "diff":
+            node = Differential(piece.diff, nxt.node, span=self.span(start, end))
+            return _Piece("expr", node, start, end)
+        if piece.is_d and piece.end == nxt.start and isinstance(nxt.node, Symbol) and not nxt.is_d:
+            return _Piece("expr", Differential("d", nxt.node, span=self.span(start, end)), start, end)
+        if isinstance(piece.node, Symbol) and nxt.args is not None and (len(nxt.args) > 1 or piece.word):
+            return _Piece("expr", self.apply(piece.node, None, nxt, start), start, end)
+        return None
+
+    def alone(self, piece: _Piece, followed: bool) -> _Piece:
+        """A piece that took no operand, as a plain expression.
+
+        A letter used as a function stays a Func when nothing follows it
+        (``f = \\tanh``) and is an ordinary symbol before a non-parenthesis (``f x``).
+        """
+        if piece.kind == "expr":
+            return piece
+        span = self.span(piece.start, piece.end)
+        if piece.kind == "func":
+            node: Expr = piece.node
+            if piece.power is not None:
+                raise Rejected(piece.start, "a function with a power needs an argument")
+        elif piece.kind == "letter":
+            func = piece.node
+            node = Symbol(func.name, primes=func.primes, span=span) if followed else func
+        elif piece.diff == "delta":
+            node = Symbol("delta", span=span)
+        else:
+            raise Rejected(piece.start, "\\partial needs something after it")
+        return _Piece("expr", node, piece.start, piece.end)
+
+    def apply(self, func: Func | Symbol, power: Expr | None, arg: _Piece, start: int) -> Expr:
+        args = arg.args if arg.args is not None else (arg.node,)
+        span = self.span(start, arg.end)
+        node: Expr = Apply(func, tuple(args), span=span)
+        if power is not None:
+            node = Power(node, power, span=span)
+        return self.post(node, arg.post if arg.args is not None else ())
+
+    def post(self, node: Expr, scripts: tuple[tuple[str, Expr | None], ...]) -> Expr:
+        for kind, value in scripts:
+            node = Transpose(node, span=node.span) if kind == "T" else Power(node, value, span=node.span)
+        return node
+
+    def divide(self, num: Expr, den: Expr, style: str) -> Expr:
+        span = self.spans(num, den)
+        if (
+            isinstance(num, Differential)
+            and isinstance(den, Differential)
+            and num.kind == den.kind
+            and num.kind in ("partial", "d")
+        ):
+            return Derivative(num.operand, den.operand, num.kind, style, span=span)
+        return Frac(num, den, style, span=span)
+
+    # ---- factors
+
+    def factor(self, tree: LarkTree) -> _Piece:
+        primary, scripts = tree.children[0], tree.children[1:]
+        start, end = start_of(tree), end_of(tree)
+        if isinstance(primary, Token):
+            return self.token_factor(primary, scripts, start, end)
+        kind = primary.data
+        if kind == "paren":
+            items = tuple(self.expr(c) for c in _subtrees(primary))
+            inner = items[0] if len(items) == 1 else Tuple(items, span=self.spans(items[0], items[-1]))
+            post = self.generic_scripts(scripts)
+            return _Piece("expr", self.post(inner, post), start, end, args=items, post=post)
+        if kind in ("accent", "font", "group"):
+            node = self.wrapped(primary)
+            if isinstance(node, Symbol):
+                return self.symbol_piece(node, scripts, start, end)
+            if isinstance(node, Func):
+                return self.func_piece(node, scripts, start, end)
+            return _Piece("expr", self.post(node, self.generic_scripts(scripts)), start, end)
+        if kind == "frac":
+            num_arg, den_arg = _subtrees(primary)
+            node = self.divide(self.arg_expr(num_arg), self.arg_expr(den_arg), "frac")
+        elif kind == "bracket":
+            node = self.bracket(primary)
+        elif kind == "matrix":
+            node = self.matrix(primary)
+        else:  # angle
+            raise Rejected(start, "angle brackets are read only as time indices, as in a^{<t>}")
+        return _Piece("expr", self.post(node, self.generic_scripts(scripts)), start, end)
+
+    def token_factor(self, token: Token, scripts: list, start: int, end: int) -> _Piece:
+        kind, value = token.type, token.value
+        if kind in ("LETTER", "GREEK"):
+            symbol = Symbol(value.lstrip("\\"), span=self.span(token.start_pos, token.end_pos))
+            return self.symbol_piece(symbol, scripts, start, end)
+        if kind == "DELTA":
+            if scripts:
+                symbol = Symbol("delta", span=self.span(token.start_pos, token.end_pos))
+                return self.symbol_piece(symbol, scripts, start, end)
+            return _Piece("diff", None, start, end, diff="delta")
+        if kind == "PARTIAL":
+            if scripts:
+                raise Rejected(start_of(scripts[0]), "\\partial with a sub- or superscript is not supported")
+            return _Piece("diff", None, start, end, diff="partial")
+        if kind in ("FUNC", "WORD"):
+            func = Func(value.lstrip("\\"), span=self.span(token.start_pos, token.end_pos))
+            return self.func_piece(func, scripts, start, end)
+        if kind == "NAMED":
+            node = self.named(token)
+            if isinstance(node, Func):
+                return self.func_piece(node, scripts, start, end)
+            piece = self.symbol_piece(node, scripts, start, end)
+            piece.word = len(node.name) > 1
+            return piece
+        if kind == "SUMOP":
+            return self.sum_piece(scripts, start, end)
+        if kind == "NUMBER":
+            number = Number(value, span=self.span(token.start_pos, token.end_pos))
+            return _Piece("expr", self.post(number, self.generic_scripts(scripts)), start, end)
+        if kind == "DOTS":
+            if scripts:
+                raise Rejected(start_of(scripts[0]), "dots cannot take a sub- or superscript")
+            return _Piece("expr", Dots(span=self.span(start, end)), start, end)
+        # TOP, PRIMECMD
+        raise Rejected(start, f"{value} belongs in a superscript")
+
+    def named(self, token: Token) -> Symbol | Func:
+        """``\\operatorname{…}`` and known function words (``\\mathrm{softmax}``) are
+        functions; any other ``\\mathrm{…}``/``\\text{…}`` is a symbol (``\\mathrm{loss}``)."""
+        content = NAMED.match(token.value).group(1)
+        span = self.span(token.start_pos, token.end_pos)
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", content):
+            raise Rejected(
+                token.start_pos,
+                f"only a name may stand in {token.value.split('{')[0]}{{…}} (prose inside math is not supported)",
+            )
+        if token.value.startswith("\\operatorname") or content in FUNCTION_WORDS:
+            return Func(content, span=span)
+        return Symbol(content, span=span)
+
+    def wrapped(self, tree: LarkTree) -> Expr:
+        """The value of an accent, font or {group}."""
+        if tree.data == "group":
+            return self.single(tree.children[1], "braces")
+        command, arg = tree.children
+        inner = self.arg_expr(arg)
+        name = command.value.lstrip("\\")
+        if tree.data == "accent":
+            if not isinstance(inner, Symbol):
+                raise Rejected(start_of(arg), f"\\{name} must be put on a single symbol")
+            return dataclasses.replace(
+                inner, accents=(_ACCENTS[name], *inner.accents), span=self.span(start_of(tree), end_of(tree))
+            )
+        font = _FONTS.get(name)
+        if isinstance(inner, Symbol):
+            return dataclasses.replace(inner, font=font or inner.font, span=self.span(start_of(tree), end_of(tree)))
+        if font is not None:
+            raise Rejected(start_of(arg), f"\\{name} must be put on a single letter")
+        return inner
+
+    def arg_expr(self, arg: LarkTree) -> Expr:
+        """The expression an argument (one token or a {group}) stands for."""
+        value = self.arg_value(arg)
+        if isinstance(value, (Equation, EquationList, Tuple)):
+            raise Rejected(start_of(arg), "this argument must be one expression")
+        return value
+
+    def arg_value(self, arg: LarkTree) -> Tree:
+        child = arg.children[0]
+        if isinstance(child, LarkTree):
+            return self.items(child.children[1])
+        span = self.span(child.start_pos, child.end_pos)
+        if child.type in ("LETTER", "GREEK"):
+            return Symbol(child.value.lstrip("\\"), span=span)
+        if child.type == "DELTA":
+            return Symbol("delta", span=span)
+        if child.type == "DIGIT":
+            return Number(child.value, span=span)
+        if child.type == "NAMED":
+            return self.named(child)
+        raise Rejected(child.start_pos, f"{child.value} belongs in a superscript")
+
+    def bracket(self, tree: LarkTree) -> Concat:
+        items, seps = [], []
+        for child in _subtrees(tree):
+            if child.data == "bsep":
+                seps.append(child.children[0])
+            else:
+                items.append(self.expr(child))
+        kinds = [_BRACKET_SEPS[s.value] for s in seps]
+        for sep, kind in zip(seps, kinds, strict=True):
+            if kind != kinds[0]:
+                raise Rejected(sep.start_pos, f"brackets mix the separators '{kinds[0]}' and '{kind}'")
+        return Concat(tuple(items), kinds[0] if kinds else ",", span=self.span(start_of(tree), end_of(tree)))
+
+    def matrix(self, tree: LarkTree) -> Matrix:
+        begin, end = tree.children[0], tree.children[-1]
+        env = re.search(r"\{(\w+)\}", begin.value).group(1)
+        if re.search(r"\{(\w+)\}", end.value).group(1) != env:
+            raise Rejected(end.start_pos, f"\\begin{{{env}}} is closed by {end.value}")
+        rows = tuple(tuple(self.expr(cell) for cell in _subtrees(row)) for row in _subtrees(tree))
+        if len({len(r) for r in rows}) > 1:
+            raise Rejected(begin.start_pos, "matrix rows have different numbers of entries")
+        return Matrix(rows, span=self.span(start_of(tree), end_of(tree)))
+
+    # ---- scripts
+
+    def symbol_piece(self, symbol: Symbol, scripts: list, start: int, end: int) -> _Piece:
+        if symbol.font == "bb":  # \mathbb{R}^{n}: a superscript is a dimension, not a step
+            return _Piece("expr", self.post(symbol, self.generic_scripts(scripts)), start, end)
+        slots = {"sub": symbol.sub, "sup": symbol.sup, "time": symbol.time}
+        primes = symbol.primes
+        wrappers: list[tuple[str, Expr | None]] = []
+        for script in scripts:
+            mark = script.children[0]
+            if mark.type == "PRIME":
+                primes += 1
+                continue
+            arg = script.children[1]
+            effects = self.subscript(arg) if mark.type == "SUB" else self.superscript(arg, on_symbol=True)
+            for kind, value in effects:
+                if kind == "prime":
+                    primes += 1
+                elif kind in ("T", "pow"):
+                    wrappers.append((kind, value))
+                elif slots[kind] is not None:
+                    what = "time index" if kind == "time" else ("subscript" if kind == "sub" else "superscript")
+                    raise Rejected(start_of(script), f"{symbol.name} already has a {what}")
+                else:
+                    slots[kind] = value
+        node = dataclasses.replace(symbol, primes=primes, **slots, span=self.span(start, end))
+        plain = not (node.sub or node.sup or node.time or node.accents or node.font)
+        if plain and not wrappers and node.name in self.functions:
+            return _Piece("letter", Func(node.name, primes, span=node.span), start, end)
+        is_d = plain and not wrappers and node.primes == 0 and node.name == "d"
+        return _Piece("expr", self.post(node, tuple(wrappers)), start, end, is_d=is_d)
+
+    def func_piece(self, func: Func, scripts: list, start: int, end: int) -> _Piece:
+        primes, power = func.primes, None
+        for script in scripts:
+            mark = script.children[0]
+            if mark.type == "PRIME":
+                primes += 1
+                continue
+            if mark.type == "SUB":
+                raise Rejected(start_of(script), f"a subscript on the function {func.name} is not supported")
+            for kind, value in self.superscript(script.children[1], on_symbol=False):
+                if kind == "prime":
+                    primes += 1
+                elif kind == "pow" and isinstance(value, Number) and power is None:
+                    power = value
+                else:
+                    raise Rejected(start_of(script), f"cannot read this superscript on the function {func.name}")
+        node = dataclasses.replace(func, primes=primes, span=self.span(start, end))
+        return _Piece("func", node, start, end, power=power)
+
+    def sum_piece(self, scripts: list, start: int, end: int) -> _Piece:
+        index = lower = upper = None
+        seen: set[str] = set()
+        for script in scripts:
+            mark = script.children[0]
+            if mark.type == "PRIME" or mark.type in seen:
+                raise Rejected(start_of(script), "cannot read these limits of \\sum")
+            seen.add(mark.type)
+            arg = script.children[1]
+            if mark.type == "SUP":
+                upper = self.arg_expr(arg)
+                continue
+            value = self.arg_value(arg)
+            if isinstance(value, Symbol):
+                index = value
+            elif isinstance(value, Equation) and value.ops == ("=",) and isinstance(value.lhs, Symbol):
+                index, lower = value.lhs, value.rhs
+            else:
+                raise Rejected(start_of(arg), "a sum index must be a letter, as in \\sum_t or \\sum_{t=1}")
+        return _Piece("sum", None, start, end, limits=(index, lower, upper))
+
+    def generic_scripts(self, scripts: list) -> tuple[tuple[str, Expr | None], ...]:
+        """Scripts on something that is not a symbol: transposes and powers only."""
+        out = []
+        for script in scripts:
+            mark = script.children[0]
+            if mark.type != "SUP":
+                what = "a prime" if mark.type == "PRIME" else "a subscript"
+                raise Rejected(start_of(script), f"{what} can only follow a symbol, not an expression")
+            for kind, value in self.superscript(script.children[1], on_symbol=False):
+                if kind not in ("T", "pow"):
+                    raise Rejected(start_of(script), "a time index or label can only follow a symbol")
+                out.append((kind, value))
+        return tuple(out)
+
+    def subscript(self, arg: LarkTree) -> list[tuple[str, object]]:
+        tokens = arg_tokens(arg)
+        time = time_of(tokens, TIME_VARS, allow_number=True)
+        if time is not None:
+            return [("time", TimeIndex(*time, style="sub"))]
+        label = label_of(tokens)
+        if label is not None:
+            return [("sub", label)]
+        raise Rejected(
+            start_of(arg), "cannot read this subscript: expected a step (t, t-1, n+2, 0) or a name (hh, xh,f)"
+        )
+
+    def superscript(self, arg: LarkTree, on_symbol: bool) -> list[tuple[str, object]]:
+        tokens = arg_tokens(arg)
+        types = [t.type for t in tokens]
+        if is_transpose(tokens):
+            return [("T", None)]
+        if types and all(t == "PRIMECMD" for t in types):
+            return [("prime", None)] * len(types)
+        if types and types[0] in ("LPAR", "LANGLE"):
+            close = matching(tokens, 0)
+            if close is not None and (close == len(tokens) - 1 or is_transpose(tokens[close + 1 :])):
+                if not on_symbol:
+                    raise Rejected(start_of(arg), "a time index can only follow a symbol")
+                time = time_of(tokens[1:close], None, allow_number=True)
+                if time is None:
+                    raise Rejected(start_of(arg), "cannot read this time index: expected t, t-1, n+2, 0, …")
+                style = "paren" if types[0] == "LPAR" else "angle"
+                effects: list[tuple[str, object]] = [("time", TimeIndex(*time, style=style))]
+                return effects + ([("T", None)] if close < len(tokens) - 1 else [])
+        integer = integer_of(tokens)
+        if integer is not None:
+            return [("pow", Number(integer, span=self.span(start_of(arg), end_of(arg))))]
+        if on_symbol:
+            time = time_of(tokens, TIME_VARS, allow_number=False)
+            if time is not None:
+                return [("time", TimeIndex(*time, style="sup"))]
+            if types and types[0] == "LBRACK" and matching(tokens, 0) == len(tokens) - 1:
+                label = label_of(tokens[1:-1])
+                if label is not None:
+                    return [("sup", f"[{label}]")]
+            label = label_of(tokens)
+            if label is not None:
+                return [("sup", label)]
+        return [("pow", self.arg_expr(arg))]
