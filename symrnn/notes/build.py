@@ -21,7 +21,7 @@ from symrnn.ir import Node
 from . import reading
 from .notation import Notation
 from .reading import CellText, Item, key, symbols, walk
-from .shapes import ShapeMismatch, Shapes, infer, is_scalar, stacks_vertically
+from .shapes import ShapeMismatch, Shapes, ShapeUnknown, infer, is_scalar, stacks_vertically
 from .tree import (
     Add,
     Apply,
@@ -246,6 +246,8 @@ def _infer(note: NoteCell) -> None:
             if is_scalar(value):
                 raise NoteCellError(f"{lhs.name} is a number, not a vector", item)
             shapes.same(lookup(lhs), value, "the two sides have different shapes")
+        except ShapeUnknown as error:
+            raise NoteCellError(f"cannot tell the shapes: {error}", item) from None
         except ShapeMismatch as error:
             raise NoteCellError(f"inconsistent shapes: {error}", item) from None
     _find_readout(note, table, shapes)

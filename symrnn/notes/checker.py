@@ -23,16 +23,16 @@ from .context import NoteContext, is_relation
 from .evaluate import Evaluator, ShapeClash
 from .judge import judge
 from .match import Departure, Match, identify
-from .numeric import Arithmetic, Run, Unsupported, random_problem
-from .reading import Item, NoteText, children, read_note_text, symbols, walk
+from .numeric import Arithmetic, Unsupported
+from .reading import Item, NoteText, read_note_text, walk
 from .shape_lines import ShapeLineError, describe, own_shape, sizes_from
-from .shapes import ShapeMismatch, Shapes, infer
+from .shapes import ShapeMismatch, Shapes, ShapeUnknown, infer
+from .source import NoteSource
 from .tree import Derivative, Differential, Equation, Sum, Symbol
-from .verdicts import DEFINITION, HOLDS, UNCHECKED, WARNING, WRONG, Verdict
+from .verdicts import DEFINITION, ERROR, HOLDS, UNCHECKED, WARNING, WRONG, Verdict
 
-# (seed, hidden, input, output, steps): several sizes and lengths; sizes ≥ 2 so no vector is a number.
-PROBLEMS = ((1, 3, 2, 2, 3), (2, 2, 3, 3, 4))
-SUBSTITUTIONS = ({"f": "sin", "g": "softplus", "phi": "sin"}, {"f": "tanh", "g": "tanh", "phi": "tanh"})
+# Letters that name a step: an identity reading one of them as a factor misread the note's (t).
+STEP_LETTERS = frozenset({"t", "T", "tau", "k", "s", "n"})
 
 
 @dataclass
@@ -57,26 +57,68 @@ class NoteReading:
 
 
 def read_notes(path: str | Path) -> NoteReading:
-    """A note's cells and claims (NotesSyntaxError when its math cannot be read)."""
+    """A note's cells and claims (NoteInputError when the file cannot be read at all)."""
     text = read_note_text(path)
     return NoteReading(text.file, build_cells(text), text.items)
 
 
 def check(path: str | Path) -> list[Verdict]:
-    """One :class:`Verdict` per equation of the note at ``path``, in file order."""
-    text = read_note_text(path)
-    return check_text(text)
+    """One :class:`Verdict` per equation of a note, in file order.
+
+    Args:
+        path: the note (.md, .tex, .ipynb; ``-`` reads standard input).
+
+    Returns:
+        The verdicts; a piece of math that cannot be read is ``unchecked`` naming the
+        construct, and an internal error on one equation is an ``error`` verdict.
+
+    Raises:
+        NoteInputError: the file cannot be read at all (missing, too large, not UTF-8).
+    """
+    return check_note_text(read_note_text(path))
 
 
-def check_text(text: NoteText) -> list[Verdict]:
+def check_text(text: str, name: str = "<text>", kind: str | None = None) -> list[Verdict]:
+    """Check a note given as a string (``symrnn.check_text``).
+
+    Args:
+        text: the note's text.
+        name: the file name verdicts carry (its suffix picks the kind when ``kind`` is None).
+        kind: "markdown", "latex" or "ipynb" (None: from ``name``, else Markdown).
+
+    Returns:
+        One Verdict per equation, as :func:`check`.
+    """
+    return check_note_text(read_note_text(NoteSource.from_text(text, name, kind)))
+
+
+def check_note_text(text: NoteText) -> list[Verdict]:
+    """The verdicts of a note already read (reading.read_note_text)."""
     context = NoteContext(text)
     cells = build_cells(text)
     matches = {c.text.index: identify(c) for c in cells}
-    out = []
+    out = [_unreadable(u) for u in text.unreadable]
     for item in text.items:
         note = cells[item.cell] if item.cell is not None else None
-        out.append(_verdict(item, note, matches.get(item.cell), text, context))
+        try:
+            out.append(_verdict(item, note, matches.get(item.cell), text, context))
+        except Exception as error:  # noqa: BLE001 - one equation's bug must not hide the others' verdicts
+            out.append(_internal(item, error))
+    out.sort(key=lambda v: (v.line, v.column))
     return out
+
+
+def _unreadable(u) -> Verdict:
+    construct = f" ({u.construct})" if u.construct else ""
+    message = f"cannot be read{construct}: {u.message}; every other equation is still checked"
+    extra = {"construct": u.construct} if u.construct else {}
+    return Verdict(u.file, u.line, u.column, u.latex.strip(), UNCHECKED, message, "unreadable", **extra)
+
+
+def _internal(item: Item, error: Exception) -> Verdict:
+    p = item.parsed
+    message = f"internal error of the checker ({type(error).__name__}: {error}); this is a bug, not your mistake"
+    return Verdict(p.file, p.line, p.column, p.latex.strip(), ERROR, message, item.kind, error=error)
 
 
 # ---------------------------------------------------------------- one equation
@@ -98,9 +140,15 @@ def _verdict(item: Item, note: NoteCell | None, match, text: NoteText, context: 
         return _forward_definition(item, note, match)
     if kind in reading.DEFINITIONS:
         return _make(item, DEFINITION, _definition_message(item, note))
+    if kind in (reading.SHAPE, reading.IDENTITY, reading.FORWARD_CLAIM, reading.GRADIENT_CLAIM):
+        hole = context.hole_for(item)
+        if hole is not None:
+            return _make(item, UNCHECKED, f"needs line {hole.line}, which {hole.reason}")
     if kind == reading.SHAPE:
         return _shape_line(item, note, text)
     if kind == reading.IDENTITY:
+        if context.mentions_model(item):
+            return _claim(item, note, context)  # about the note's own values: judged on its program
         return _identity(item, note)
     if kind in (reading.FORWARD_CLAIM, reading.GRADIENT_CLAIM):
         if context.defines_name(item):
@@ -228,6 +276,11 @@ def _identity(item: Item, note: NoteCell | None) -> Verdict:
     tree = item.tree
     if not isinstance(tree, Equation):
         return _make(item, UNCHECKED, "not an equation")
+    steps = sorted({s.name for s in walk(tree) if isinstance(s, Symbol) and _is_step_letter(s)})
+    if steps:
+        # x(t) read as the product x·t: the note's time notation was not understood, so the
+        # letters are not free matrices and nothing may be concluded from them.
+        return _make(item, UNCHECKED, f"reads the step letter {steps[0]} as a factor; this notation is not understood")
     shapes, table = Shapes(), {}
     notation = note.notation if note else None
 
@@ -239,6 +292,8 @@ def _identity(item: Item, note: NoteCell | None) -> Verdict:
 
     try:
         shapes.same(infer(tree.lhs, lookup, shapes), infer(tree.rhs, lookup, shapes), "the two sides")
+    except ShapeUnknown as error:
+        return _make(item, UNCHECKED, f"cannot tell the shapes: {error}")
     except ShapeMismatch as error:
         return _make(item, WRONG, f"the shapes do not fit: {error}")
     rng = np.random.default_rng(0)
@@ -260,43 +315,11 @@ def _identity(item: Item, note: NoteCell | None) -> Verdict:
     return _make(item, WRONG, "an identity of matrices: fails for random matrices of fitting shapes")
 
 
+def _is_step_letter(symbol: Symbol) -> bool:
+    return symbol.name in STEP_LETTERS and symbol.sub is None and symbol.sup is None
+
+
 # ---------------------------------------------------------------- claims
-
-
-def _free_steps(tree) -> set[str]:
-    """Step variables not bound by a sum: the claim must hold for every value of them."""
-    out: set[str] = set()
-
-    def visit(node, bound: frozenset):
-        if isinstance(node, Sum):
-            index = node.index.name if node.index is not None else "t"
-            visit(node.body, bound | {index})
-            return
-        if isinstance(node, Symbol) and node.time is not None and node.time.var not in (None, "T"):
-            if node.time.var not in bound:
-                out.add(node.time.var)
-        for child in children(node):
-            visit(child, bound)
-
-    visit(tree, frozenset())
-    return out
-
-
-def _offsets(tree, var: str) -> list[int]:
-    return [s.time.offset for s in symbols(tree) if s.time is not None and s.time.var == var]
-
-
-def _has_jacobian(tree) -> bool:
-    return any(isinstance(n, Derivative) and not reading.is_loss_symbol(n.of) for n in walk(tree))
-
-
-def _generic_letters(note: NoteCell) -> set[str]:
-    letters = set()
-    for _, rhs in note.cell.equations:
-        for node in ir.postorder(rhs):
-            if node.op == "apply" and node.attrs[0].rstrip("'") in ("f", "g", "phi"):
-                letters.add(node.attrs[0].rstrip("'"))
-    return letters
 
 
 def _claim(item: Item, note: NoteCell | None, context: NoteContext) -> Verdict:
@@ -330,93 +353,6 @@ def _expected_or_none(item: Item, note: NoteCell | None) -> str | None:
         return _expected(item, note, d)
     except Exception:  # noqa: BLE001 - identification is optional; a failure here must not hide the verdict
         return None
-
-
-def _holds_message(tree, mode, substitutions, letters) -> str:
-    text = "holds"
-    if _has_jacobian(tree):
-        factors = [n for n in walk(tree) if isinstance(n, Derivative) and not reading.is_loss_symbol(n.of)]
-        if mode == "immediate":
-            text += " when each Jacobian factor (such as ∂h_k/∂W) is read as the immediate partial of one step"
-            text += f" ({len(factors)} factors), the earlier state held fixed"
-        else:
-            text += " when the Jacobian factors are read as total derivatives"
-    if letters:
-        tried = " and ".join(", ".join(f"{k} = {v}" for k, v in s.items()) for s in substitutions)
-        text += f"; {', '.join(sorted(letters))} kept generic (checked with {tried})"
-    return text
-
-
-def _evaluate_claim(tree, note, d, free, others, mode, functions) -> dict | None:
-    """None if the claim holds on every problem and step; else a confirmed counterexample."""
-    for seed, hidden, input_size, output, steps in PROBLEMS:
-        bound_extra = {}
-        if others:
-            var = next(iter(others))
-            offsets = _offsets(tree, var)
-            value = max(1, 1 - min(offsets))
-            steps = value + max(offsets)
-            bound_extra[var] = value
-        target = "onehot" if d.loss.name == "softmax_ce" else "unit"
-        problem = random_problem(
-            d, hidden=hidden, input=input_size, output=output, steps=steps, seed=seed, target=target
-        )
-        run = Run(d, problem, Arithmetic(False, functions))
-        # Every step t at which each step the claim names exists (h_{t-2} needs t ≥ 2).
-        ts = range(max(1, -min(_offsets(tree, "t"))), steps + 1) if "t" in free else [None]
-        for t in ts:
-            bound = {"T": steps, **bound_extra}
-            if t is not None:
-                bound["t"] = t
-            ok, left, right = _compare(tree, note, run, bound, mode)
-            if ok:
-                continue
-            precise = Run(d, problem, Arithmetic(True, functions))
-            ok, left, right = _compare(tree, note, precise, bound, mode)
-            if ok:
-                continue
-            return {
-                "sizes": {"hidden": hidden, "input": input_size, "output": output},
-                "steps": steps,
-                "t": t,
-                "seed": seed,
-                **{k: v for k, v in bound_extra.items()},
-                "left": _numbers(left),
-                "right": _numbers(right),
-                "functions": functions,
-            }
-    return None
-
-
-def _compare(tree, note, run, bound, mode):
-    evaluator = Evaluator(note, run, reading_mode=mode)
-    left = evaluator.value(tree.lhs, bound)
-    right = evaluator.value(tree.rhs, bound)
-    if left is ZERO and right is ZERO:
-        return True, 0, 0
-    if isinstance(left, Jacobian) and isinstance(right, Jacobian):
-        if left.matrix.shape != right.matrix.shape:
-            raise ShapeClash(f"Jacobians of {left.matrix.shape} and {right.matrix.shape}")
-        ok, _ = run.arith.close(left.matrix, right.matrix)
-        return ok, left.matrix, right.matrix
-    left = as_array(left, right) if isinstance(left, Jacobian) else left
-    right = as_array(right, left) if isinstance(right, Jacobian) else right
-    left = run.arith.zeros(np.shape(right)) if left is ZERO else left
-    right = run.arith.zeros(np.shape(left)) if right is ZERO else right
-    if np.ndim(left) and np.ndim(right) and np.shape(left) != np.shape(right):
-        raise ShapeClash(f"the left side is {_shape(left)}, the right side {_shape(right)}")
-    ok, _ = run.arith.close(left, right)
-    return ok, left, right
-
-
-def _shape(a) -> str:
-    return " × ".join(str(n) for n in np.shape(a))
-
-
-def _numbers(a) -> list:
-    """Up to six entries, rounded: enough to see two values differ."""
-    flat = np.asarray(a, dtype=float).reshape(-1)
-    return [float(f"{v:.6g}") for v in flat[:6]]
 
 
 # ---------------------------------------------------------------- the right-hand side that holds

@@ -55,6 +55,10 @@ class ShapeClash(Unsupported):
     """The two operands of an operation do not fit (the claim is written with wrong shapes)."""
 
 
+class SidesClash(ShapeClash):
+    """Each side evaluated, but to values of different shapes (e.g. a Jacobian and a vector)."""
+
+
 @dataclass
 class Jacobian:
     """∂a/∂b as a matrix (rows: entries of a, columns: entries of b) and the two shapes."""
@@ -505,7 +509,7 @@ def compare_values(a, b, arith) -> tuple[bool, float]:
         if a.size == b.size and (1 in a.shape or a.size == 1) and (1 in b.shape):
             b = b.reshape(a.shape)
         else:
-            raise ShapeClash(f"the left side is {_fmt(a)}, the right side {_fmt(b)}")
+            raise SidesClash(f"the left side is {_fmt(a)}, the right side {_fmt(b)}")
     return arith.close(a, b)
 
 
@@ -513,4 +517,14 @@ def is_loss_node(node) -> bool:
     return isinstance(node, Symbol) and reading.is_loss_symbol(node)
 
 
-__all__ = ["ClaimEvaluator", "Jacobian", "Missing", "Reading", "ShapeClash", "aux_key", "compare_values", "Func"]
+__all__ = [
+    "ClaimEvaluator",
+    "Jacobian",
+    "Missing",
+    "Reading",
+    "ShapeClash",
+    "SidesClash",
+    "aux_key",
+    "compare_values",
+    "Func",
+]

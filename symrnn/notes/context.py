@@ -16,6 +16,7 @@ from .model import ModelError, NoteModel, build_model, has_gradient
 from .reading import Item, NoteText, key
 from .sizes import ShapeFailure, solve_shapes
 from .tree import Differential, Equation, Power, Symbol, Tuple
+from .unread import UNKNOWN, Hole, tainted_keys
 
 DELTA_NAMES = frozenset({"delta", "Delta", "epsilon", "varepsilon"})
 
@@ -43,6 +44,46 @@ class NoteContext:
                 continue
             self.models[cell.index] = model
             self._problems[cell.index] = Problems(model, stated)
+        self._tainted = {
+            index: tainted_keys(text.holes, {k: d.rhs for k, d in model.definitions.items()}, _symbol_keys)
+            for index, model in self.models.items()
+        }
+
+    def mentions_model(self, item: Item) -> bool:
+        """Does the equation use a value or parameter of some cell's model (not only free letters)?"""
+        mentioned = set(_symbol_keys(item.tree))
+        for model in self.models.values():
+            used = set(model.definitions)
+            for d in model.definitions.values():
+                used.update(_symbol_keys(d.rhs))
+            if mentioned & used:
+                return True
+        return False
+
+    def hole_for(self, item: Item) -> Hole | None:
+        """The unreadable line a claim cannot be judged without, if any (see unread.py).
+
+        A claim needs every line that defines something it mentions, and a gradient
+        claim every line that defines something of its cell's model (or its loss).
+        """
+        if not self.text.holes:
+            return None
+        tainted = self._tainted.get(item.cell, set()) if item.cell is not None else set()
+        if not tainted:
+            tainted = {h.defines for h in self.text.holes if h.defines is not None}
+        if not tainted:
+            return None
+        model = self.models.get(item.cell) if item.cell is not None else None
+        needed = set(_symbol_keys(item.tree))
+        if has_gradient(item.tree) and model is not None:
+            needed |= set(model.symbols) | set(model.definitions)
+            if model.objective is not None:
+                needed.add(model.objective)
+        hit = tainted & needed
+        for hole in self.text.holes:
+            if hole.defines == UNKNOWN or hole.defines in hit:
+                return hole
+        return None
 
     def problems_for(self, item: Item) -> Problems | None:
         if item.cell is None:
@@ -83,6 +124,10 @@ class NoteContext:
             self.aux[("sym", k)] = (lhs, tree.rhs)
             return True
         return False
+
+
+def _symbol_keys(tree) -> list[tuple]:
+    return [key(s) for s in reading.symbols(tree)]
 
 
 def _only_in_claims(k: tuple, item: Item, text: NoteText) -> bool:

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .claims import ClaimEvaluator, Missing, Reading, ShapeClash, compare_values
+from .claims import ClaimEvaluator, Missing, Reading, ShapeClash, SidesClash, compare_values
 from .model import STEP_COUNTS, NoteModel
 from .numeric import Unsupported
 from .program import MAX_STEPS, Program, ProgramError
 from .reading import children, walk
 from .sizes import FREE_SIZES, ShapeFailure, Shapes, solve_shapes
-from .tree import Derivative, Equation, Func, Number, Sum, Symbol
+from .tree import Concat, Derivative, Equation, Func, Matrix, Number, Product, Sum, Symbol, Transpose
 
 MAX_OFFSET = 12
 SEEDS = (1, 2)
@@ -190,6 +190,7 @@ def judge(tree: Equation, problems: Problems, aux: dict) -> Outcome:
         ]
     first_failure: Outcome | None = None
     clash: str | None = None
+    inside = False  # a clash inside one side (a product that does not fit), not between the sides
     for reading_ in readings:
         outcomes = [_one_reading(tree, problems, aux, reading_, free, steps, [f], window) for f in substitutes]
         verdicts = [o.verdict for o in outcomes]
@@ -206,15 +207,35 @@ def judge(tree: Equation, problems: Problems, aux: dict) -> Outcome:
         for outcome in outcomes:
             if outcome.verdict == "clash":
                 clash = clash or outcome.message
+                inside = inside or not outcome.details.get("sides")
             elif outcome.verdict == "wrong":
                 first_failure = first_failure or outcome
     if first_failure is None:
-        return Outcome("wrong", f"the shapes do not fit: {clash}")
+        # Different shapes at the sizes tried.  Two sides of different shapes (a Jacobian and a
+        # vector) are often our reading's fault, and so is any clash in a note that never says it
+        # is about vectors (a scalar note generalised to vectors): those are not WRONG.  A product
+        # that does not fit, in a note with transposes, ⊙ or stated shapes, is.
+        if inside and vector_note(model, problems.stated):
+            return Outcome("wrong", f"the shapes do not fit: {clash}")
+        return Outcome("unchecked", f"the two sides have different shapes at the sizes tried ({clash})")
     if len(readings) > 1:
         first_failure.message += (
             " when its Jacobian factors are read as one step (earlier state held fixed) or as totals"
         )
     return first_failure
+
+
+def vector_note(model: NoteModel, stated: dict) -> bool:
+    """Does the note say its values are vectors (a transpose, ⊙, a matrix, a stated shape)?"""
+    if stated:
+        return True
+    for item in model.items:
+        for node in walk(item.tree):
+            if isinstance(node, Transpose | Matrix | Concat):
+                return True
+            if isinstance(node, Product) and node.op in ("odot", "circ", "ast", "*"):
+                return True
+    return False
 
 
 def _one_reading(tree, problems: Problems, aux, reading_: Reading, free, steps, substitutes, window) -> Outcome:
@@ -245,7 +266,7 @@ def _one_reading(tree, problems: Problems, aux, reading_: Reading, free, steps, 
                         message += f" (a sum names {precise.missing_terms[0]}, which the note never defines)"
                     return Outcome("wrong", message, _counterexample(program, env, left, right, functions))
     except ShapeClash as error:
-        return Outcome("clash", str(error))
+        return Outcome("clash", str(error), details={"sides": isinstance(error, SidesClash)})
     except ShapeFailure as error:
         return Outcome("unchecked", f"the forward equations do not fit any shapes: {error}")
     except (Unsupported, ProgramError) as error:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .read import ParsedEquation, read_notes
+from .source import NoteSource
 from .tree import (
     Apply,
     Concat,
@@ -36,6 +37,7 @@ from .tree import (
     Symbol,
     Tuple,
 )
+from .unread import hole_of
 
 LOSS_NAMES = frozenset({"J", "E", "L", "loss", "ell"})
 _HEADING = re.compile(r"^(#{1,6}\s|\\(?:part|chapter|section|subsection|subsubsection)\*?\s*\{)")
@@ -234,12 +236,25 @@ class NoteText:
     cells: list[CellText]
     mentions: tuple[ParsedEquation, ...]
     source: str
+    unreadable: tuple = ()  # read.Unreadable: math the reader could not read (each one unchecked)
+    holes: tuple = ()  # unread.Hole of each: what it may define
 
 
-def read_note_text(path: str | Path) -> NoteText:
-    """Read a note and assign every equation a kind and a cell (NotesSyntaxError if unreadable)."""
-    notes = read_notes(path)
-    source = Path(path).read_text(encoding="utf-8")
+def read_note_text(path: str | Path | NoteSource) -> NoteText:
+    """Read a note and assign every equation a kind and a cell.
+
+    Args:
+        path: the note (a path, ``-`` for standard input, or a NoteSource).
+
+    Returns:
+        The NoteText; math that cannot be read is in ``unreadable`` (with the ``holes``
+        it leaves in the model), every other equation is read.
+
+    Raises:
+        NoteInputError: the note cannot be read at all (missing, too large, not UTF-8).
+    """
+    notes = read_notes(path, strict=False)
+    source = notes.source
     sections = section_of_lines(source)
     items = [Item(p, sections[min(p.line, len(sections) - 1)]) for p in notes.equations]
     cells: list[CellText] = []
@@ -284,7 +299,13 @@ def read_note_text(path: str | Path) -> NoteText:
                 gradient_names.add(key(item.tree.lhs))
             item.cell = current.index
             current.items.append(item)
-    return NoteText(notes.file, items, cells, notes.mentions, source)
+    holes = tuple(hole_of(u.line, u.column, u.latex, _reason(u), key) for u in notes.unreadable)
+    return NoteText(notes.file, items, cells, notes.mentions, source, notes.unreadable, holes)
+
+
+def _reason(unreadable) -> str:
+    construct = f" ({unreadable.construct})" if unreadable.construct else ""
+    return f"cannot be read{construct}: {unreadable.message}"
 
 
 def _starts_cell(current: CellText, candidates: list[Item], section: int) -> bool:

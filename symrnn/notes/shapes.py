@@ -22,6 +22,10 @@ class ShapeMismatch(ValueError):
     """Two uses of sizes that cannot both hold; the message names both shapes."""
 
 
+class ShapeUnknown(ShapeMismatch):
+    """An expression whose shape these rules cannot tell (no claim of a mismatch: unchecked)."""
+
+
 def fmt(shape) -> str:
     return f"{shape[0]} × {shape[1]}"
 
@@ -87,7 +91,7 @@ def infer(expr, lookup, shapes: Shapes) -> tuple:
             return infer(expr.operand, lookup, shapes)
         case Apply():
             if len(expr.args) != 1:
-                raise ShapeMismatch("a function of several arguments")
+                raise ShapeUnknown("a function of several arguments")
             return infer(expr.args[0], lookup, shapes)
         case Transpose():
             rows, cols = infer(expr.operand, lookup, shapes)
@@ -115,14 +119,14 @@ def infer(expr, lookup, shapes: Shapes) -> tuple:
                         f"a matrix product of {fmt(shapes.shape(a))} and {fmt(shapes.shape(b))}"
                     ) from None
                 return shapes.shape((a[0], b[1]))
-            raise ShapeMismatch(f"a product written {expr.op}")
+            raise ShapeUnknown(f"a product written {expr.op}")
         case Concat():
             items = [infer(i, lookup, shapes) for i in expr.items]
             return stack(items, vertical=stacks_vertically(expr, items, shapes), shapes=shapes)
         case Matrix():
             rows = [stack([infer(c, lookup, shapes) for c in row], vertical=False, shapes=shapes) for row in expr.rows]
             return stack(rows, vertical=True, shapes=shapes)
-    raise ShapeMismatch(f"no shape for {type(expr).__name__}")
+    raise ShapeUnknown(f"no shape for {type(expr).__name__}")
 
 
 def stacks_vertically(expr: Concat, items, shapes: Shapes) -> bool:

@@ -29,9 +29,12 @@ class Verdict:
     kind: str = ""
     expected_latex: str | None = None
     counterexample: dict | None = field(default=None)
+    construct: str | None = None  # what could not be read (unreadable math)
+    error: Exception | None = field(default=None, repr=False, compare=False)  # an internal error's exception
 
     def to_json(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """The verdict as a JSON object (fields that are None left out; never the exception)."""
+        return {k: v for k, v in asdict(self).items() if v is not None and k != "error"}
 
 
 def to_json(verdicts: list[Verdict]) -> str:

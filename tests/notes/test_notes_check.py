@@ -321,10 +321,15 @@ def test_every_derived_equation_of_a_catalogue_cell_is_checked_as_holding(tmp_pa
 
 
 @pytest.mark.parametrize("name", ROW_BLOCK_CELLS)
-def test_row_block_notation_is_refused_with_its_place(tmp_path, name):
-    from symrnn.notes.errors import NotesSyntaxError
-
+def test_row_block_notation_is_unchecked_with_its_place_and_the_rest_checked(tmp_path, name):
+    # Issue 14: never reject a whole file; the line the grammar cannot read is unchecked,
+    # naming what it could not read, and no other line is called wrong for it.
     path = tmp_path / f"{name}.md"
     path.write_text(_note_of(symrnn.derive(name)))
-    with pytest.raises(NotesSyntaxError, match="':'"):
-        check(path)
+    verdicts = check(path)
+    unread = [v for v in verdicts if v.kind == "unreadable"]
+    assert unread and all(v.verdict == "unchecked" and "cannot be read" in v.message for v in unread)
+    assert any("':'" in v.message for v in unread)
+    assert all(v.line >= 1 and v.column >= 1 for v in unread)
+    assert "wrong" not in {v.verdict for v in verdicts} and "error" not in {v.verdict for v in verdicts}
+    assert any(v.verdict == "holds" for v in verdicts) or any(v.kind == "forward" for v in verdicts)
