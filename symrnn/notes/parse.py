@@ -43,6 +43,7 @@ from pathlib import Path
 from lark import Lark
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from .delimiters import mark_delimiters
 from .errors import NotesSyntaxError
 from .extract import MathChunk
 from .function_letters import function_letters
@@ -57,9 +58,17 @@ __all__ = ["FUNCTION_WORDS", "parse_equation", "parse_latex"]
 # Terminals that can start an expression, and closers, for error messages.
 _EXPR_START = frozenset(
     "LETTER NUMBER DIGIT GREEK WORD FUNC DELTA PARTIAL SUMOP DOTS NAMED TOP PRIMECMD ACCENT FONT "
-    "FRAC LPAR LBRACK LANGLE BEGIN_MATRIX LBRACE MINUS PLUS".split()
+    "FRAC LPAR LBRACK LANGLE BEGIN_MATRIX LBRACE MINUS PLUS NABLA NORM_OPEN ABS_OPEN".split()
 )
-_CLOSERS = {"RPAR": "')'", "RBRACE": "'}'", "RBRACK": "']'", "RANGLE": "'>'", "END_MATRIX": "\\end{…matrix}"}
+_CLOSERS = {
+    "RPAR": "')'",
+    "RBRACE": "'}'",
+    "RBRACK": "']'",
+    "RANGLE": "'>'",
+    "END_MATRIX": "\\end{…matrix}",
+    "NORM_CLOSE": "'\\|'",
+    "ABS_CLOSE": "'|'",
+}
 _TERMINAL_NAMES = {
     **_CLOSERS,
     "COMMA": "','",
@@ -98,7 +107,8 @@ def parse_equation(chunk: MathChunk, functions: frozenset[str] | None = None) ->
         if not chunk.text.strip():
             raise Rejected(0, "empty math")
         _check_nesting(chunk.text)
-        tree = TreeReader(chunk, functions, locate).start(_parser().parse(chunk.text))
+        # Bars and < > are told apart first (same length, so offsets are kept).
+        tree = TreeReader(chunk, functions, locate).start(_parser().parse(mark_delimiters(chunk.text)))
         _check_depth(tree)
         return tree
     except NotesSyntaxError:
@@ -183,20 +193,29 @@ def _child_fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if f.compare)
 
 
-def _describe_lark_error(text: str, e: UnexpectedInput) -> tuple[int, str]:
-    """(offset, message) for a lark error, in the words of the notes' math."""
+def _describe_lark_error(text: str, e: UnexpectedInput) -> tuple[int, str, str | None]:
+    """(offset, message, construct) for a lark error, in the words of the notes' math."""
     try:
-        return _describe(text, e)
+        pos, message = _describe(text, e)
     except Exception:  # describing must not fail: fall back to a plain message
         pos = getattr(e, "pos_in_stream", None)
-        return (pos if isinstance(pos, int) else 0), "cannot read this math"
+        return (pos if isinstance(pos, int) else 0), "cannot read this math", None
+    return pos, message, _construct_at(text, pos)
+
+
+def _construct_at(text: str, pos: int) -> str | None:
+    """The command or sign at ``pos`` (what an unreadable record names)."""
+    if not 0 <= pos < len(text):
+        return None
+    m = re.compile(r"\\(?:[A-Za-z]+|.?)|.").match(text, pos)
+    return m.group() if m else None
 
 
 def _describe(text: str, e: UnexpectedInput) -> tuple[int, str]:
     if isinstance(e, UnexpectedCharacters):
         pos = e.pos_in_stream
         if text[pos] == "\\":
-            command = re.match(r"\\(?:[A-Za-z]+|.?)", text[pos:]).group()
+            command = re.compile(r"\\(?:[A-Za-z]+|.?)").match(text, pos).group()
             return pos, f"unknown or unsupported command {command}"
         return pos, f"unexpected character {text[pos]!r}"
     if isinstance(e, UnexpectedToken):
@@ -209,7 +228,8 @@ def _describe(text: str, e: UnexpectedInput) -> tuple[int, str]:
         if token.type == "$END":
             pos, what = len(text.rstrip()), "end of the math"
         else:
-            pos, what = token.start_pos or 0, f"'{token.value}'"
+            pos = token.start_pos or 0
+            what = f"'{text[pos : token.end_pos] if token.end_pos else token.value}'"  # as written, not as marked
         if token.type in _CLOSERS and token.type not in expected:
             return pos, f"unmatched {what}"
         closers = sorted(_CLOSERS[t] for t in expected if t in _CLOSERS)

@@ -16,10 +16,18 @@ NAMED = re.compile(r"\\[A-Za-z]+\*?\s*\{\s*([^{}]*?)\s*\}")
 
 
 def arg_tokens(arg: LarkTree) -> list[Token]:
+    """The tokens of a script's argument, without the braces of a {group}."""
     child = arg.children[0]
     if isinstance(child, Token):
-        return [child]
+        return [c for c in arg.children if c.type not in ("LBRACE", "RBRACE")]
     return list(child.children[1].scan_values(lambda v: isinstance(v, Token)))
+
+
+def is_plus_script(script: LarkTree) -> bool:
+    """``^{+}`` or ``^+`` (Werbos' ordered derivative ∂⁺)."""
+    if script.children[0].type != "SUP":
+        return False
+    return [t.type for t in arg_tokens(script.children[1])] == ["PLUS"]
 
 
 def var_name(token: Token) -> str | None:

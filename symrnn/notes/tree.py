@@ -147,17 +147,27 @@ class Transpose(Node):
 
 @dataclass(frozen=True)
 class Differential(Node):
-    """``\\delta v`` (kind "delta"), ``dv`` ("d") or a lone ``\\partial v`` ("partial")."""
+    """``\\delta v`` (kind "delta"), ``dv`` ("d") or a lone ``\\partial v`` ("partial").
+
+    ``\\delta_{h_t}`` (a δ whose subscript is a symbol with a step) is
+    Differential("delta", h_t) with style "sub"; style is notation only.
+    """
 
     kind: str
     operand: Expr
+    style: str = field(default="prefix", compare=False)
 
 
 @dataclass(frozen=True)
 class Derivative(Node):
     """``\\frac{\\partial of}{\\partial wrt}`` or ``\\partial of / \\partial wrt``.
 
-    ``kind`` is "partial" or "d" (for dJ/dW); ``style`` ("frac"/"slash") is not compared.
+    ``kind`` is "partial", "d" (for dJ/dW) or "partial+" (Werbos' ordered
+    derivative ``\\partial^{+} E / \\partial h``).  ``\\nabla_{v} L`` is
+    Derivative(L, v) with style "nabla" (the gradient of L, in v's shape), and
+    ``\\frac{\\partial}{\\partial v}(\\dots)`` (the operator applied to what follows it)
+    is Derivative with style "operator"; ``style`` ("frac", "slash", "nabla",
+    "operator") is not compared.
     """
 
     of: Expr
@@ -168,12 +178,47 @@ class Derivative(Node):
 
 @dataclass(frozen=True)
 class Sum(Node):
-    """``\\sum_{index=lower}^{upper} body``; absent limits are None."""
+    """``\\sum_{index=lower}^{upper} body``; absent limits are None.
+
+    A range written in the subscript (``\\sum_{1 \\le t \\le T}``, ``\\sum_{k < t}``)
+    is read into the same fields (strict bounds as ±1).
+    """
 
     body: Expr
     index: Symbol | None = None
     lower: Expr | None = None
     upper: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Prod(Node):
+    """``\\prod_{index=lower}^{upper} body``: an ordered product, the first factor at ``upper``.
+
+    Written ``\\prod_{i=k+1}^{t} A_i``, the factors run A_t A_{t-1} … A_{k+1} (the
+    latest step on the left), as in the Jacobian products of BPTT notes; for
+    element-wise or scalar factors the order does not matter.  Limits written as
+    a range (``\\prod_{t \\ge i > k}``) are read into ``lower``/``upper``.
+    """
+
+    body: Expr
+    index: Symbol | None = None
+    lower: Expr | None = None
+    upper: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Norm(Node):
+    """``\\|x\\|`` (kind None), ``\\|W\\|_2`` ("2"), ``\\|W\\|_F`` ("F"), ``|w|`` ("abs")."""
+
+    operand: Expr
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Indicator(Node):
+    """``\\mathbb{1}[a_t > 0]``, ``1_{i = y_t}``: 1 where ``condition`` holds, else 0 (element-wise)."""
+
+    condition: Equation
 
 
 @dataclass(frozen=True)
@@ -208,7 +253,7 @@ class Continued(Node):
 
 
 # Equation.ops values: "=", ":=", "approx", "equiv", "leftarrow", "neq", "le",
-# "ge", "in", "propto", "simeq".
+# "ge", "lt", "gt", "in", "propto", "simeq".
 @dataclass(frozen=True)
 class Equation(Node):
     """``a = b`` or a chain ``a = b = c``: sides[i] ops[i] sides[i+1]."""
@@ -250,6 +295,9 @@ Expr = (
     | Differential
     | Derivative
     | Sum
+    | Prod
+    | Norm
+    | Indicator
     | Concat
     | Matrix
     | Tuple

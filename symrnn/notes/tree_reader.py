@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lark import Token
@@ -17,16 +16,9 @@ if TYPE_CHECKING:
     from .extract import MathChunk
     from .parse import Locator
 
-from .scripts import (
-    NAMED,
-    TIME_VARS,
-    arg_tokens,
-    integer_of,
-    is_transpose,
-    label_of,
-    matching,
-    time_of,
-)
+from .delimiters import GREATER, LESS
+from .script_reader import Piece, Rejected, ScriptReader, end_of, start_of, subtrees
+from .scripts import NAMED, arg_tokens, is_plus_script
 from .tree import (
     Add,
     Apply,
@@ -40,16 +32,17 @@ from .tree import (
     Expr,
     Frac,
     Func,
+    Indicator,
     Matrix,
     Neg,
     Number,
     Power,
+    Prod,
     Product,
     Span,
     Sub,
     Sum,
     Symbol,
-    TimeIndex,
     Transpose,
     Tree,
     Tuple,
@@ -88,6 +81,13 @@ _RELATIONS = {
     "\\ge": "ge",
     "\\geq": "ge",
     "\\in": "in",
+    "\\notin": "notin",
+    "\\lt": "lt",
+    "\\gt": "gt",
+    LESS: "lt",
+    GREATER: "gt",
+    "\\leqslant": "le",
+    "\\geqslant": "ge",
     "\\propto": "propto",
     "\\simeq": "simeq",
 }
@@ -107,56 +107,7 @@ _FONTS = {"mathcal": "cal", "mathbb": "bb", "mathscr": "scr", "mathfrak": "frak"
 _BRACKET_SEPS = {",": ",", ";": ";", "|": "|", "\\mid": "|", "\\vert": "|"}
 
 
-class Rejected(Exception):
-    """Raised inside the reader: ``message`` about chunk-relative offset ``pos``."""
-
-    def __init__(self, pos: int, message: str, construct: str | None = None) -> None:
-        super().__init__(message)
-        self.pos = pos
-        self.message = message
-        self.construct = construct
-
-
-@dataclass
-class _Piece:
-    """One factor of a product before the reading rules join the product.
-
-    kind: "expr" (node is the value), "func" (node is a Func that applies to the
-    next factor), "letter" (a bare f/g/φ the file uses as a function), "diff"
-    (bare \\delta or \\partial), "sum" (\\sum with its limits).
-    """
-
-    kind: str
-    node: Expr | None
-    start: int
-    end: int
-    args: tuple[Expr, ...] | None = None  # a parenthesis: its items
-    post: tuple[tuple[str, Expr | None], ...] = ()  # scripts after a parenthesis
-    power: Expr | None = None  # \tanh^2
-    diff: str = ""
-    limits: tuple[Symbol | None, Expr | None, Expr | None] = (None, None, None)
-    is_d: bool = False  # the bare letter d
-    word: bool = False  # a symbol spelled \mathrm{loss}: applied to a parenthesis after it
-
-
-def start_of(node: LarkTree | Token) -> int:
-    """Offset of the first character of a lark node (every rule holds a token)."""
-    while not isinstance(node, Token):
-        node = node.children[0]
-    return node.start_pos
-
-
-def end_of(node: LarkTree | Token) -> int:
-    while not isinstance(node, Token):
-        node = node.children[-1]
-    return node.end_pos
-
-
-def _subtrees(tree: LarkTree) -> list[LarkTree]:
-    return [c for c in tree.children if isinstance(c, LarkTree)]
-
-
-class TreeReader:
+class TreeReader(ScriptReader):
     """Turns lark's parse tree of one chunk into tree.py nodes."""
 
     def __init__(self, chunk: MathChunk, functions: frozenset[str], locate: Locator) -> None:
@@ -191,7 +142,7 @@ class TreeReader:
         return Equation((continued, result), (op,), span=self.spans(continued, result))
 
     def items(self, tree: LarkTree) -> Tree:
-        values = [self.relation(r) for r in _subtrees(tree)]
+        values = [self.relation(r) for r in subtrees(tree)]
         if not any(isinstance(v, Equation) for v in values):
             if len(values) == 1:
                 return values[0]
@@ -259,7 +210,7 @@ class TreeReader:
         return result
 
     def product(self, tree: LarkTree) -> Expr:
-        seq: list[tuple[str | None, _Piece]] = []
+        seq: list[tuple[str | None, Piece]] = []
         op: str | None = None
         for child in tree.children:
             if isinstance(child, Token):
@@ -269,22 +220,24 @@ class TreeReader:
                 op = None
         return self.join(seq)
 
-    def join(self, seq: list[tuple[str | None, _Piece]]) -> Expr:
+    def join(self, seq: list[tuple[str | None, Piece]]) -> Expr:
         """Apply the reading rules to one product's factors and build its node."""
         # 1. \sum takes everything after it in the product as its body.
         for i, (op, piece) in enumerate(seq):
             if piece.kind == "sum":
                 rest = seq[i + 1 :]
                 if not rest or rest[0][0] != "juxt":
-                    raise Rejected(piece.start, "\\sum needs something to sum right after it")
+                    what = "\\prod" if piece.prod else "\\sum"
+                    raise Rejected(piece.start, f"{what} needs something to {what[1:]} right after it", what)
                 body = self.join([(None, rest[0][1]), *rest[1:]])
                 index, lower, upper = piece.limits
-                node = Sum(body, index, lower, upper, span=self.span(piece.start, rest[-1][1].end))
-                seq = [*seq[:i], (op, _Piece("expr", node, piece.start, rest[-1][1].end))]
+                cls = Prod if piece.prod else Sum
+                node = cls(body, index, lower, upper, span=self.span(piece.start, rest[-1][1].end))
+                seq = [*seq[:i], (op, Piece("expr", node, piece.start, rest[-1][1].end))]
                 break
         # 2. Prefix readings, right to left so that \log \log x nests: each takes
         #    the factor juxtaposed right after it.
-        out: list[tuple[str | None, _Piece]] = []
+        out: list[tuple[str | None, Piece]] = []
         for op, piece in reversed(seq):
             nxt = out[-1][1] if out and out[-1][0] == "juxt" else None
             joined = self.prefix(piece, nxt)
@@ -294,6 +247,9 @@ class TreeReader:
             else:
                 out.append((op, self.alone(piece, followed=nxt is not None)))
         out.reverse()
+        for _, piece in out:
+            if piece.condition:
+                raise Rejected(piece.start, "a condition in brackets must follow \\mathbb{1}, as in \\mathbb{1}[a > 0]")
         # 3. Juxtaposed runs first, then the written signs, left to right.
         terms: list[tuple[str | None, Expr]] = []
         for op, piece in out:
@@ -311,27 +267,32 @@ class TreeReader:
                 result = Product(op, result, node, span=self.spans(result, node))
         return result
 
-    def prefix(self, piece: _Piece, nxt: _Piece | None) -> _Piece | None:
+    def prefix(self, piece: Piece, nxt: Piece | None) -> Piece | None:
         """``piece`` applied to the juxtaposed factor ``nxt`` if a rule says so, else None."""
         if nxt is None:
             return None
         start, end = piece.start, nxt.end
         if piece.kind == "func":
-            return _Piece("expr", self.apply(piece.node, piece.power, nxt, start), start, end)
+            return Piece("expr", self.apply(piece.node, piece.power, nxt, start), start, end)
         if piece.kind == "letter":
             if nxt.args is None:
                 return None  # "f x": f is then an ordinary symbol, see alone()
-            return _Piece("expr", self.apply(piece.node, None, nxt, start), start, end)
+            return Piece("expr", self.apply(piece.node, None, nxt, start), start, end)
         if piece.kind == "diff":
             node = Differential(piece.diff, nxt.node, span=self.span(start, end))
-            return _Piece("expr", node, start, end)
+            return Piece("expr", node, start, end)
+        if piece.kind in ("nabla", "operator"):
+            node = Derivative(nxt.node, piece.wrt, "partial", piece.kind, span=self.span(start, end))
+            return Piece("expr", node, start, end)
+        if nxt.condition and isinstance(piece.node, Symbol) and piece.node.name == "1" and not piece.node.sub:
+            return Piece("expr", Indicator(nxt.node, span=self.span(start, end)), start, end)
         if piece.is_d and piece.end == nxt.start and isinstance(nxt.node, Symbol) and not nxt.is_d:
-            return _Piece("expr", Differential("d", nxt.node, span=self.span(start, end)), start, end)
+            return Piece("expr", Differential("d", nxt.node, span=self.span(start, end)), start, end)
         if isinstance(piece.node, Symbol) and nxt.args is not None and (len(nxt.args) > 1 or piece.word):
-            return _Piece("expr", self.apply(piece.node, None, nxt, start), start, end)
+            return Piece("expr", self.apply(piece.node, None, nxt, start), start, end)
         return None
 
-    def alone(self, piece: _Piece, followed: bool) -> _Piece:
+    def alone(self, piece: Piece, followed: bool) -> Piece:
         """A piece that took no operand, as a plain expression.
 
         A letter used as a function stays a Func when nothing follows it
@@ -347,13 +308,17 @@ class TreeReader:
         elif piece.kind == "letter":
             func = piece.node
             node = Symbol(func.name, primes=func.primes, span=span) if followed else func
+        elif piece.kind == "nabla":
+            raise Rejected(piece.start, "\\nabla_{v} needs the function after it, as in \\nabla_{v} L", "\\nabla")
+        elif piece.kind == "operator":
+            raise Rejected(piece.start, "\\frac{\\partial}{\\partial v} needs what it differentiates after it")
         elif piece.diff == "delta":
             node = Symbol("delta", span=span)
         else:
-            raise Rejected(piece.start, "\\partial needs something after it")
-        return _Piece("expr", node, piece.start, piece.end)
+            raise Rejected(piece.start, "\\partial needs something after it", "\\partial")
+        return Piece("expr", node, piece.start, piece.end)
 
-    def apply(self, func: Func | Symbol, power: Expr | None, arg: _Piece, start: int) -> Expr:
+    def apply(self, func: Func | Symbol, power: Expr | None, arg: Piece, start: int) -> Expr:
         args = arg.args if arg.args is not None else (arg.node,)
         span = self.span(start, arg.end)
         node: Expr = Apply(func, tuple(args), span=span)
@@ -368,60 +333,76 @@ class TreeReader:
 
     def divide(self, num: Expr, den: Expr, style: str) -> Expr:
         span = self.spans(num, den)
-        if (
-            isinstance(num, Differential)
-            and isinstance(den, Differential)
-            and num.kind == den.kind
-            and num.kind in ("partial", "d")
-        ):
-            return Derivative(num.operand, den.operand, num.kind, style, span=span)
+        if isinstance(num, Differential) and isinstance(den, Differential):
+            if num.kind == den.kind and num.kind in ("partial", "d"):
+                return Derivative(num.operand, den.operand, num.kind, style, span=span)
+            if num.kind == "partial+" and den.kind == "partial":
+                return Derivative(num.operand, den.operand, "partial+", style, span=span)
         return Frac(num, den, style, span=span)
 
     # ---- factors
 
-    def factor(self, tree: LarkTree) -> _Piece:
+    def factor(self, tree: LarkTree) -> Piece:
         primary, scripts = tree.children[0], tree.children[1:]
         start, end = start_of(tree), end_of(tree)
         if isinstance(primary, Token):
             return self.token_factor(primary, scripts, start, end)
         kind = primary.data
         if kind == "paren":
-            items = tuple(self.expr(c) for c in _subtrees(primary))
+            items = tuple(self.expr(c) for c in subtrees(primary))
             inner = items[0] if len(items) == 1 else Tuple(items, span=self.spans(items[0], items[-1]))
             post = self.generic_scripts(scripts)
-            return _Piece("expr", self.post(inner, post), start, end, args=items, post=post)
+            return Piece("expr", self.post(inner, post), start, end, args=items, post=post)
         if kind in ("accent", "font", "group"):
             node = self.wrapped(primary)
             if isinstance(node, Symbol):
                 return self.symbol_piece(node, scripts, start, end)
             if isinstance(node, Func):
                 return self.func_piece(node, scripts, start, end)
-            return _Piece("expr", self.post(node, self.generic_scripts(scripts)), start, end)
+            return Piece("expr", self.post(node, self.generic_scripts(scripts)), start, end)
         if kind == "frac":
-            num_arg, den_arg = _subtrees(primary)
+            num_arg, den_arg = subtrees(primary)
+            if [t.type for t in arg_tokens(num_arg)] == ["PARTIAL"]:
+                return self.operator_piece(den_arg, scripts, start, end)
             node = self.divide(self.arg_expr(num_arg), self.arg_expr(den_arg), "frac")
         elif kind == "bracket":
             node = self.bracket(primary)
+            if isinstance(node, Equation):
+                if scripts:
+                    raise Rejected(start_of(scripts[0]), "a condition in brackets cannot take a script")
+                return Piece("expr", node, start, end, condition=True)
+        elif kind in ("norm", "absval"):
+            return self.norm_piece(primary, scripts, start, end)
         elif kind == "matrix":
             node = self.matrix(primary)
         else:  # angle
             raise Rejected(start, "angle brackets are read only as time indices, as in a^{<t>}")
-        return _Piece("expr", self.post(node, self.generic_scripts(scripts)), start, end)
+        return Piece("expr", self.post(node, self.generic_scripts(scripts)), start, end)
 
-    def token_factor(self, token: Token, scripts: list, start: int, end: int) -> _Piece:
+    def token_factor(self, token: Token, scripts: list, start: int, end: int) -> Piece:
         kind, value = token.type, token.value
         if kind in ("LETTER", "GREEK"):
             symbol = Symbol(value.lstrip("\\"), span=self.span(token.start_pos, token.end_pos))
             return self.symbol_piece(symbol, scripts, start, end)
         if kind == "DELTA":
             if scripts:
+                of = self.delta_of(scripts[0])
+                if of is not None:  # \delta_{h_t}: the gradient with respect to h_t
+                    node = Differential("delta", of, "sub", span=self.span(start, end))
+                    return Piece("expr", self.post(node, self.generic_scripts(scripts[1:])), start, end)
                 symbol = Symbol("delta", span=self.span(token.start_pos, token.end_pos))
                 return self.symbol_piece(symbol, scripts, start, end)
-            return _Piece("diff", None, start, end, diff="delta")
+            return Piece("diff", None, start, end, diff="delta")
         if kind == "PARTIAL":
+            if len(scripts) == 1 and is_plus_script(scripts[0]):
+                return Piece("diff", None, start, end, diff="partial+")
             if scripts:
-                raise Rejected(start_of(scripts[0]), "\\partial with a sub- or superscript is not supported")
-            return _Piece("diff", None, start, end, diff="partial")
+                raise Rejected(
+                    start_of(scripts[0]), "\\partial with a sub- or superscript is not supported", "\\partial_"
+                )
+            return Piece("diff", None, start, end, diff="partial")
+        if kind == "NABLA":
+            return self.nabla_piece(scripts, start, end)
         if kind in ("FUNC", "WORD"):
             func = Func(value.lstrip("\\"), span=self.span(token.start_pos, token.end_pos))
             return self.func_piece(func, scripts, start, end)
@@ -433,14 +414,17 @@ class TreeReader:
             piece.word = len(node.name) > 1
             return piece
         if kind == "SUMOP":
-            return self.sum_piece(scripts, start, end)
+            return self.sum_piece(scripts, start, end, prod=value.startswith("\\prod"))
+        if kind == "NUMBER" and value == "1" and scripts and scripts[0].children[0].type == "SUB":
+            # 1_{i = y_t} (an indicator) or 1_N (a vector of ones)
+            return self.symbol_piece(Symbol("1", span=self.span(token.start_pos, token.end_pos)), scripts, start, end)
         if kind == "NUMBER":
             number = Number(value, span=self.span(token.start_pos, token.end_pos))
-            return _Piece("expr", self.post(number, self.generic_scripts(scripts)), start, end)
+            return Piece("expr", self.post(number, self.generic_scripts(scripts)), start, end)
         if kind == "DOTS":
             if scripts:
                 raise Rejected(start_of(scripts[0]), "dots cannot take a sub- or superscript")
-            return _Piece("expr", Dots(span=self.span(start, end)), start, end)
+            return Piece("expr", Dots(span=self.span(start, end)), start, end)
         # TOP, PRIMECMD
         raise Rejected(start, f"{value} belongs in a superscript")
 
@@ -500,13 +484,19 @@ class TreeReader:
             return self.named(child)
         raise Rejected(child.start_pos, f"{child.value} belongs in a superscript")
 
-    def bracket(self, tree: LarkTree) -> Concat:
+    def bracket(self, tree: LarkTree) -> Concat | Equation:
+        """``[a; b]`` as a Concat, or the condition ``[a_t > 0]`` of an indicator as its Equation."""
         items, seps = [], []
-        for child in _subtrees(tree):
+        for child in subtrees(tree):
             if child.data == "bsep":
                 seps.append(child.children[0])
             else:
-                items.append(self.expr(child))
+                items.append(self.relation(child))
+        conditions = [i for i in items if isinstance(i, Equation)]
+        if conditions:
+            if len(items) > 1:
+                raise Rejected(start_of(tree), "a condition in brackets must stand alone, as in \\mathbb{1}[a > 0]")
+            return conditions[0]
         kinds = [_BRACKET_SEPS[s.value] for s in seps]
         for sep, kind in zip(seps, kinds, strict=True):
             if kind != kinds[0]:
@@ -518,139 +508,9 @@ class TreeReader:
         env = re.search(r"\{(\w+)\}", begin.value).group(1)
         if re.search(r"\{(\w+)\}", end.value).group(1) != env:
             raise Rejected(end.start_pos, f"\\begin{{{env}}} is closed by {end.value}")
-        rows = tuple(tuple(self.expr(cell) for cell in _subtrees(row)) for row in _subtrees(tree))
+        rows = tuple(tuple(self.expr(cell) for cell in subtrees(row)) for row in subtrees(tree))
         if len({len(r) for r in rows}) > 1:
             raise Rejected(begin.start_pos, "matrix rows have different numbers of entries")
         return Matrix(rows, span=self.span(start_of(tree), end_of(tree)))
 
     # ---- scripts
-
-    def symbol_piece(self, symbol: Symbol, scripts: list, start: int, end: int) -> _Piece:
-        if symbol.font == "bb":  # \mathbb{R}^{n}: a superscript is a dimension, not a step
-            return _Piece("expr", self.post(symbol, self.generic_scripts(scripts)), start, end)
-        slots = {"sub": symbol.sub, "sup": symbol.sup, "time": symbol.time}
-        primes = symbol.primes
-        wrappers: list[tuple[str, Expr | None]] = []
-        for script in scripts:
-            mark = script.children[0]
-            if mark.type == "PRIME":
-                primes += 1
-                continue
-            arg = script.children[1]
-            effects = self.subscript(arg) if mark.type == "SUB" else self.superscript(arg, on_symbol=True)
-            for kind, value in effects:
-                if kind == "prime":
-                    primes += 1
-                elif kind in ("T", "pow"):
-                    wrappers.append((kind, value))
-                elif slots[kind] is not None:
-                    what = "time index" if kind == "time" else ("subscript" if kind == "sub" else "superscript")
-                    raise Rejected(start_of(script), f"{symbol.name} already has a {what}")
-                else:
-                    slots[kind] = value
-        node = dataclasses.replace(symbol, primes=primes, **slots, span=self.span(start, end))
-        plain = not (node.sub or node.sup or node.time or node.accents or node.font)
-        if plain and not wrappers and node.name in self.functions:
-            return _Piece("letter", Func(node.name, primes, span=node.span), start, end)
-        is_d = plain and not wrappers and node.primes == 0 and node.name == "d"
-        return _Piece("expr", self.post(node, tuple(wrappers)), start, end, is_d=is_d)
-
-    def func_piece(self, func: Func, scripts: list, start: int, end: int) -> _Piece:
-        primes, power = func.primes, None
-        for script in scripts:
-            mark = script.children[0]
-            if mark.type == "PRIME":
-                primes += 1
-                continue
-            if mark.type == "SUB":
-                raise Rejected(start_of(script), f"a subscript on the function {func.name} is not supported")
-            for kind, value in self.superscript(script.children[1], on_symbol=False):
-                if kind == "prime":
-                    primes += 1
-                elif kind == "pow" and isinstance(value, Number) and power is None:
-                    power = value
-                else:
-                    raise Rejected(start_of(script), f"cannot read this superscript on the function {func.name}")
-        node = dataclasses.replace(func, primes=primes, span=self.span(start, end))
-        return _Piece("func", node, start, end, power=power)
-
-    def sum_piece(self, scripts: list, start: int, end: int) -> _Piece:
-        index = lower = upper = None
-        seen: set[str] = set()
-        for script in scripts:
-            mark = script.children[0]
-            if mark.type == "PRIME" or mark.type in seen:
-                raise Rejected(start_of(script), "cannot read these limits of \\sum")
-            seen.add(mark.type)
-            arg = script.children[1]
-            if mark.type == "SUP":
-                upper = self.arg_expr(arg)
-                continue
-            value = self.arg_value(arg)
-            if isinstance(value, Symbol):
-                index = value
-            elif isinstance(value, Equation) and value.ops == ("=",) and isinstance(value.lhs, Symbol):
-                index, lower = value.lhs, value.rhs
-            else:
-                raise Rejected(start_of(arg), "a sum index must be a letter, as in \\sum_t or \\sum_{t=1}")
-        return _Piece("sum", None, start, end, limits=(index, lower, upper))
-
-    def generic_scripts(self, scripts: list) -> tuple[tuple[str, Expr | None], ...]:
-        """Scripts on something that is not a symbol: transposes and powers only."""
-        out = []
-        for script in scripts:
-            mark = script.children[0]
-            if mark.type != "SUP":
-                what = "a prime" if mark.type == "PRIME" else "a subscript"
-                raise Rejected(start_of(script), f"{what} can only follow a symbol, not an expression")
-            for kind, value in self.superscript(script.children[1], on_symbol=False):
-                if kind not in ("T", "pow"):
-                    raise Rejected(start_of(script), "a time index or label can only follow a symbol")
-                out.append((kind, value))
-        return tuple(out)
-
-    def subscript(self, arg: LarkTree) -> list[tuple[str, object]]:
-        tokens = arg_tokens(arg)
-        time = time_of(tokens, TIME_VARS, allow_number=True)
-        if time is not None:
-            return [("time", TimeIndex(*time, style="sub"))]
-        label = label_of(tokens)
-        if label is not None:
-            return [("sub", label)]
-        raise Rejected(
-            start_of(arg), "cannot read this subscript: expected a step (t, t-1, n+2, 0) or a name (hh, xh,f)"
-        )
-
-    def superscript(self, arg: LarkTree, on_symbol: bool) -> list[tuple[str, object]]:
-        tokens = arg_tokens(arg)
-        types = [t.type for t in tokens]
-        if is_transpose(tokens):
-            return [("T", None)]
-        if types and all(t == "PRIMECMD" for t in types):
-            return [("prime", None)] * len(types)
-        if types and types[0] in ("LPAR", "LANGLE"):
-            close = matching(tokens, 0)
-            if close is not None and (close == len(tokens) - 1 or is_transpose(tokens[close + 1 :])):
-                if not on_symbol:
-                    raise Rejected(start_of(arg), "a time index can only follow a symbol")
-                time = time_of(tokens[1:close], None, allow_number=True)
-                if time is None:
-                    raise Rejected(start_of(arg), "cannot read this time index: expected t, t-1, n+2, 0, …")
-                style = "paren" if types[0] == "LPAR" else "angle"
-                effects: list[tuple[str, object]] = [("time", TimeIndex(*time, style=style))]
-                return effects + ([("T", None)] if close < len(tokens) - 1 else [])
-        integer = integer_of(tokens)
-        if integer is not None:
-            return [("pow", Number(integer, span=self.span(start_of(arg), end_of(arg))))]
-        if on_symbol:
-            time = time_of(tokens, TIME_VARS, allow_number=False)
-            if time is not None:
-                return [("time", TimeIndex(*time, style="sup"))]
-            if types and types[0] == "LBRACK" and matching(tokens, 0) == len(tokens) - 1:
-                label = label_of(tokens[1:-1])
-                if label is not None:
-                    return [("sup", f"[{label}]")]
-            label = label_of(tokens)
-            if label is not None:
-                return [("sup", label)]
-        return [("pow", self.arg_expr(arg))]

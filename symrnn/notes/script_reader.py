@@ -1,0 +1,314 @@
+"""Sub- and superscripts on symbols, functions and sums: which script is a step, a label, a power.
+
+The rules (see :mod:`.parse`) in one place: a bare script is a step when it is
+one of TIME_VARS ± an integer (or an integer below), a label otherwise; ``(t)``,
+``<t>`` above are steps; ``\\top``/``T`` above transposes; an integer above is a power.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from lark import Token
+from lark import Tree as LarkTree
+
+from .scripts import TIME_VARS, arg_tokens, integer_of, is_transpose, label_of, matching, time_of
+from .tree import Add, Differential, Equation, Expr, Func, Indicator, Norm, Number, Sub, Symbol, TimeIndex
+
+
+class Rejected(Exception):
+    """Raised inside the reader: ``message`` about chunk-relative offset ``pos``."""
+
+    def __init__(self, pos: int, message: str, construct: str | None = None) -> None:
+        super().__init__(message)
+        self.pos = pos
+        self.message = message
+        self.construct = construct
+
+
+@dataclass
+class Piece:
+    """One factor of a product before the reading rules join the product.
+
+    kind: "expr" (node is the value), "func" (node is a Func that applies to the
+    next factor), "letter" (a bare f/g/φ the file uses as a function), "diff"
+    (bare \\delta, \\partial or \\partial^{+}), "sum" (\\sum or \\prod with its
+    limits), "nabla" (\\nabla_{wrt}) and "operator" (\\frac{\\partial}{\\partial wrt}),
+    which apply to the next factor.  ``condition`` marks a bracketed condition
+    ``[a > 0]`` waiting for the \\mathbb{1} before it.
+    """
+
+    kind: str
+    node: Expr | None
+    start: int
+    end: int
+    args: tuple[Expr, ...] | None = None  # a parenthesis: its items
+    post: tuple[tuple[str, Expr | None], ...] = ()  # scripts after a parenthesis
+    power: Expr | None = None  # \tanh^2
+    diff: str = ""
+    limits: tuple[Symbol | None, Expr | None, Expr | None] = (None, None, None)
+    is_d: bool = False  # the bare letter d
+    word: bool = False  # a symbol spelled \mathrm{loss}: applied to a parenthesis after it
+    wrt: Expr | None = None  # nabla, operator
+    prod: bool = False  # a \prod rather than a \sum
+    condition: bool = False  # node is the Equation of a bracketed condition
+
+
+def start_of(node: LarkTree | Token) -> int:
+    """Offset of the first character of a lark node (every rule holds a token)."""
+    while not isinstance(node, Token):
+        node = node.children[0]
+    return node.start_pos
+
+
+def end_of(node: LarkTree | Token) -> int:
+    while not isinstance(node, Token):
+        node = node.children[-1]
+    return node.end_pos
+
+
+def subtrees(tree: LarkTree) -> list[LarkTree]:
+    return [c for c in tree.children if isinstance(c, LarkTree)]
+
+
+class ScriptReader:
+    """The script rules; TreeReader supplies span, spans, post, arg_expr, arg_value and functions."""
+
+    functions: frozenset[str]
+
+    def symbol_piece(self, symbol: Symbol, scripts: list, start: int, end: int) -> Piece:
+        if symbol.font == "bb":  # \mathbb{R}^{n}: a superscript is a dimension, not a step
+            return Piece("expr", self.post(symbol, self.generic_scripts(scripts)), start, end)
+        if symbol.name == "1" and scripts and scripts[0].children[0].type == "SUB":
+            condition = self.arg_value(scripts[0].children[1])
+            if isinstance(condition, Equation):  # 1_{i = y_t}, \mathbb{1}_{a > 0}
+                node = Indicator(condition, span=self.span(start, end))
+                return Piece("expr", self.post(node, self.generic_scripts(scripts[1:])), start, end)
+        slots = {"sub": symbol.sub, "sup": symbol.sup, "time": symbol.time}
+        primes = symbol.primes
+        wrappers: list[tuple[str, Expr | None]] = []
+        for script in scripts:
+            mark = script.children[0]
+            if mark.type == "PRIME":
+                primes += 1
+                continue
+            arg = script.children[1]
+            effects = self.subscript(arg) if mark.type == "SUB" else self.superscript(arg, on_symbol=True)
+            for kind, value in effects:
+                if kind == "prime":
+                    primes += 1
+                elif kind in ("T", "pow"):
+                    wrappers.append((kind, value))
+                elif (
+                    kind == "time" and slots["time"] is not None and mark.type == "SUP" and slots["time"].style == "sub"
+                ):
+                    _second_step(slots, value, symbol, script)
+                elif slots[kind] is not None:
+                    what = "time index" if kind == "time" else ("subscript" if kind == "sub" else "superscript")
+                    raise Rejected(start_of(script), f"{symbol.name} already has a {what}")
+                else:
+                    slots[kind] = value
+        node = dataclasses.replace(symbol, primes=primes, **slots, span=self.span(start, end))
+        plain = not (node.sub or node.sup or node.time or node.accents or node.font)
+        if plain and not wrappers and node.name in self.functions:
+            return Piece("letter", Func(node.name, primes, span=node.span), start, end)
+        is_d = plain and not wrappers and node.primes == 0 and node.name == "d"
+        return Piece("expr", self.post(node, tuple(wrappers)), start, end, is_d=is_d)
+
+    def func_piece(self, func: Func, scripts: list, start: int, end: int) -> Piece:
+        primes, power = func.primes, None
+        for script in scripts:
+            mark = script.children[0]
+            if mark.type == "PRIME":
+                primes += 1
+                continue
+            if mark.type == "SUB":
+                raise Rejected(start_of(script), f"a subscript on the function {func.name} is not supported")
+            for kind, value in self.superscript(script.children[1], on_symbol=False):
+                if kind == "prime":
+                    primes += 1
+                elif kind == "pow" and isinstance(value, Number) and power is None:
+                    power = value
+                else:
+                    raise Rejected(start_of(script), f"cannot read this superscript on the function {func.name}")
+        node = dataclasses.replace(func, primes=primes, span=self.span(start, end))
+        return Piece("func", node, start, end, power=power)
+
+    def sum_piece(self, scripts: list, start: int, end: int, prod: bool = False) -> Piece:
+        what = "\\prod" if prod else "\\sum"
+        index = lower = upper = None
+        seen: set[str] = set()
+        for script in scripts:
+            mark = script.children[0]
+            if mark.type == "PRIME" or mark.type in seen:
+                raise Rejected(start_of(script), f"cannot read these limits of {what}", what)
+            seen.add(mark.type)
+            arg = script.children[1]
+            if mark.type == "SUP":
+                upper = self.arg_expr(arg)
+                continue
+            limits = _range_of(self.arg_value(arg))
+            if limits is None:
+                raise Rejected(
+                    start_of(arg),
+                    f"cannot read this index of {what}: expected a letter, as in {what}_t, {what}_{{t=1}} "
+                    f"or {what}_{{1 \\le t \\le T}}",
+                    f"{what} index",
+                )
+            index, lower, range_upper = limits
+            upper = range_upper if range_upper is not None else upper
+        return Piece("sum", None, start, end, limits=(index, lower, upper), prod=prod)
+
+    def nabla_piece(self, scripts: list, start: int, end: int) -> Piece:
+        """``\\nabla_{v}``: waits for the function it takes the gradient of."""
+        if len(scripts) != 1 or scripts[0].children[0].type != "SUB":
+            raise Rejected(start, "write the variable of a gradient below \\nabla, as in \\nabla_{v} L", "\\nabla")
+        return Piece("nabla", None, start, end, wrt=self.arg_expr(scripts[0].children[1]))
+
+    def operator_piece(self, den_arg: LarkTree, scripts: list, start: int, end: int) -> Piece:
+        """``\\frac{\\partial}{\\partial v}``: waits for what it differentiates."""
+        den = self.arg_expr(den_arg)
+        if not isinstance(den, Differential) or den.kind != "partial" or scripts:
+            raise Rejected(start, "cannot read this derivative operator: expected \\frac{\\partial}{\\partial v}")
+        return Piece("operator", None, start, end, wrt=den.operand)
+
+    def norm_piece(self, tree: LarkTree, scripts: list, start: int, end: int) -> Piece:
+        """``\\|x\\|``, ``\\|W\\|_2``, ``\\|W\\|_F^2``, ``|w|^T``."""
+        operand = self.expr(subtrees(tree)[0])
+        kind = "abs" if tree.data == "absval" else None
+        if scripts and scripts[0].children[0].type == "SUB" and kind is None:
+            kind = "".join(t.value for t in arg_tokens(scripts[0].children[1]))
+            if kind not in _NORM_KINDS:
+                raise Rejected(
+                    start_of(scripts[0]), "cannot read this norm: expected \\|x\\|, \\|x\\|_2, \\|x\\|_1 or \\|x\\|_F"
+                )
+            scripts = scripts[1:]
+        node = Norm(operand, kind, span=self.span(start, end))
+        return Piece("expr", self.post(node, self.generic_scripts(scripts)), start, end)
+
+    def delta_of(self, script: LarkTree) -> Expr | None:
+        """The variable of ``\\delta_{h_t}`` (a subscript that is a symbol with a step), else None."""
+        if script.children[0].type != "SUB":
+            return None
+        arg = script.children[1]
+        if isinstance(arg.children[0], Token):
+            return None  # \delta_k, \delta_t: a name or a step of δ itself
+        try:
+            value = self.arg_value(arg)
+        except Rejected:
+            return None
+        return value if isinstance(value, Symbol) and value.time is not None else None
+
+    def generic_scripts(self, scripts: list) -> tuple[tuple[str, Expr | None], ...]:
+        """Scripts on something that is not a symbol: transposes and powers only."""
+        out = []
+        for script in scripts:
+            mark = script.children[0]
+            if mark.type != "SUP":
+                what = "a prime" if mark.type == "PRIME" else "a subscript"
+                raise Rejected(start_of(script), f"{what} can only follow a symbol, not an expression")
+            for kind, value in self.superscript(script.children[1], on_symbol=False):
+                if kind not in ("T", "pow"):
+                    raise Rejected(start_of(script), "a time index or label can only follow a symbol")
+                out.append((kind, value))
+        return tuple(out)
+
+    def subscript(self, arg: LarkTree) -> list[tuple[str, object]]:
+        tokens = arg_tokens(arg)
+        time = time_of(tokens, TIME_VARS, allow_number=True)
+        if time is not None:
+            return [("time", TimeIndex(*time, style="sub"))]
+        label = label_of(tokens)
+        if label is not None:
+            return [("sub", label)]
+        raise Rejected(
+            start_of(arg), "cannot read this subscript: expected a step (t, t-1, n+2, 0) or a name (hh, xh,f)"
+        )
+
+    def superscript(self, arg: LarkTree, on_symbol: bool) -> list[tuple[str, object]]:
+        tokens = arg_tokens(arg)
+        types = [t.type for t in tokens]
+        if is_transpose(tokens):
+            return [("T", None)]
+        if types and all(t == "PRIMECMD" for t in types):
+            return [("prime", None)] * len(types)
+        if types and types[0] in ("LPAR", "LANGLE"):
+            close = matching(tokens, 0)
+            if close is not None and (close == len(tokens) - 1 or is_transpose(tokens[close + 1 :])):
+                if not on_symbol:
+                    raise Rejected(start_of(arg), "a time index can only follow a symbol")
+                time = time_of(tokens[1:close], None, allow_number=True)
+                if time is None:
+                    raise Rejected(start_of(arg), "cannot read this time index: expected t, t-1, n+2, 0, …")
+                style = "paren" if types[0] == "LPAR" else "angle"
+                effects: list[tuple[str, object]] = [("time", TimeIndex(*time, style=style))]
+                return effects + ([("T", None)] if close < len(tokens) - 1 else [])
+        integer = integer_of(tokens)
+        if integer is not None:
+            return [("pow", Number(integer, span=self.span(start_of(arg), end_of(arg))))]
+        if on_symbol:
+            time = time_of(tokens, TIME_VARS, allow_number=False)
+            if time is not None:
+                return [("time", TimeIndex(*time, style="sup"))]
+            if types and types[0] == "LBRACK" and matching(tokens, 0) == len(tokens) - 1:
+                label = label_of(tokens[1:-1])
+                if label is not None:
+                    return [("sup", f"[{label}]")]
+            label = label_of(tokens)
+            if label is not None:
+                return [("sup", label)]
+        return [("pow", self.arg_expr(arg))]
+
+
+_NORM_KINDS = frozenset({"1", "2", "F", "p", "max"})
+
+
+def _second_step(slots: dict, value: TimeIndex, symbol: Symbol, script) -> None:
+    """A step above when one was read below: ``a_j^t`` (unit j at step t), ``h_T^{(b)}`` (sample b).
+
+    A step letter above wins and the bare letter below becomes a label (Graves'
+    unit indices); any other index above is a label of its own.
+    """
+    below = slots["time"]
+    if value.var in TIME_VARS and below.var is not None and below.offset == 0 and slots["sub"] is None:
+        slots["sub"], slots["time"] = below.var, value
+    elif value.var is not None and value.var not in TIME_VARS and value.offset == 0 and slots["sup"] is None:
+        slots["sup"] = f"({value.var})"
+    else:
+        raise Rejected(start_of(script), f"{symbol.name} already has a time index")
+
+
+_STRICT = {"lt": 1, "gt": 1, "le": 0, "ge": 0}
+
+
+def _range_of(value) -> tuple[Symbol, Expr | None, Expr | None] | None:
+    """(index, lower, upper) of a sum's subscript: ``t``, ``t=1``, ``1 \\le t \\le T``, ``k < t``, ``t \\ge i > k``."""
+    if isinstance(value, Symbol):
+        return value, None, None
+    if not isinstance(value, Equation):
+        return None
+    sides, ops = value.sides, value.ops
+    if ops == ("=",) and isinstance(sides[0], Symbol):
+        return sides[0], sides[1], None
+    if not all(op in _STRICT for op in ops):
+        return None
+    rising = all(op in ("le", "lt") for op in ops)
+    falling = all(op in ("ge", "gt") for op in ops)
+    if len(sides) == 3 and isinstance(sides[1], Symbol) and (rising or falling):
+        low, high = (0, 2) if rising else (2, 0)
+        low_op, high_op = (ops[0], ops[1]) if rising else (ops[1], ops[0])
+        return sides[1], _shift(sides[low], _STRICT[low_op]), _shift(sides[high], -_STRICT[high_op])
+    if len(sides) == 2 and isinstance(sides[0], Symbol):
+        if rising:  # k < t: k runs up to t - 1
+            return sides[0], None, _shift(sides[1], -_STRICT[ops[0]])
+        return sides[0], _shift(sides[1], _STRICT[ops[0]]), None
+    return None
+
+
+def _shift(node: Expr, by: int) -> Expr:
+    """``node + by`` for a strict bound (``k < t`` means k ≤ t − 1)."""
+    if by == 0:
+        return node
+    one = Number(str(abs(by)), span=node.span)
+    return Add(node, one, span=node.span) if by > 0 else Sub(node, one, span=node.span)
