@@ -76,6 +76,7 @@ class ScriptReader:
     """The script rules; TreeReader supplies span, spans, post, arg_expr, arg_value and functions."""
 
     functions: frozenset[str]
+    step_vars: frozenset[str]
 
     def symbol_piece(self, symbol: Symbol, scripts: list, start: int, end: int) -> Piece:
         if symbol.font == "bb":  # \mathbb{R}^{n}: a superscript is a dimension, not a step
@@ -216,7 +217,7 @@ class ScriptReader:
 
     def subscript(self, arg: LarkTree) -> list[tuple[str, object]]:
         tokens = arg_tokens(arg)
-        time = time_of(tokens, TIME_VARS, allow_number=True)
+        time = time_of(tokens, self.step_vars, allow_number=True, any_offset=True)
         if time is not None:
             return [("time", TimeIndex(*time, style="sub"))]
         label = label_of(tokens)

@@ -12,6 +12,11 @@ from lark import Tree as LarkTree
 
 # Letters read as a step when written bare as a script (h_t, h^{n+1}).
 TIME_VARS = frozenset({"t", "T", "n", "k", "j", "tau"})
+# \sum_t, \sum_{t=1}, \prod_{1 \le s \le t}, \sum_{\tau}: the index of a sum or product.
+_BOUND = re.compile(
+    r"\\(?:sum|prod)\s*(?:\\limits\s*)?_\s*(?:([A-Za-z])|\\([A-Za-z]+)|\{\s*(?:[^{}=]*?\\(?:le|leq|lt|ge|geq|gt)\s*)?"
+    r"(?:([A-Za-z])|\\([A-Za-z]+))\s*(?:[=<>}]|\\(?:le|leq|lt|ge|geq|gt|in)(?![A-Za-z])))"
+)
 NAMED = re.compile(r"\\[A-Za-z]+\*?\s*\{\s*([^{}]*?)\s*\}")
 
 
@@ -42,16 +47,20 @@ def is_int(token: Token) -> bool:
     return token.type in ("NUMBER", "DIGIT") and token.value.isdigit()
 
 
-def time_of(tokens: list[Token], names: frozenset[str] | None, allow_number: bool) -> tuple[str | None, int] | None:
+def time_of(
+    tokens: list[Token], names: frozenset[str] | None, allow_number: bool, any_offset: bool = False
+) -> tuple[str | None, int] | None:
     """(var, offset) if the tokens are a step: ``t``, ``t-1``, ``n+2``, or an integer.
 
-    ``names`` limits which letters count (None: any letter)."""
+    ``names`` limits which letters count (None: any letter); with ``any_offset``
+    any letter with an offset is a step (``a_{s-1}``, ``x_{i+1}``) and only a
+    bare letter must be one of ``names``."""
     if len(tokens) == 1 and is_int(tokens[0]):
         return (None, int(tokens[0].value)) if allow_number else None
     if len(tokens) not in (1, 3):
         return None
     var = var_name(tokens[0])
-    if var is None or (names is not None and var not in names):
+    if var is None or (names is not None and var not in names and not (any_offset and len(tokens) == 3)):
         return None
     if len(tokens) == 1:
         return var, 0
@@ -69,8 +78,42 @@ def integer_of(tokens: list[Token]) -> str | None:
     return None
 
 
+_LABEL_SCRIPTS = {"SUB": "_", "SUP": "^", "LBRACE": "{", "RBRACE": "}", "PRIME": "'", "PRIMECMD": "'"}
+
+
 def label_of(tokens: list[Token]) -> str | None:
-    """The name label spelled by the tokens (``xh,f``, ``hh``, ``theta``), or None."""
+    """The name label spelled by the tokens (``xh,f``, ``hh``, ``theta``), or None.
+
+    A compound label keeps its scripts as written, spaces between names kept as
+    one space: ``c_j`` (Gers' cell j), ``in_j m``, ``h'h``, ``k_t``.
+    """
+    simple = _simple_label(tokens)
+    if simple is not None:
+        return simple
+    parts: list[str] = []
+    depth, previous = 0, None
+    for token in tokens:
+        if token.type in _LABEL_SCRIPTS:
+            text = _LABEL_SCRIPTS[token.type]
+            depth += {"{": 1, "}": -1}.get(text, 0)
+            if depth < 0:
+                return None
+        else:
+            text = _simple_label([token])
+            if text is None:
+                return None
+            gap = previous is not None and token.start_pos > previous.end_pos
+            if gap and previous.type not in ("SUB", "SUP", "LBRACE"):
+                parts.append(" ")
+        parts.append(text)
+        previous = token
+    label = "".join(parts)
+    if depth or not label or label[-1] in "_^" or not re.match(r"[A-Za-z0-9]", label):
+        return None
+    return label
+
+
+def _simple_label(tokens: list[Token]) -> str | None:
     parts = []
     for token in tokens:
         if token.type in ("LETTER", "DIGIT", "NUMBER", "WORD"):
@@ -111,3 +154,14 @@ def matching(tokens: list[Token], i: int) -> int | None:
             if depth == 0:
                 return j
     return None
+
+
+def bound_indices(text: str) -> frozenset[str]:
+    """The index letters of the sums and products written in ``text`` (``\\sum_{i=t}^{T}`` → i)."""
+    if "\\sum" not in text and "\\prod" not in text:
+        return frozenset()
+    found = set()
+    for m in _BOUND.finditer(text):
+        name = next(g for g in m.groups() if g)
+        found.add(name)
+    return frozenset(found)

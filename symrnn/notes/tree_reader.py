@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 from .delimiters import GREATER, LESS
 from .script_reader import Piece, Rejected, ScriptReader, end_of, start_of, subtrees
-from .scripts import NAMED, arg_tokens, is_plus_script
+from .scripts import NAMED, TIME_VARS, arg_tokens, bound_indices, is_plus_script
 from .tree import (
     Add,
     Apply,
@@ -43,6 +43,7 @@ from .tree import (
     Sub,
     Sum,
     Symbol,
+    TimeIndex,
     Transpose,
     Tree,
     Tuple,
@@ -114,6 +115,8 @@ class TreeReader(ScriptReader):
         self.chunk = chunk
         self.functions = functions
         self.locate = locate
+        # Letters that index a sum or product here are steps too (a_s in \prod_{s=k+1}^{t}).
+        self.step_vars = TIME_VARS | bound_indices(chunk.text)
 
     def span(self, start: int, end: int) -> Span:
         return self.locate.span(start, end)
@@ -272,6 +275,9 @@ class TreeReader(ScriptReader):
         if nxt is None:
             return None
         start, end = piece.start, nxt.end
+        step = self.paren_step(piece, nxt)
+        if step is not None:
+            return step
         if piece.kind == "func":
             return Piece("expr", self.apply(piece.node, piece.power, nxt, start), start, end)
         if piece.kind == "letter":
@@ -291,6 +297,19 @@ class TreeReader(ScriptReader):
         if isinstance(piece.node, Symbol) and nxt.args is not None and (len(nxt.args) > 1 or piece.word):
             return Piece("expr", self.apply(piece.node, None, nxt, start), start, end)
         return None
+
+    def paren_step(self, piece: Piece, nxt: Piece) -> Piece | None:
+        """``h(t)``, ``\\mathbf{h}(t-1)``, ``s_{c_j}(0)``: a step in parentheses right after a symbol."""
+        node = piece.node
+        if not (piece.kind == "expr" and isinstance(node, Symbol) and node.time is None and not piece.is_d):
+            return None
+        if nxt.args is None or len(nxt.args) != 1 or nxt.start != piece.end or node.name in self.functions:
+            return None
+        step = _step_of(nxt.args[0], self.step_vars)
+        if step is None:
+            return None
+        timed = dataclasses.replace(node, time=TimeIndex(*step, style="call"), span=self.span(piece.start, nxt.end))
+        return Piece("expr", self.post(timed, nxt.post), piece.start, nxt.end)
 
     def alone(self, piece: Piece, followed: bool) -> Piece:
         """A piece that took no operand, as a plain expression.
@@ -456,6 +475,11 @@ class TreeReader(ScriptReader):
                 inner, accents=(_ACCENTS[name], *inner.accents), span=self.span(start_of(tree), end_of(tree))
             )
         font = _FONTS.get(name)
+        if isinstance(inner, Number) and inner.text == "1":
+            inner = Symbol("1", span=inner.span)  # \mathbf{1}_N, \mathbb{1}[a > 0]
+        word = _word_of(inner)
+        if word is not None:
+            inner = Symbol(word, span=inner.span)  # \mathbf{net}: one name, not n e t
         if isinstance(inner, Symbol):
             return dataclasses.replace(inner, font=font or inner.font, span=self.span(start_of(tree), end_of(tree)))
         if font is not None:
@@ -514,3 +538,34 @@ class TreeReader(ScriptReader):
         return Matrix(rows, span=self.span(start_of(tree), end_of(tree)))
 
     # ---- scripts
+
+
+def _word_of(node: Expr) -> str | None:
+    """``net`` for the juxtaposed letters n e t inside ``\\mathbf{net}`` (a multi-letter name)."""
+    letters = []
+    while isinstance(node, Product) and node.op == "juxt":
+        if not _plain_letter(node.right):
+            return None
+        letters.append(node.right.name)
+        node = node.left
+    if not letters or not _plain_letter(node):
+        return None
+    return node.name + "".join(reversed(letters))
+
+
+def _plain_letter(node: Expr) -> bool:
+    return isinstance(node, Symbol) and len(node.name) == 1 and node.name.isalpha() and node == Symbol(node.name)
+
+
+def _step_of(node: Expr, names: frozenset[str]) -> tuple[str | None, int] | None:
+    """(var, offset) when ``node`` is a step: ``t``, ``t-1``, ``t+2``, ``0``."""
+    if isinstance(node, Number) and node.text.isdigit():
+        return None, int(node.text)
+    if isinstance(node, Symbol) and node.name in names and node == Symbol(node.name):
+        return node.name, 0
+    if isinstance(node, (Add, Sub)) and isinstance(node.right, Number) and node.right.text.isdigit():
+        base = _step_of(node.left, names)
+        if base is not None and base[0] is not None and base[1] == 0:
+            offset = int(node.right.text)
+            return base[0], offset if isinstance(node, Add) else -offset
+    return None
