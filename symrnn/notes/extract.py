@@ -23,6 +23,7 @@ JSON, across joined rows and macro expansions).
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from dataclasses import dataclass, field
@@ -216,7 +217,7 @@ class _Cutter:
             s, e = _trim(text, s, e)
             if _EMPTY_PIECE.fullmatch(text, s, e):
                 continue
-            related = any(s <= p < e for p in seps.relations)
+            related = _any_between(seps.relations, s, e)
             if pieces and (env in _ROWS_ARE_ONE_EQUATION or not related):
                 pieces[-1][0].append((s, e))  # a continuation row: joined to the row above
                 pieces[-1] = (pieces[-1][0], pieces[-1][1] or related)
@@ -411,7 +412,7 @@ def _cut_quads(text: str, start: int, end: int, seps: _Separators) -> list[tuple
     it is mere spacing."""
 
     def has_relation(s: int, e: int) -> bool:
-        return any(s <= p < e for p in seps.relations)
+        return _any_between(seps.relations, s, e)
 
     clauses = _cut(start, end, [c for c in seps.prose if start <= c[0] and c[1] <= end])
     out: list[tuple[int, int, str | None]] = []
@@ -423,11 +424,35 @@ def _cut_quads(text: str, start: int, end: int, seps: _Separators) -> list[tuple
                 out[-1] = (s, e, printable(text[cs:ce]))
             continue
         pieces = _cut(cs, ce, [q for q in seps.quads if cs <= q[0] and q[1] <= ce])
-        kept = [pieces[0]]
+        kept: list[tuple[int, int, str | None]] = [(*pieces[0], None)]
         for piece in pieces[1:]:
-            if has_relation(*kept[-1]) and has_relation(*piece):
-                kept.append(piece)
-            else:
-                kept[-1] = (kept[-1][0], piece[1])
-        out.extend((s, e, None) for s, e in kept)
+            ps, pe = _trim(text, *piece)
+            if _is_condition(text, ps, pe):  # a = b \quad (t < T): a side condition
+                kept[-1] = (kept[-1][0], kept[-1][1], printable(text[ps + 1 : pe - 1].strip()))
+            elif kept[-1][2] is None and has_relation(*kept[-1][:2]) and has_relation(*piece):
+                kept.append((*piece, None))
+            elif kept[-1][2] is None:
+                kept[-1] = (kept[-1][0], piece[1], None)
+        out.extend(kept)
     return out
+
+
+def _any_between(sorted_offsets: list[int], s: int, e: int) -> bool:
+    """Whether some offset lies in [s, e) (binary search: rows × relations stays linear)."""
+    k = bisect.bisect_left(sorted_offsets, s)
+    return k < len(sorted_offsets) and sorted_offsets[k] < e
+
+
+_CONDITION_RELATION = re.compile(r"[<>]|\\(?:le|leq|ge|geq|lt|gt|ne|neq|in|notin)(?![A-Za-z])")
+
+
+def _is_condition(text: str, s: int, e: int) -> bool:
+    """``(t < T)``, ``(t \\ge 2)``: a whole parenthesis holding an order relation."""
+    if e - s < 3 or text[s] != "(" or text[e - 1] != ")":
+        return False
+    depth = 0
+    for k in range(s, e):
+        depth += {"(": 1, ")": -1}.get(text[k], 0)
+        if depth == 0 and k < e - 1:
+            return False  # (a)(b): not one parenthesis
+    return bool(_CONDITION_RELATION.search(text, s, e))

@@ -58,7 +58,7 @@ __all__ = ["FUNCTION_WORDS", "parse_equation", "parse_latex"]
 # Terminals that can start an expression, and closers, for error messages.
 _EXPR_START = frozenset(
     "LETTER NUMBER DIGIT GREEK WORD FUNC DELTA PARTIAL SUMOP DOTS NAMED TOP PRIMECMD ACCENT FONT "
-    "FRAC LPAR LBRACK LANGLE BEGIN_MATRIX LBRACE MINUS PLUS NABLA NORM_OPEN ABS_OPEN".split()
+    "FRAC LPAR LBRACK LANGLE BEGIN_MATRIX LBRACE MINUS PLUS NABLA NORM_OPEN ABS_OPEN ESCNAME".split()
 )
 _CLOSERS = {
     "RPAR": "')'",

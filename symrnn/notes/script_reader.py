@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from lark import Token
 from lark import Tree as LarkTree
 
-from .scripts import TIME_VARS, arg_tokens, integer_of, is_transpose, label_of, matching, time_of
+from .scripts import TIME_VARS, arg_tokens, compound_step, integer_of, is_transpose, label_of, matching, time_of
 from .tree import Add, Differential, Equation, Expr, Func, Indicator, Norm, Number, Sub, Symbol, TimeIndex
 
 
@@ -47,7 +47,7 @@ class Piece:
     post: tuple[tuple[str, Expr | None], ...] = ()  # scripts after a parenthesis
     power: Expr | None = None  # \tanh^2
     diff: str = ""
-    limits: tuple[Symbol | None, Expr | None, Expr | None] = (None, None, None)
+    limits: tuple[Symbol | None, Expr | None, Expr | None, Expr | None] = (None, None, None, None)
     is_d: bool = False  # the bare letter d
     word: bool = False  # a symbol spelled \mathrm{loss}: applied to a parenthesis after it
     wrt: Expr | None = None  # nabla, operator
@@ -157,9 +157,9 @@ class ScriptReader:
                     f"or {what}_{{1 \\le t \\le T}}",
                     f"{what} index",
                 )
-            index, lower, range_upper = limits
+            index, lower, range_upper, over = limits
             upper = range_upper if range_upper is not None else upper
-        return Piece("sum", None, start, end, limits=(index, lower, upper), prod=prod)
+        return Piece("sum", None, start, end, limits=(index, lower, upper, over), prod=prod)
 
     def nabla_piece(self, scripts: list, start: int, end: int) -> Piece:
         """``\\nabla_{v}``: waits for the function it takes the gradient of."""
@@ -220,6 +220,9 @@ class ScriptReader:
         time = time_of(tokens, self.step_vars, allow_number=True, any_offset=True)
         if time is not None:
             return [("time", TimeIndex(*time, style="sub"))]
+        compound = compound_step(tokens, self.step_vars)
+        if compound is not None:
+            return [("time", compound)]
         label = label_of(tokens)
         if label is not None:
             return [("sub", label)]
@@ -283,15 +286,17 @@ def _second_step(slots: dict, value: TimeIndex, symbol: Symbol, script) -> None:
 _STRICT = {"lt": 1, "gt": 1, "le": 0, "ge": 0}
 
 
-def _range_of(value) -> tuple[Symbol, Expr | None, Expr | None] | None:
+def _range_of(value) -> tuple[Symbol, Expr | None, Expr | None, Expr | None] | None:
     """(index, lower, upper) of a sum's subscript: ``t``, ``t=1``, ``1 \\le t \\le T``, ``k < t``, ``t \\ge i > k``."""
     if isinstance(value, Symbol):
-        return value, None, None
+        return value, None, None, None
     if not isinstance(value, Equation):
         return None
     sides, ops = value.sides, value.ops
     if ops == ("=",) and isinstance(sides[0], Symbol):
-        return sides[0], sides[1], None
+        return sides[0], sides[1], None, None
+    if ops == ("in",) and isinstance(sides[0], Symbol):
+        return sides[0], None, None, sides[1]
     if not all(op in _STRICT for op in ops):
         return None
     rising = all(op in ("le", "lt") for op in ops)
@@ -299,11 +304,11 @@ def _range_of(value) -> tuple[Symbol, Expr | None, Expr | None] | None:
     if len(sides) == 3 and isinstance(sides[1], Symbol) and (rising or falling):
         low, high = (0, 2) if rising else (2, 0)
         low_op, high_op = (ops[0], ops[1]) if rising else (ops[1], ops[0])
-        return sides[1], _shift(sides[low], _STRICT[low_op]), _shift(sides[high], -_STRICT[high_op])
+        return sides[1], _shift(sides[low], _STRICT[low_op]), _shift(sides[high], -_STRICT[high_op]), None
     if len(sides) == 2 and isinstance(sides[0], Symbol):
         if rising:  # k < t: k runs up to t - 1
-            return sides[0], None, _shift(sides[1], -_STRICT[ops[0]])
-        return sides[0], _shift(sides[1], _STRICT[ops[0]]), None
+            return sides[0], None, _shift(sides[1], -_STRICT[ops[0]]), None
+        return sides[0], _shift(sides[1], _STRICT[ops[0]]), None, None
     return None
 
 

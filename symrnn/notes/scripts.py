@@ -10,6 +10,8 @@ import re
 from lark import Token
 from lark import Tree as LarkTree
 
+from .tree import TimeIndex
+
 # Letters read as a step when written bare as a script (h_t, h^{n+1}).
 TIME_VARS = frozenset({"t", "T", "n", "k", "j", "tau"})
 # \sum_t, \sum_{t=1}, \prod_{1 \le s \le t}, \sum_{\tau}: the index of a sum or product.
@@ -165,3 +167,28 @@ def bound_indices(text: str) -> frozenset[str]:
         name = next(g for g in m.groups() if g)
         found.add(name)
     return frozenset(found)
+
+
+def compound_step(tokens: list[Token], names: frozenset[str]) -> TimeIndex | None:
+    """``T+t-i`` (every letter a step letter, integers allowed) as a TimeIndex with ``terms``."""
+    if len(tokens) < 3 or len(tokens) % 2 == 0:
+        return None
+    terms: list[tuple[int, str]] = []
+    offset, sign = 0, 1
+    for k, token in enumerate(tokens):
+        if k % 2:
+            if token.type not in ("PLUS", "MINUS"):
+                return None
+            sign = 1 if token.type == "PLUS" else -1
+            continue
+        var = var_name(token)
+        if var is not None and var in names:
+            terms.append((sign, var))
+        elif is_int(token):
+            offset += sign * int(token.value)
+        else:
+            return None
+    if len(terms) < 2:
+        return None
+    written = "".join(("+" if sign > 0 else "-") + var for sign, var in terms).lstrip("+")
+    return TimeIndex(written, offset, style="sub", terms=tuple(terms))

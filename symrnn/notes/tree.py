@@ -30,12 +30,17 @@ class TimeIndex:
     """A step index ``var + offset``: ``t-1`` is ("t", -1); a bare step ``0`` is (None, 0).
 
     ``style`` is how the note wrote it ("sub" for h_t, "sup" for h^t, "paren" for
-    h^{(t)}, "angle" for h^{<t>}); it is notation only and not compared.
+    h^{(t)}, "angle" for h^{<t>}, "call" for h(t)); it is notation only and not compared.
+
+    A step of several letters (``o_{T+t-i}``) lists them in ``terms`` as
+    (sign, letter) pairs, with ``var`` the letters as written ("T+t-i") so that
+    code reading only ``var`` never mistakes it for a single step letter.
     """
 
     var: str | None
     offset: int = 0
     style: str = field(default="sub", compare=False)
+    terms: tuple[tuple[int, str], ...] = ()
 
     def __str__(self) -> str:
         if self.var is None:
@@ -181,13 +186,15 @@ class Sum(Node):
     """``\\sum_{index=lower}^{upper} body``; absent limits are None.
 
     A range written in the subscript (``\\sum_{1 \\le t \\le T}``, ``\\sum_{k < t}``)
-    is read into the same fields (strict bounds as ±1).
+    is read into the same fields (strict bounds as ±1); ``\\sum_{k \\in U}`` has
+    ``over`` (the set, as written) and no limits.
     """
 
     body: Expr
     index: Symbol | None = None
     lower: Expr | None = None
     upper: Expr | None = None
+    over: Expr | None = None  # \sum_{k \in U}: the set the index runs over
 
 
 @dataclass(frozen=True)
@@ -204,6 +211,7 @@ class Prod(Node):
     index: Symbol | None = None
     lower: Expr | None = None
     upper: Expr | None = None
+    over: Expr | None = None
 
 
 @dataclass(frozen=True)

@@ -233,9 +233,9 @@ class TreeReader(ScriptReader):
                     what = "\\prod" if piece.prod else "\\sum"
                     raise Rejected(piece.start, f"{what} needs something to {what[1:]} right after it", what)
                 body = self.join([(None, rest[0][1]), *rest[1:]])
-                index, lower, upper = piece.limits
+                index, lower, upper, over = piece.limits
                 cls = Prod if piece.prod else Sum
-                node = cls(body, index, lower, upper, span=self.span(piece.start, rest[-1][1].end))
+                node = cls(body, index, lower, upper, over, span=self.span(piece.start, rest[-1][1].end))
                 seq = [*seq[:i], (op, Piece("expr", node, piece.start, rest[-1][1].end))]
                 break
         # 2. Prefix readings, right to left so that \log \log x nests: each takes
@@ -400,8 +400,9 @@ class TreeReader(ScriptReader):
 
     def token_factor(self, token: Token, scripts: list, start: int, end: int) -> Piece:
         kind, value = token.type, token.value
-        if kind in ("LETTER", "GREEK"):
-            symbol = Symbol(value.lstrip("\\"), span=self.span(token.start_pos, token.end_pos))
+        if kind in ("LETTER", "GREEK", "ESCNAME"):
+            name = value.replace("\\_", "_").lstrip("\\")
+            symbol = Symbol(name, span=self.span(token.start_pos, token.end_pos))
             return self.symbol_piece(symbol, scripts, start, end)
         if kind == "DELTA":
             if scripts:
