@@ -138,7 +138,7 @@ class ScriptReader:
 
     def sum_piece(self, scripts: list, start: int, end: int, prod: bool = False) -> Piece:
         what = "\\prod" if prod else "\\sum"
-        index = lower = upper = None
+        index = lower = upper = over = None
         seen: set[str] = set()
         for script in scripts:
             mark = script.children[0]
