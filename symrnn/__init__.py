@@ -31,6 +31,7 @@ _EXPORTS = {
     "flow": "symrnn.gradient_flow",
     "ir": "symrnn.ir",
     "check": "symrnn.notes.checker",
+    "check_text": "symrnn.notes.checker",
     "read_notes": "symrnn.notes.checker",
 }
 

@@ -101,10 +101,31 @@ def write_atomically(path: str, text: str, *, force: bool) -> None:
         raise UserError(str(e)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_BUG = "this is a bug in symrnn, not a mistake in your input; run again with --debug for the traceback"
+
+
+class _Main(click.Group):
+    """The command group: an unexpected exception is exit 4 with one line, its traceback only with --debug."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            if ctx.meta.get("symrnn_debug"):
+                raise
+            click.echo(f"symrnn: internal error ({type(error).__name__}: {error}); {_BUG}", err=True)
+            ctx.exit(4)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="symrnn")
-def main():
+@click.option("--debug", is_flag=True, help="show the traceback of an internal error (exit 4)")
+@click.pass_context
+def main(ctx, debug):
     """Symbolic BPTT for recurrent cells: derive, generate code, verify."""
+    ctx.meta["symrnn_debug"] = debug
 
 
 @main.command("list")
@@ -245,35 +266,65 @@ def compare(cell_a, cell_b):
 @main.command()
 @click.argument("files", metavar="FILE...", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="print a JSON list of verdicts instead of the report")
-def check(files, as_json):
-    """Check hand-written derivations in Markdown/LaTeX notes, equation by equation.
+@click.option(
+    "--only",
+    metavar="VERDICTS",
+    help="list only these verdicts, comma-separated (wrong, unchecked, holds, warning, error, definition); "
+    "the summary still counts every one",
+)
+@click.option("--debug", is_flag=True, help="show the traceback of an internal error")
+def check(files, as_json, only, debug):
+    """Check hand-written derivations in notes (.md, .tex, .ipynb; - reads standard input).
 
-    Exit 0 when nothing is wrong, 1 when some claim is wrong, 2 when a file
-    cannot be read or parsed (after reporting every other file).
+    Exit 0 when every claim was checked and holds, 1 when a claim is wrong, 2 when a
+    file cannot be read, 3 when nothing is wrong but some claims are unchecked (the
+    summary says how many and why), 4 on an internal error (a bug of the checker).
     """
     from symrnn.notes.checker import check as check_note
     from symrnn.notes.errors import NotesSyntaxError
-    from symrnn.notes.verdicts import WRONG, render, to_json
+    from symrnn.notes.verdicts import EXIT_INTERNAL, VERDICTS, exit_code, render, to_json
 
-    verdicts, unreadable = [], []
+    meta = click.get_current_context().meta
+    debug = meta["symrnn_debug"] = debug or bool(meta.get("symrnn_debug"))
+    shown = _only(only, VERDICTS)
+    if list(files).count("-") > 1:
+        raise UserError("standard input (-) can be read once")
+    verdicts, unreadable, crashed = [], [], []
     for path in files:
         try:
             verdicts.extend(check_note(path))
-        except OSError as e:
-            unreadable.append(f"{path}: cannot read: {e.strerror or e}")
-        except UnicodeDecodeError:
-            unreadable.append(f"{path}: not UTF-8 text")
-        except NotesSyntaxError as e:
+        except NotesSyntaxError as e:  # NoteInputError: the file cannot be read at all
             unreadable.append(str(e))
+        except Exception as e:  # noqa: BLE001 - one file's bug is reported as a bug, and the others still run
+            if debug:
+                raise
+            crashed.append(f"{path}: internal error of the checker ({type(e).__name__}: {e}); {_BUG}")
+    listed = [v for v in verdicts if shown is None or v.verdict in shown]
     if as_json:
-        click.echo(to_json(verdicts))
+        click.echo(to_json(listed))
     elif verdicts:
-        click.echo(render(verdicts, colour=sys.stdout.isatty()))
-    for message in unreadable:
+        click.echo(render(verdicts, colour=sys.stdout.isatty(), only=shown))
+    for message in unreadable + crashed:
         click.echo(message, err=True)
-    if unreadable:
-        sys.exit(2)
-    sys.exit(1 if any(v.verdict == WRONG for v in verdicts) else 0)
+    if debug:
+        import traceback
+
+        for v in verdicts:
+            if v.error is not None:
+                click.echo(f"{v.file}:{v.line}:{v.column}: traceback of the internal error:", err=True)
+                click.echo("".join(traceback.format_exception(v.error)), err=True)
+    code = exit_code(verdicts, len(unreadable))
+    sys.exit(EXIT_INTERNAL if crashed and code in (0, 3) else code)
+
+
+def _only(text: str | None, valid) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    names = tuple(n.strip().lower() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in valid]
+    if unknown or not names:
+        raise UserError(f"--only {text!r}: unknown verdict {', '.join(unknown) or '(none)'}; valid: {', '.join(valid)}")
+    return names
 
 
 @main.command()

@@ -168,7 +168,7 @@ def _read_names(note: NoteCell, items: list[Item]) -> None:
             if isinstance(node, Symbol):
                 notation.note_time(node)
         tree = item.tree
-        if item.kind == reading.FUNCTION:
+        if item.kind == reading.FUNCTION and isinstance(tree.lhs, Func) and isinstance(tree.rhs, Func):
             name = FUNCTION_NAMES.get(tree.rhs.name, tree.rhs.name)
             note.functions[tree.lhs.name] = name
         elif item.kind == reading.ALIAS:

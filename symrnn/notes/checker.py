@@ -20,15 +20,15 @@ from symrnn import ir
 from . import reading
 from .build import NoteCell, NoteCellError, build_cells
 from .context import NoteContext, is_relation
-from .evaluate import Evaluator, ShapeClash
+from .free_values import FreeEvaluator, ShapeClash
 from .judge import judge
 from .match import Departure, Match, identify
-from .numeric import Arithmetic, Unsupported
+from .numbers import NoteArithmetic, Unsupported
 from .reading import Item, NoteText, read_note_text, walk
 from .shape_lines import ShapeLineError, describe, own_shape, sizes_from
 from .shapes import ShapeMismatch, Shapes, ShapeUnknown, infer
 from .source import NoteSource
-from .tree import Derivative, Differential, Equation, Sum, Symbol
+from .tree import Apply, Derivative, Differential, Equation, Func, Product, Sum, Symbol
 from .verdicts import DEFINITION, ERROR, HOLDS, UNCHECKED, WARNING, WRONG, Verdict
 
 # Letters that name a step: an identity reading one of them as a factor misread the note's (t).
@@ -149,7 +149,7 @@ def _verdict(item: Item, note: NoteCell | None, match, text: NoteText, context: 
     if kind == reading.IDENTITY:
         if context.mentions_model(item):
             return _claim(item, note, context)  # about the note's own values: judged on its program
-        return _identity(item, note)
+        return _identity(item, note, text)
     if kind in (reading.FORWARD_CLAIM, reading.GRADIENT_CLAIM):
         if context.defines_name(item):
             return _make(item, DEFINITION, "names a quantity used by later lines")
@@ -272,22 +272,56 @@ def _shape_lookup(note: NoteCell):
 # ---------------------------------------------------------------- identities of free symbols
 
 
-def _identity(item: Item, note: NoteCell | None) -> Verdict:
+def _identity(item: Item, note: NoteCell | None, text: NoteText) -> Verdict:
+    """A claim about letters the note never defines: [A, B][C; D] = AC + BD, σ'(x) = σ(x)(1 − σ(x)).
+
+    With an element-wise function in it, every letter is a number and the identity is checked
+    at several random points; without, the letters are random matrices of fitting shapes.
+    """
     tree = item.tree
     if not isinstance(tree, Equation):
         return _make(item, UNCHECKED, "not an equation")
-    steps = sorted({s.name for s in walk(tree) if isinstance(s, Symbol) and _is_step_letter(s)})
+    letters = [s for s in walk(tree) if isinstance(s, Symbol)]
+    steps = sorted({s.name for s in letters if _is_step_letter(s)})
     if steps:
         # x(t) read as the product x·t: the note's time notation was not understood, so the
         # letters are not free matrices and nothing may be concluded from them.
         return _make(item, UNCHECKED, f"reads the step letter {steps[0]} as a factor; this notation is not understood")
+    functions = _function_names(text)
+    misread = sorted({s.name for s in letters if s.name in functions and s.time is None})
+    if misread:
+        return _make(item, UNCHECKED, f"{misread[0]} is a function in this note but reads as a value here")
+    elementwise = any(isinstance(n, Apply) for n in walk(tree))
+    lhs = tree.lhs
+    if elementwise and isinstance(lhs, Product) and lhs.op == "juxt" and isinstance(lhs.left, Symbol):
+        arguments = {a.name for n in walk(tree.rhs) if isinstance(n, Apply) for a in n.args if isinstance(a, Symbol)}
+        if isinstance(lhs.right, Symbol) and lhs.right.name in arguments:
+            # h(x) = 2σ(x) − 1 read as h·x = …: a definition of the function h, not a claim.
+            return _make(
+                item,
+                UNCHECKED,
+                f"{lhs.left.name} {lhs.right.name} reads as a product; if "
+                f"{lhs.left.name} is a function, this line defines it",
+            )
+    points = 6 if elementwise else 1
+    for seed in range(points):
+        outcome = _identity_at(item, note, tree, seed, elementwise)
+        if outcome is not None:
+            return outcome
+    if elementwise:
+        return _make(item, HOLDS, f"an element-wise identity: holds at {points} random points")
+    return _make(item, HOLDS, "an identity of matrices: holds for random matrices of fitting shapes")
+
+
+def _identity_at(item, note, tree, seed: int, elementwise: bool) -> Verdict | None:
+    """None if the two sides agree at one random instance, else the verdict (wrong or unchecked)."""
     shapes, table = Shapes(), {}
     notation = note.notation if note else None
 
     def lookup(symbol: Symbol):
         name = notation.ir_name(symbol) if notation else symbol.name
         if name not in table:
-            table[name] = (shapes.fresh("r"), shapes.fresh("c"))
+            table[name] = (1, 1) if elementwise else (shapes.fresh("r"), shapes.fresh("c"))
         return table[name]
 
     try:
@@ -295,24 +329,37 @@ def _identity(item: Item, note: NoteCell | None) -> Verdict:
     except ShapeUnknown as error:
         return _make(item, UNCHECKED, f"cannot tell the shapes: {error}")
     except ShapeMismatch as error:
+        if elementwise:
+            return _make(item, UNCHECKED, f"cannot tell the shapes: {error}")
         return _make(item, WRONG, f"the shapes do not fit: {error}")
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     free = sorted({s for shape in table.values() for d in shape for s in shapes.resolve(d).free_symbols}, key=str)
     sizes = {s: int(rng.integers(2, 5)) for s in free}
     env = {}
     for name, shape in table.items():
         dims = [int(shapes.resolve(d).xreplace(sizes)) for d in shape]
         env[name] = rng.normal(size=dims)
-    evaluator = Evaluator(note, None, env=env)
-    evaluator.arith = Arithmetic()
     try:
-        left, right = evaluator.value(tree.lhs, {}), evaluator.value(tree.rhs, {})
-    except (Unsupported, ShapeClash) as error:
+        for arith in (NoteArithmetic(False), NoteArithmetic(True)):
+            evaluator = FreeEvaluator(note, arith, env)
+            left, right = evaluator.value(tree.lhs, {}), evaluator.value(tree.rhs, {})
+            ok, _ = arith.close(left, right)
+            if ok:
+                return None  # agrees in float64 (or, after a float64 difference, at 40 digits)
+    except (Unsupported, ShapeClash, ValueError) as error:
         return _make(item, UNCHECKED, f"cannot evaluate: {error}")
-    ok, _ = Arithmetic().close(left, right)
-    if ok:
-        return _make(item, HOLDS, "an identity of matrices: holds for random matrices of fitting shapes")
-    return _make(item, WRONG, "an identity of matrices: fails for random matrices of fitting shapes")
+    what = "an element-wise identity" if elementwise else "an identity of matrices"
+    return _make(item, WRONG, f"{what}: fails at a random instance (seed {seed}), confirmed at 40 digits")
+
+
+def _function_names(text: NoteText) -> set[str]:
+    """Names the note uses as functions (h in h(s_c(t)), g in g(x) = …)."""
+    out = set()
+    for tree in [i.tree for i in text.items] + [m.tree for m in text.mentions]:
+        for node in walk(tree):
+            if isinstance(node, Apply) and isinstance(node.func, Func | Symbol):
+                out.add(node.func.name)
+    return out
 
 
 def _is_step_letter(symbol: Symbol) -> bool:

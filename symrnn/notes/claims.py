@@ -17,7 +17,7 @@ import numpy as np
 
 from . import reading
 from .model import STEP_COUNTS, NoteModel, is_scalar_expr
-from .numeric import Unsupported
+from .numbers import Unsupported
 from .program import Program, ProgramError, function_name
 from .reading import key
 from .sizes import ELEMENTWISE
@@ -162,7 +162,9 @@ class ClaimEvaluator:
         a = self._existing(key(of), a_step)
         b = self._existing(key(wrt), b_step)
         if a is None or b is None:
-            raise Missing(f"∂{of.name}/∂{wrt.name}", gradient=a is None and (a_step or 0) > self.program.steps)
+            # A Jacobian of a value past the last step is not zero by any reading rule (only the
+            # loss's gradient of one is): that step is not evaluated.
+            raise Missing(f"∂{of.name}/∂{wrt.name}", gradient=False)
         only = a_step if self.reading.immediate else None
         matrix = self.program.jacobian(a, b, self.precise, only)
         j = Jacobian(matrix, _shape(a), _shape(b))
@@ -305,16 +307,19 @@ class ClaimEvaluator:
         if abs(n) > 60:
             raise Unsupported(f"a power {n} (at most 60)")
         if square:
+            if n < 0:
+                # W^{t-k} at t < k: outside the steps the claim is about (it means t ≥ k).
+                raise Missing(f"a matrix power {n}", gradient=False)
             out = (
                 np.eye(base.shape[0], dtype=base.dtype) if not self.precise else self.arith.array(np.eye(base.shape[0]))
             )
             for _ in range(n):
                 out = out @ base
             return out
-        out = base
-        for _ in range(n - 1):
+        out = base * 0 + 1
+        for _ in range(abs(n)):
             out = out * base
-        return out
+        return 1 / out if n < 0 else out
 
     def _apply(self, node: Apply, env: dict):
         if isinstance(node.func, Symbol) and _word_function(node.func):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from . import reading
 from .claims import aux_key
 from .judge import Problems
-from .model import ModelError, NoteModel, build_model, has_gradient
+from .model import ModelError, NoteModel, build_model, has_gradient, is_loss_key
 from .reading import Item, NoteText, key
 from .sizes import ShapeFailure, solve_shapes
 from .tree import Differential, Equation, Power, Symbol, Tuple
@@ -75,10 +75,11 @@ class NoteContext:
             return None
         model = self.models.get(item.cell) if item.cell is not None else None
         needed = set(_symbol_keys(item.tree))
-        if has_gradient(item.tree) and model is not None:
+        if model is not None and (has_gradient(item.tree) or item.kind != reading.FORWARD_CLAIM):
             needed |= set(model.symbols) | set(model.definitions)
             if model.objective is not None:
                 needed.add(model.objective)
+            needed |= {k for k in tainted if k != UNKNOWN and is_loss_key(k)}  # the loss may be the one unread
         hit = tainted & needed
         for hole in self.text.holes:
             if hole.defines == UNKNOWN or hole.defines in hit:

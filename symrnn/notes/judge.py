@@ -17,7 +17,7 @@ import numpy as np
 
 from .claims import ClaimEvaluator, Missing, Reading, ShapeClash, SidesClash, compare_values
 from .model import STEP_COUNTS, NoteModel
-from .numeric import Unsupported
+from .numbers import Unsupported
 from .program import MAX_STEPS, Program, ProgramError
 from .reading import children, walk
 from .sizes import FREE_SIZES, ShapeFailure, Shapes, solve_shapes
@@ -180,6 +180,12 @@ def judge(tree: Equation, problems: Problems, aux: dict) -> Outcome:
     letters = _generic_letters(model)
     shown = [x for x in letters if any(isinstance(n, Func) and n.name == x for n in walk(tree))] or letters
     substitutes = [{k: v for k, v in s.items() if k in letters} for s in SUBSTITUTES] if letters else [{}]
+    pinned = {k: v for k, v in model.functions.items() if k in letters}
+    if any(v is not None for v in pinned.values()):
+        # g = tanh in the note: g is tanh, never a stand-in.
+        substitutes = [{**s, **{k: v for k, v in pinned.items() if v is not None}} for s in substitutes]
+        substitutes = [s for i, s in enumerate(substitutes) if s not in substitutes[:i]]
+    formulas = sorted(k for k, v in pinned.items() if v is None)
     readings = [Reading()]
     if _has_jacobian(tree, model):
         readings = [
@@ -213,11 +219,19 @@ def judge(tree: Equation, problems: Problems, aux: dict) -> Outcome:
     if first_failure is None:
         # Different shapes at the sizes tried.  Two sides of different shapes (a Jacobian and a
         # vector) are often our reading's fault, and so is any clash in a note that never says it
-        # is about vectors (a scalar note generalised to vectors): those are not WRONG.  A product
-        # that does not fit, in a note with transposes, ⊙ or stated shapes, is.
-        if inside and vector_note(model, problems.stated):
+        # is about vectors (a scalar note generalised to vectors), or in a claim with Jacobian
+        # factors (read four ways): those are not WRONG.  A product that does not fit, in a
+        # claim without Jacobians of a note with transposes, ⊙ or stated shapes, is.
+        if inside and len(readings) == 1 and vector_note(model, problems.stated):
             return Outcome("wrong", f"the shapes do not fit: {clash}")
         return Outcome("unchecked", f"the two sides have different shapes at the sizes tried ({clash})")
+    if formulas:
+        # g(x) = 4σ(x) − 2 in the note: the claim failed with g generic, which proves nothing.
+        return Outcome(
+            "unchecked",
+            f"{formulas[0]} is defined by a formula in the note, which the checker does not apply yet "
+            "(with it left generic the claim does not hold)",
+        )
     if len(readings) > 1:
         first_failure.message += (
             " when its Jacobian factors are read as one step (earlier state held fixed) or as totals"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evaluate import Evaluator, ShapeClash
-from .numeric import Arithmetic, Unsupported
+from .free_values import FreeEvaluator, ShapeClash
+from .numbers import NoteArithmetic, Unsupported
 from .reading import is_loss_symbol, key, symbols
 from .tree import Apply, Neg, Sum, Symbol
 
@@ -62,8 +62,7 @@ def classify_loss(note, items) -> tuple[str | None, object]:
         y = rng.uniform(0.1, 0.9, (size, 1))
         env = {name: y for name in names}
         env[prediction] = yhat
-        evaluator = Evaluator(note, None, env=env)
-        evaluator.arith = Arithmetic()
+        evaluator = FreeEvaluator(note, NoteArithmetic(), env)
         try:
             value = evaluator.value(body, {"t": 1, "T": 1})
         except (Unsupported, ShapeClash, KeyError):

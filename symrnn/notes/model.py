@@ -52,6 +52,8 @@ class NoteModel:
     symbols: dict[tuple, Symbol] = field(default_factory=dict)  # every symbol the cell mentions, first spelling
     items: list[Item] = field(default_factory=list)
     indices: set = field(default_factory=set)  # keys of letters that sums run over (t in Σ_t)
+    # Letters the note pins: g = tanh (→ "tanh"), or g(x) = 4σ(x) − 2 (→ None: a formula not applied).
+    functions: dict[str, str | None] = field(default_factory=dict)
 
     # ------------------------------------------------------------ roles
     def is_defined(self, k: tuple) -> bool:
@@ -105,8 +107,12 @@ class NoteModel:
         return [k for k in self.inputs() if k not in used_forward]
 
 
-def _is_loss_key(k: tuple) -> bool:
+def is_loss_key(k: tuple) -> bool:
+    """Is this the key of a loss name (J, E, L, ℓ, 𝓛)?"""
     return k[0] in reading.LOSS_NAMES or k[0] in ("mathcal_L", "ell")
+
+
+_is_loss_key = is_loss_key
 
 
 def _lhs_symbol(lhs) -> Symbol | None:
@@ -161,6 +167,8 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
                 if isinstance(eq.rhs, Derivative) and isinstance(eq.lhs, Symbol):
                     model.gradient_names[key(eq.lhs)] = eq.rhs
     for item in all_items:
+        if item.kind == reading.FUNCTION and isinstance(item.tree, Equation):
+            _pin_function(model, item.tree)
         if item.kind == reading.GRADIENT_NAME:
             for eq in _equations(item.tree):
                 if isinstance(eq.rhs, Derivative) and isinstance(eq.lhs, Symbol):
@@ -168,6 +176,21 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
     model.step_vars = tuple(steps) or ("t",)
     model.objective = _objective(model)
     return model
+
+
+_CONCRETE = {"sigma": "sigmoid", "ln": "log", "ReLU": "relu"}  # the function table's names
+
+
+def _pin_function(model: NoteModel, tree: Equation) -> None:
+    """Record ``g = \\tanh`` (g is tanh) or ``g(x) = …`` (g is a formula) for every letter on the left."""
+    sides = list(tree.sides)
+    known = {s.name for s in sides if isinstance(s, Func) and s.name in reading.KNOWN_FUNCTIONS}
+    concrete = _CONCRETE.get(min(known), min(known)) if known else None
+    for side in sides[:-1]:
+        if isinstance(side, Func) and side.name not in reading.KNOWN_FUNCTIONS:
+            model.functions.setdefault(side.name, concrete)
+        elif isinstance(side, Apply) and isinstance(side.func, Func):
+            model.functions.setdefault(side.func.name, None)
 
 
 def _equations(tree) -> list[Equation]:

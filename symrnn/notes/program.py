@@ -21,7 +21,7 @@ from symrnn import ir, rules
 from symrnn.functions import FUNCTIONS
 
 from .model import STEP_COUNTS, NoteModel, is_scalar_expr
-from .numeric import Arithmetic, Unsupported, evaluate
+from .numbers import NoteArithmetic, Unsupported, evaluate
 from .reading import key, symbols
 from .sizes import ELEMENTWISE, Shapes
 from .tree import (
@@ -56,6 +56,15 @@ FUNCTION_NAMES = {
     "id": "identity",
     "identity": "identity",
 }
+
+
+def _cotangent_leaf(g_var: ir.Node, cotangent, values: dict):
+    """Leaves of one VJP: the cotangent for its g, every other var's forward value."""
+
+    def leaf(node: ir.Node):
+        return cotangent if node == g_var else values[node]
+
+    return leaf
 
 
 class ProgramError(Unsupported):
@@ -386,8 +395,8 @@ class Program:
         return out
 
     # ------------------------------------------------------------ numbers
-    def arithmetic(self, precise: bool) -> Arithmetic:
-        return Arithmetic(precise, self.functions)
+    def arithmetic(self, precise: bool) -> NoteArithmetic:
+        return NoteArithmetic(precise, self.functions)
 
     def values(self, precise: bool = False) -> dict[ir.Node, np.ndarray]:
         """Every leaf's and every assignment's value, in float64 or at 40 digits."""
@@ -397,7 +406,7 @@ class Program:
         out = {leaf: arith.array(v) for leaf, v in self.leaf_values.items()}
         memo: dict = {}
         for var, expr in self.assignments:
-            out[var] = evaluate(expr, out.__getitem__, {}, arith, memo)
+            out[var] = evaluate(expr, out.__getitem__, arith, memo)
             memo[var] = out[var]
         self._values[precise] = out
         return out
@@ -424,12 +433,11 @@ class Program:
             step = self.step_of[var]
             if only_step is not None and step is not None and step != only_step and var not in seeds:
                 continue
-            shares = self._vjp(index)
-            g_var, table = shares
-            leaf = lambda n, _g=cot[var]: _g if n == g_var else values[n]  # noqa: E731
+            g_var, table = self._vjp(index)
+            leaf = _cotangent_leaf(g_var, cot[var], values)
             memo: dict = {}
             for target, share in table.items():
-                value = evaluate(share, leaf, {}, arith, memo)
+                value = evaluate(share, leaf, arith, memo)
                 cot[target] = cot[target] + value if target in cot else value
         return cot
 

@@ -174,6 +174,8 @@ def classify(tree, defined: set[tuple], gradient_names: set[tuple]) -> str:
     lhs, rhs = tree.lhs, tree.rhs
     if isinstance(lhs, Func) and isinstance(rhs, Func):
         return FUNCTION
+    if _defines_function(lhs):
+        return FUNCTION  # g(x) = 4σ(x) − 2: the note's own function, not a claim about σ
     if (
         isinstance(lhs, Symbol)
         and lhs.time is None
@@ -204,6 +206,26 @@ def classify(tree, defined: set[tuple], gradient_names: set[tuple]) -> str:
             return ALIAS
         return FORWARD
     return IDENTITY
+
+
+# Functions with a meaning of their own: σ(x) = 1/(1 + e^{-x}) is a claim about σ, not a definition.
+KNOWN_FUNCTIONS = frozenset(
+    {"sigma", "sigmoid", "tanh", "exp", "log", "ln", "relu", "ReLU", "softmax", "softplus", "sin", "cos", "step"}
+)
+
+
+def _defines_function(lhs) -> bool:
+    """``g(x) = …`` with g an unnamed letter applied to one plain letter."""
+    return (
+        isinstance(lhs, Apply)
+        and isinstance(lhs.func, Func)
+        and lhs.func.primes == 0
+        and lhs.func.name not in KNOWN_FUNCTIONS
+        and len(lhs.args) == 1
+        and isinstance(lhs.args[0], Symbol)
+        and lhs.args[0].time is None
+        and lhs.args[0].sub is None
+    )
 
 
 def _lhs_key(lhs) -> tuple:

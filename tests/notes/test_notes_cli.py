@@ -42,7 +42,7 @@ def test_unreadable_file_is_reported_after_every_other_file_with_exit_2(tmp_path
     bad.write_text("$$h_t = \\tanh(W h_{t-1} +$$\n")
     result = run("check", str(bad), RNN, str(tmp_path / "missing.md"))
     assert result.exit_code == 2
-    assert "06-rnn-bptt-derivation.md: 9 definition, 8 holds" in result.output
+    assert "06-rnn-bptt-derivation.md: 8 claims: 8 hold; 9 definitions" in result.output
     assert f"{bad}:1:" in result.output and "missing.md: cannot read" in result.output
     assert "Traceback" not in result.output
 
