@@ -219,6 +219,7 @@ class _Cutter:
                 continue
             related = _any_between(seps.relations, s, e)
             if pieces and (env in _ROWS_ARE_ONE_EQUATION or not related):
+                s = _skip_alignment(text, s, e)  # "&\quad + c": the & only aligns the row
                 pieces[-1][0].append((s, e))  # a continuation row: joined to the row above
                 pieces[-1] = (pieces[-1][0], pieces[-1][1] or related)
             else:
@@ -288,6 +289,16 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     if m and not _escaped(text, m.start()):
         e = m.start()
     return s, e
+
+
+def _skip_alignment(text: str, s: int, e: int) -> int:
+    """``s`` moved past the ``&`` marks and spacing that open a continuation row."""
+    while s < e:
+        if text[s] == "&":
+            s = _trim(text, s + 1, e)[0]
+        else:
+            return s
+    return s
 
 
 def _escaped(text: str, i: int) -> bool:

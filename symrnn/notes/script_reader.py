@@ -186,7 +186,11 @@ class ScriptReader:
                 )
             scripts = scripts[1:]
         node = Norm(operand, kind, span=self.span(start, end))
-        return Piece("expr", self.post(node, self.generic_scripts(scripts)), start, end)
+        # A norm is a number: |w|^T is the T-th power, never a transpose.
+        post = tuple(
+            ("pow", Symbol("T", span=node.span)) if k == "T" else (k, v) for k, v in self.generic_scripts(scripts)
+        )
+        return Piece("expr", self.post(node, post), start, end)
 
     def delta_of(self, script: LarkTree) -> Expr | None:
         """The variable of ``\\delta_{h_t}`` (a subscript that is a symbol with a step), else None."""

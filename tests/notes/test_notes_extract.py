@@ -200,7 +200,8 @@ def test_amsmath_and_paragraph_environments_with_row_positions():
 def test_continuation_rows_join_the_row_above_and_keep_positions():
     source = "$$\\begin{aligned}\na &= b \\\\\n  &\\quad + c \\\\\nd &= e\n\\end{aligned}$$\n"
     found = chunks_of(source)
-    assert [c.text for c in found.chunks] == [r"a &= b &\quad + c", "d &= e"]
+    # the continuation's & and \quad only align it: the joined equation is a = b + c
+    assert [c.text for c in found.chunks] == [r"a &= b + c", "d &= e"]
     joined = found.chunks[0]
     assert (joined.line, joined.column) == (2, 1)
     plus = joined.text.index("+")
@@ -384,8 +385,8 @@ def test_scans_are_linear_unclosed_dollars_and_a_dollar_table():
     small = _timed("$a " * 35_000, "n.md")
     assert _timed("$a " * 350_000, "n.md") < max(3.0, 25 * small)
     table = "| item | price |\n|---|---|\n" + "| thing | $5 |\n" * 9_000
-    assert len(table) > 125_000
-    assert _timed(table, "n.md") < 1.0
+    assert len(table) > 125_000  # was 23 s
+    assert _timed(table, "n.md") < max(1.5, 25 * _timed(table[:12_500], "n.md"))
     # markdown-it makes an escape token of each unclosed \\[ (about 10 µs each): linear, not fast
     brackets = _timed(("\\[ a " * 5_000) + ("\\( b " * 5_000), "n.md")
     assert _timed(("\\[ a " * 50_000) + ("\\( b " * 50_000), "n.md") < max(2.0, 25 * brackets)
