@@ -168,9 +168,11 @@ def _read_names(note: NoteCell, items: list[Item]) -> None:
             if isinstance(node, Symbol):
                 notation.note_time(node)
         tree = item.tree
-        if item.kind == reading.FUNCTION and isinstance(tree.lhs, Func) and isinstance(tree.rhs, Func):
+        if item.kind == reading.FUNCTION and isinstance(tree.rhs, Func):
             name = FUNCTION_NAMES.get(tree.rhs.name, tree.rhs.name)
-            note.functions[tree.lhs.name] = name
+            for side in tree.sides[:-1]:
+                if isinstance(side, Func | Symbol):
+                    note.functions[side.name] = name
         elif item.kind == reading.ALIAS:
             note.aliases[notation.ir_name(tree.lhs)] = tree.rhs
         elif item.kind == reading.GRADIENT_NAME and reading.is_delta_name(tree.lhs):

@@ -163,9 +163,10 @@ def _definition_message(item: Item, note: NoteCell | None) -> str:
         reading.ALIAS: "names a block of parameters",
         reading.FUNCTION: "names the function",
         reading.LOSS: f"the loss{_loss_text(note)}",
-        reading.GRADIENT_NAME: "names a gradient (δv = ∂J/∂v)",
+        reading.GRADIENT_NAME: "names a gradient (later lines use it as the note defines it)",
         reading.BOUNDARY: "nothing comes after step T: every δ at T+1 is zero",
         reading.RANGE: "the steps",
+        reading.PROSE: "prose math (a range, a step, a number or an initial value), not a claim",
         reading.GENERAL: "the general form of a recurrence; nothing to check",
         reading.UPDATE: "an update rule (an assignment, not an equation); nothing to check",
     }.get(item.kind, "definition") + ("" if isinstance(tree, Equation) else "")

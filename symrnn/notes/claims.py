@@ -233,6 +233,9 @@ class ClaimEvaluator:
     def _derivative(self, node: Derivative, env: dict):
         of = node.of.func if isinstance(node.of, Apply) and isinstance(node.of.func, Symbol) else node.of
         if isinstance(of, Symbol) and (reading.is_loss_symbol(of) or self.model.is_generic_loss(key(of))):
+            if self.model.ordered and node.kind != "partial+":
+                # Werbos: beside ∂⁺E (the total), ∂E/∂v is the explicit partial of E's own formula.
+                raise Unsupported("∂E/∂v beside ordered derivatives ∂⁺E means the explicit partial, not checked yet")
             if of.time is None and key(of) != self.model.objective and key(of) not in self.model.definitions:
                 if self.model.objective is not None:
                     raise Unsupported(f"∂{of.name}: a second loss beside {self.model.objective[0]}")

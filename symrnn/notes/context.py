@@ -44,6 +44,12 @@ class NoteContext:
                 continue
             self.models[cell.index] = model
             self._problems[cell.index] = Problems(model, stated)
+        for item in text.items:
+            # dΓ_f = ∂J/∂z_f: later lines read dΓ_f as the note defined it.
+            tree = item.tree
+            if item.kind == reading.GRADIENT_NAME and isinstance(tree, Equation):
+                if isinstance(tree.lhs, Differential) and aux_key(tree.lhs) is not None:
+                    self.aux.setdefault(aux_key(tree.lhs), (tree.lhs, tree.rhs))
         self._tainted = {
             index: tainted_keys(text.holes, {k: d.rhs for k, d in model.definitions.items()}, _symbol_keys)
             for index, model in self.models.items()

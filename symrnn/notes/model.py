@@ -54,6 +54,7 @@ class NoteModel:
     indices: set = field(default_factory=set)  # keys of letters that sums run over (t in Σ_t)
     # Letters the note pins: g = tanh (→ "tanh"), or g(x) = 4σ(x) − 2 (→ None: a formula not applied).
     functions: dict[str, str | None] = field(default_factory=dict)
+    ordered: bool = False  # the note writes Werbos' ordered derivatives ∂⁺ (so ∂ alone is explicit)
 
     # ------------------------------------------------------------ roles
     def is_defined(self, k: tuple) -> bool:
@@ -166,6 +167,9 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
             for eq in _equations(tree):
                 if isinstance(eq.rhs, Derivative) and isinstance(eq.lhs, Symbol):
                     model.gradient_names[key(eq.lhs)] = eq.rhs
+    model.ordered = any(
+        isinstance(n, Derivative) and n.kind == "partial+" for item in all_items for n in walk(item.tree)
+    )
     for item in all_items:
         if item.kind == reading.FUNCTION and isinstance(item.tree, Equation):
             _pin_function(model, item.tree)
@@ -184,10 +188,11 @@ _CONCRETE = {"sigma": "sigmoid", "ln": "log", "ReLU": "relu"}  # the function ta
 def _pin_function(model: NoteModel, tree: Equation) -> None:
     """Record ``g = \\tanh`` (g is tanh) or ``g(x) = …`` (g is a formula) for every letter on the left."""
     sides = list(tree.sides)
-    known = {s.name for s in sides if isinstance(s, Func) and s.name in reading.KNOWN_FUNCTIONS}
-    concrete = _CONCRETE.get(min(known), min(known)) if known else None
+    last = sides[-1]
+    bare = isinstance(last, Func) and last.name in reading.KNOWN_FUNCTIONS  # g = tanh (not g = 2 tanh)
+    concrete = _CONCRETE.get(last.name, last.name) if bare else None
     for side in sides[:-1]:
-        if isinstance(side, Func) and side.name not in reading.KNOWN_FUNCTIONS:
+        if isinstance(side, Func | Symbol) and side.name not in reading.KNOWN_FUNCTIONS:
             model.functions.setdefault(side.name, concrete)
         elif isinstance(side, Apply) and isinstance(side.func, Func):
             model.functions.setdefault(side.func.name, None)

@@ -32,6 +32,7 @@ from .tree import (
     Func,
     Matrix,
     Neg,
+    Norm,
     Number,
     Power,
     Product,
@@ -299,6 +300,14 @@ class Program:
                 return ir.scale(1 / self._constant_value(den), num)
             num, den = self._broadcast(num, den)
             return ir.div(num, den)
+        if isinstance(node, Power) and isinstance(node.base, Norm):
+            if node.base.kind not in (None, "2", "F") or self.integer(node.exponent, env) != 2:
+                raise ProgramError("a norm other than a squared Euclidean one")
+            x = rec(node.base.operand)  # ‖x‖² = Σ of the squares of x's entries, a number
+            rows, cols = (int(n) for n in x.shape)
+            return ir.matmul(ir.matmul(self.ones((1, rows)), ir.mul(x, x)), self.ones((cols, 1)))
+        if isinstance(node, Norm):
+            raise ProgramError("a norm that is not squared")
         if isinstance(node, Power):
             base = rec(node.base)
             n = self.integer(node.exponent, env)

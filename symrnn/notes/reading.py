@@ -24,6 +24,7 @@ from pathlib import Path
 from .read import ParsedEquation, read_notes
 from .source import NoteSource
 from .tree import (
+    Add,
     Apply,
     Concat,
     Derivative,
@@ -34,6 +35,7 @@ from .tree import (
     Matrix,
     Number,
     Product,
+    Sub,
     Symbol,
     Tuple,
 )
@@ -58,8 +60,9 @@ GRADIENT_CLAIM = "gradient-claim"
 IDENTITY = "identity"  # a claim about symbols the note never defines: [A, B][C; D] = AC + BD
 SHAPE = "shape"  # 100 × 1 = σ((100 × 1100)(1100 × 1) + 100 × 1)
 OTHER = "other"
+PROSE = "prose"  # math in a sentence that states a range, a step, a number or an initial value
 
-DEFINITIONS = frozenset({FORWARD, ALIAS, FUNCTION, LOSS, GRADIENT_NAME, BOUNDARY, RANGE, GENERAL, UPDATE})
+DEFINITIONS = frozenset({FORWARD, ALIAS, FUNCTION, LOSS, GRADIENT_NAME, BOUNDARY, RANGE, GENERAL, UPDATE, PROSE})
 
 
 @dataclass
@@ -172,10 +175,14 @@ def classify(tree, defined: set[tuple], gradient_names: set[tuple]) -> str:
     if is_shape_line(tree):
         return SHAPE
     lhs, rhs = tree.lhs, tree.rhs
+    if _binds_step(lhs, rhs):
+        return PROSE  # "at t = T_x", "t = T": which step is meant, not an equation to check
     if isinstance(lhs, Func) and isinstance(rhs, Func):
         return FUNCTION
     if _defines_function(lhs):
         return FUNCTION  # g(x) = 4σ(x) − 2: the note's own function, not a claim about σ
+    if _names_function(tree):
+        return FUNCTION  # g = h = \tanh, θ_h = \tanh, g = 2\tanh: letters naming a function
     if (
         isinstance(lhs, Symbol)
         and lhs.time is None
@@ -193,6 +200,15 @@ def classify(tree, defined: set[tuple], gradient_names: set[tuple]) -> str:
         return GRADIENT_NAME
     if isinstance(lhs, Differential) and isinstance(rhs, Derivative) and _same_symbol(lhs.operand, rhs.wrt):
         return GRADIENT_NAME
+    if (
+        isinstance(lhs, Differential)
+        and isinstance(lhs.operand, Symbol)
+        and isinstance(rhs, Derivative)
+        and is_loss_symbol(rhs.of)
+        and isinstance(rhs.wrt, Symbol)
+        and key(rhs.wrt) != key(lhs.operand)
+    ):
+        return GRADIENT_NAME  # dΓ_f = ∂J/∂z_f: the note names its own gradient (Ng's convention)
     if isinstance(lhs, Derivative | Differential) or is_delta_name(lhs):
         return GRADIENT_CLAIM
     if isinstance(lhs, Symbol):
@@ -226,6 +242,33 @@ def _defines_function(lhs) -> bool:
         and lhs.args[0].time is None
         and lhs.args[0].sub is None
     )
+
+
+STEP_LETTERS = frozenset({"t", "k", "s", "tau", "n", "i", "j", "l", "m"})
+
+
+def _binds_step(lhs, rhs) -> bool:
+    """``t = T_x``, ``k = 1``, ``t = T - 1``: a bare step letter set to a step count or a number."""
+    if not (isinstance(lhs, Symbol) and lhs.name in STEP_LETTERS and not lhs.accents):
+        return False
+    if lhs.sub is not None or lhs.sup is not None or lhs.time is not None or lhs.primes:
+        return False
+    for node in walk(rhs):
+        if isinstance(node, Symbol) and not (node.name in ("T", "N", "L", "n") or node.name in STEP_LETTERS):
+            return False
+        if not isinstance(node, Symbol | Number | Add | Sub):
+            return False
+    return True
+
+
+def _names_function(tree: Equation) -> bool:
+    """Every side but the last a bare letter, the last a bare function (or a number times one)."""
+    last = tree.sides[-1]
+    if isinstance(last, Product) and isinstance(last.left, Number):
+        last = last.right
+    if not isinstance(last, Func):
+        return False
+    return all(isinstance(s, Func | Symbol) for s in tree.sides[:-1])
 
 
 def _lhs_key(lhs) -> tuple:
@@ -312,6 +355,8 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
                 current = CellText(len(cells))
                 cells.append(current)
             item.kind = classify(item.tree, set(current.defined), gradient_names)
+            if item.parsed.prose is not None:
+                item.kind = PROSE  # 1 ≤ t ≤ T, at t = T_x, γ = 1/4, h_0 = 0: prose, not a claim
             if item.kind == FORWARD and isinstance(item.tree.lhs, Symbol):
                 current.defined[key(item.tree.lhs)] = item
                 current.forward.append(item)

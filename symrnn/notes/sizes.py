@@ -24,6 +24,7 @@ from .tree import (
     Func,
     Matrix,
     Neg,
+    Norm,
     Number,
     Power,
     Product,
@@ -94,7 +95,27 @@ class Dims:
                 return
             totals = {self.find(t) for t, _ in self.sums}
             parts = [d for d in unknown if d not in totals] or unknown
-            self.value[parts[0]] = next(free)
+            d = parts[0]
+            size = next(free)
+            room = self._room(d)
+            if room is not None and size > room:
+                size = max(1, room)  # a block of a stack whose height is known: leave the others a row each
+            self.value[d] = size
+
+    def _room(self, d: int) -> int | None:
+        """The most rows block d may take in the stacks it is part of (None: no known height bounds it)."""
+        r, best = self.find(d), None
+        for total, parts in self.sums:
+            t = self.get(total)
+            roots = [self.find(p) for p in parts]
+            if t is None or r not in roots:
+                continue
+            others = [p for p, root in zip(parts, roots, strict=True) if root != r]
+            known = sum(self.get(p) or 0 for p in others)
+            open_ = sum(1 for p in others if self.get(p) is None)
+            room = (t - known - open_) // roots.count(r)
+            best = room if best is None else min(best, room)
+        return best
 
     def _propagate(self) -> None:
         changed = True
@@ -238,6 +259,9 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
             dims.join(num[0], den[0], "a division")
             dims.join(num[1], den[1], "a division")
             return num
+        if isinstance(node, Norm):
+            visit(node.operand)
+            return scalar  # ‖x‖: a number whatever x's shape
         if isinstance(node, Power):
             base = visit(node.base)
             if isinstance(node.exponent, Number):
