@@ -31,6 +31,9 @@ _EXPORTS = {
     "flow": "symrnn.gradient_flow",
     "ir": "symrnn.ir",
     "check": "symrnn.notes.checker",
+    "stack": "symrnn.layers.run",
+    "bidirectional": "symrnn.layers.run",
+    "layers": "symrnn.layers",
     "read_notes": "symrnn.notes.checker",
 }
 

@@ -46,8 +46,6 @@ def bind_sizes(ld: LayerDerivation, params: dict, xs) -> dict[str, int]:
         raise ValueError(f"xs must be a floating-point array of shape (T, batch, {ld.input.shape[0]}); got {got}")
     sizes: dict[sympy.Symbol, int] = {}
     x_size = ld.input.shape[0]
-    if x_size.is_Symbol:
-        sizes[x_size] = int(xs.shape[2])
     for name, node in ld.params.items():
         if name not in params:
             raise ValueError(f"missing parameter {name!r}; expected shape {_shape_text(node)}")
@@ -62,6 +60,8 @@ def bind_sizes(ld: LayerDerivation, params: dict, xs) -> dict[str, int]:
         for axis, dim in enumerate(node.shape[: _rank(node)]):
             if dim.is_Symbol:
                 sizes.setdefault(dim, int(a.shape[axis]))
+    if x_size.is_Symbol:  # the parameters fix the input size first: a wrong xs is named as such
+        sizes.setdefault(x_size, int(xs.shape[2]))
     unknown = sorted(set(params) - set(ld.params))
     if unknown:
         raise ValueError(f"unknown parameter {unknown[0]!r}; expected {list(ld.params)}")
