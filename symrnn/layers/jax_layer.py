@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
-from symrnn.layers.check import bind_sizes, check_state, expected_shape
+from symrnn.layers.check import bind_sizes, check_mask, check_state, expected_shape
 from symrnn.layers.derive import LayerDerivation, derive_layer
 from symrnn.layers.emit import compile_steps
 
@@ -104,6 +105,8 @@ def jax_function(cell, *, reverse: bool = False):
         if mask is not None:
             if tuple(mask.shape) != (T, batch):
                 raise ValueError(f"mask must have shape (T, batch) = {(T, batch)}; got {tuple(mask.shape)}")
+            if not isinstance(mask, jax.core.Tracer):  # a traced mask cannot be inspected under jit
+                check_mask(np.asarray(mask), T, batch)
             mask = jnp.asarray(mask).astype(xs.dtype)
         outs, final = derived(tuple(params[k] for k in names), xs, tuple(s0), mask)
         return outs, dict(zip(states, final, strict=True))

@@ -97,7 +97,8 @@ class DerivedRNN(nn.Module):
         for name, node in ld.params.items():
             shape = expected_shape(node, all_sizes)
             if shape is None:
-                missing = sorted(str(s) for s in node.free_symbols if str(s) not in all_sizes)
+                symbols = {str(s) for dim in node.shape for s in dim.free_symbols}
+                missing = sorted(symbols - set(all_sizes))
                 raise ValueError(f"parameter {name!r} needs the size {missing[0]}: pass sizes={{{missing[0]!r}: n}}")
             value = (torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1) * bound
             self.params[name] = nn.Parameter(value.to(dtype=dtype, device=device))
