@@ -162,3 +162,24 @@ def test_bad_inputs_are_named():
     user = torch_module(_projected_indrnn(), input_size=X, hidden_size=H, sizes={"proj_size": 2}, dtype=F64)
     out, final = user(torch.randn(T, B, X, dtype=F64))
     assert out.shape == (T, B, H) and final["r"].shape == (B, 2)
+
+
+@pytest.mark.parametrize("name,loss", [("lstm", "softmax_ce"), ("gru", "bce"), ("rnn", "mse")])
+def test_torch_function_gives_xs_gradients_through_the_derived_layer(name, loss):
+    """The issue's report: torch_function left xs.grad None, and gradcheck on xs failed."""
+    from symrnn.problems import random_problem
+
+    d = symrnn.derive(name, loss)
+    fn = d.torch_function()
+    params, xs, ys, initial = random_problem(d, hidden_size=3, input_size=2, output_size=2, steps=3, batch=2, seed=4)
+    p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    s0 = {k: torch.tensor(v, requires_grad=True) for k, v in initial.items()}
+    x = torch.tensor(xs, requires_grad=True)
+    value = fn(p, x, torch.tensor(ys), s0)
+    value.backward()
+    expected_loss, expected = d.numpy().loss_and_grads(params, xs, ys, initial)
+    assert value.item() == pytest.approx(float(expected_loss), rel=1e-12)
+    for k, t in {**p, **{f"{s}_0": v for s, v in s0.items()}}.items():
+        np.testing.assert_allclose(t.grad.numpy(), expected[k], rtol=1e-10, atol=1e-12, err_msg=k)
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    assert torch.autograd.gradcheck(lambda x: fn(p, x, torch.tensor(ys), s0), (torch.tensor(xs, requires_grad=True),))

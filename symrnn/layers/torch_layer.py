@@ -168,3 +168,34 @@ def torch_module(cell, *, input_size: int, hidden_size: int, bidirectional: bool
     """A :class:`DerivedRNN`, or a :class:`DerivedBidirectional` with ``bidirectional=True``."""
     cls = DerivedBidirectional if bidirectional else DerivedRNN
     return cls(cell, input_size=input_size, hidden_size=hidden_size, **kw)
+
+
+def readout_loss_function(d):
+    """``loss(params, xs, ys, initial) -> J`` of ``d`` (readout and loss of every step, summed)
+    through the derived layer, so that ``xs`` (and ``ys``) get gradients as well.
+
+    The cell's part runs forward and backward as derived (:func:`layer_function`); the readout
+    and the loss, which have no recurrence, are torch ops differentiated by autograd.
+    :func:`symrnn.codegen.torch_function.torch_function` uses it when ``xs`` or ``ys`` requires grad.
+    """
+    layer = Layer(d.cell, "torch")
+    function = layer_function(layer)
+    cell = d.cell
+    formulas = {
+        "softmax_ce": lambda z, y: torch.sum(y * (torch.logsumexp(z, dim=-1, keepdim=True) - z)),
+        "bce": lambda z, y: torch.sum(torch.clamp(z, min=0) - z * y + torch.log1p(torch.exp(-torch.abs(z)))),
+        "mse": lambda z, y: 0.5 * torch.sum((z - y) ** 2),
+    }
+    if d.loss.name not in formulas:
+        raise ValueError(f"no gradient for xs with the loss {d.loss.name!r}: only {sorted(formulas)} have one")
+    formula = formulas[d.loss.name]
+
+    def loss(params, xs, ys, initial):
+        tensors = [params[k] for k in layer.names]
+        out, *_ = function.apply(xs, None, *tensors, *[initial.get(s) for s in layer.states])
+        z = out if not cell.readout_weight else out @ params[cell.readout_weight].T
+        if cell.readout_bias:
+            z = z + params[cell.readout_bias]
+        return formula(z, ys)
+
+    return loss
