@@ -34,6 +34,7 @@ _EXPORTS = {
     "stack": "symrnn.layers.run",
     "bidirectional": "symrnn.layers.run",
     "layers": "symrnn.layers",
+    "testing": "symrnn.testing",
     "read_notes": "symrnn.notes.checker",
 }
 
