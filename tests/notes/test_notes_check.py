@@ -9,6 +9,7 @@ import pytest
 
 import symrnn
 from symrnn.notes.checker import check
+from tests.derived_truth import assert_backward_equations_hold, assert_gradients_equal_reference
 
 NOTES = Path(__file__).resolve().parents[1] / "fixtures" / "notes"
 ALL_NOTES = sorted(NOTES.glob("0*.md"))
@@ -300,8 +301,17 @@ ROW_BLOCK_CELLS = ["rnn-ng", "lstm-olah", "lstm-ng", "lstm-zhihu", "gru-ng", "mg
 
 @pytest.mark.parametrize("name", [n for n in symrnn.cells() if n not in ROW_BLOCK_CELLS])
 def test_every_derived_equation_of_a_catalogue_cell_is_checked_as_holding(tmp_path, name):
-    """symrnn's own derivation, written out as a note, is read back and every δ line holds."""
+    """symrnn's own derivation, written out as a note, is read back and every δ line holds.
+
+    "Holds" is only right if the equations are true: the checker compares a note with the
+    derivation, so a wrong derivation would hold against itself.  The equations are therefore
+    also judged without derive()'s backward pass (tests/derived_truth.py): every δ against
+    differences of the forward, every parameter and initial-state gradient against autograd of
+    the paper's cell.
+    """
     d = symrnn.derive(name)
+    assert_backward_equations_hold(d)
+    assert_gradients_equal_reference(d)
     path = tmp_path / f"{name}.md"
     path.write_text(_note_of(d))
     verdicts = check(path)

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from symrnn import ir
 from symrnn.derivation import FORWARD
-from symrnn.functions import derivative, function_spec
-from symrnn.ir import Node
+from symrnn.functions import function_spec
+from symrnn.ir import Node, derivative
 from symrnn.printing.blocks import Equations, Items, Line, Math, Paragraph, Section, Text
 from symrnn.printing.latex import latex
 from symrnn.printing.walkthrough.common import Numbers, ref, tex_name
-
-_RULES = {
-    "sigmoid": r"\sigma'(x) = \sigma(x)\,\left(1 - \sigma(x)\right)",
-    "tanh": r"\tanh'(x) = 1 - \tanh^2(x)",
-    "relu": r"\mathrm{relu}'(x) = \mathrm{step}(x)",
-    "identity": r"\mathrm{id}'(x) = 1",
-    "exp": r"\exp'(x) = \exp(x)",
-    "log": r"\log'(x) = 1/x",
-}
 
 
 def _applications(d):
@@ -66,7 +57,7 @@ def local_section(d, numbers: Numbers) -> Section:
                 (Math(rf"{spec.latex}'(x)"), " stays symbolic: the cell does not say what ", Math(spec.latex), " is.")
             )
         else:
-            rules.append((Math(_RULES.get(fn, rf"{spec.latex}'(x)")),))
+            rules.append((Math(spec.derivative_latex or rf"{spec.latex}'(x)"),))
     lines = [
         Line(
             lhs,
