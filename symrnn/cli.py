@@ -264,7 +264,10 @@ def compare(cell_a, cell_b):
 @main.command()
 @click.argument("files", metavar="FILE...", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="print a JSON list of verdicts instead of the report")
-def check(files, as_json):
+@click.option("--format", "fmt", default="text", show_default=True, help="text, json or html (the report as a page)")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="also write the report as an HTML page")
+@click.option("--force", is_flag=True, help="replace the --html file even if symrnn did not write it")
+def check(files, as_json, fmt, html_path, force):
     """Check hand-written derivations in Markdown/LaTeX notes, equation by equation.
 
     Exit 0 when nothing is wrong, 1 when some claim is wrong, 2 when a file
@@ -284,7 +287,15 @@ def check(files, as_json):
             unreadable.append(f"{path}: not UTF-8 text")
         except NotesSyntaxError as e:
             unreadable.append(str(e))
-    if as_json:
+    _choice(fmt, ("text", "json", "html"), "format")
+    if html_path or fmt == "html":
+        page = _check_page(files, verdicts)
+        if html_path:
+            write_atomically(html_path, page, force=force, ours_ok=True)
+            click.echo(f"wrote {html_path}", err=True)
+    if fmt == "html":
+        click.echo(page, nl=False)
+    elif as_json or fmt == "json":
         click.echo(to_json(verdicts))
     elif verdicts:
         click.echo(render(verdicts, colour=sys.stdout.isatty()))
@@ -293,6 +304,23 @@ def check(files, as_json):
     if unreadable:
         sys.exit(2)
     sys.exit(1 if any(v.verdict == WRONG for v in verdicts) else 0)
+
+
+def _check_page(files, verdicts) -> str:
+    """The HTML report of ``symrnn check``: every readable Markdown note rendered with its verdicts."""
+    from symrnn.printing.check_report import NoteReport, check_report_html
+
+    notes = []
+    for path in dict.fromkeys(files):
+        text = None
+        if path.lower().endswith((".md", ".markdown")):
+            try:
+                with open(path, encoding="utf-8") as f:
+                    text = f.read()
+            except (OSError, UnicodeDecodeError):
+                text = None  # already reported as unreadable; its equations (none) are listed
+        notes.append(NoteReport(path, text, [v.to_json() for v in verdicts if v.file == path]))
+    return check_report_html(notes)
 
 
 @main.command()
