@@ -32,6 +32,10 @@ _EXPORTS = {
     "ir": "symrnn.ir",
     "check": "symrnn.notes.checker",
     "check_text": "symrnn.notes.checker",
+    "stack": "symrnn.layers.run",
+    "bidirectional": "symrnn.layers.run",
+    "layers": "symrnn.layers",
+    "testing": "symrnn.testing",
     "read_notes": "symrnn.notes.checker",
 }
 

@@ -17,7 +17,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from symrnn.notes import NotesSyntaxError, extract_math, function_letters, parse_equation, parse_latex
+from symrnn.notes.read import read_source
+from symrnn.notes.source import NoteInputError, NoteSource
 from symrnn.notes.tree import Equation, EquationList, Node
+
+CORPUS = Path(__file__).with_name("corpus")
+CORPUS_NOTES = sorted(p for p in CORPUS.glob("*") if p.suffix in (".md", ".tex", ".ipynb"))
 
 MARKER_DIR = Path(tempfile.mkdtemp(prefix="symrnn-notes-fuzz-"))
 MARKER = MARKER_DIR / "pwned"
@@ -51,6 +56,10 @@ TOKENS = (
     r" h W x t T n k f g d 0 1 2 100 1000 \Gamma \Gamma_u \eta \langle \rangle < > \leftarrow \approx"
     r" \in := \label{eq} \nonumber \text{softmax} \text{ for all } h_{t-1} x^{(t)} a^{<t>} W_{xh,f}"
     r" {a^{(t)}}^\top c^{\langle t \rangle} \prime \sqrt % . ... 3.5"
+    r" \nabla_{h_t} \nabla \prod \prod_{i=k+1}^{t} \| | \lVert \rVert \left\| \right\| \left| < > \mathbb{1}"
+    r" [a_t>0] 1_{i=y} \_ F\_x h(t) x(t-1) \sum_{1\le{}t\le{}T} \sum_{k\in{}U} \partial^{+} \frac{\partial}{\partial{}h}"
+    r" o_{T+t-i} a_j^t h_T^{(b)} \delta_{h_t} s_{c_j} \mathbf{net} \quad(t<T) \le \ge \lt \notin"
+    r" 99999999999999999999999999999999999 h_{t+200000} 2^{99999999999} \sum_{t=1}^{10^9}"
 ).split(" ") + [" ", "\n", "\t"]
 
 latex_soup = st.lists(
@@ -200,7 +209,20 @@ def _copied(chunk, i: int) -> bool:
     return True
 
 
+def check_reader(document: str, filename: str) -> None:
+    """The whole reader never raises for a Markdown or LaTeX note: problems are Unreadable records."""
+    notes = read_source(NoteSource.from_text(document, filename))
+    lines = document.split("\n")
+    for bad in notes.unreadable:
+        assert "internal error" not in bad.message, bad.message
+        assert 1 <= bad.line <= len(lines) and 1 <= bad.column <= len(lines[bad.line - 1]) + 1, bad
+        assert bad.message.isprintable()
+    for eq in notes.equations:
+        assert 1 <= eq.line <= len(lines)
+
+
 def check_document(document: str, filename: str) -> None:
+    check_reader(document, filename)
     try:
         chunks = extract_math(document, filename)
     except NotesSyntaxError as e:
@@ -219,3 +241,24 @@ def check_document(document: str, filename: str) -> None:
             lines = document.split("\n")
             assert 1 <= e.line <= len(lines)
             assert 1 <= e.column <= len(lines[e.line - 1]) + 1
+
+
+@given(st.randoms(use_true_random=True))
+def test_mutated_corpus_notes_read_to_records_in_bounded_time(rnd):
+    # Issue 17: mutation of the corpus notes; every input ends in equations and positioned
+    # Unreadable records (a notebook whose JSON breaks: one NoteInputError), within a deadline.
+    import time
+
+    for note in rnd.sample(CORPUS_NOTES, 2):
+        text = note.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        for variant in mutants(lines, rnd, 12):
+            k = rnd.randint(0, len(lines))
+            document = "\n".join(lines[:k] + [variant] + lines[k:])
+            start = time.perf_counter()
+            try:
+                check_reader(document, note.name)
+            except NoteInputError as e:
+                assert note.suffix == ".ipynb", e
+            assert time.perf_counter() - start < 5.0
+    assert_nothing_ran()
