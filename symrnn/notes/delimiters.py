@@ -13,6 +13,8 @@ same length, so every offset stays where it was:
   ``[W_h | W_x]`` separates blocks.  A bar left unpaired is left as it was.
 * ``<`` right after ``^`` or ``^{`` opens a time index and the next ``>`` at its
   level closes it; every other ``<`` and ``>`` is a relation.
+* A minus right after the limits of ``\\sum``/``\\prod`` (``\\sum_{i=1}^{n} -\\log p_i``)
+  starts the body: it is marked so the body, not the sum, is negated.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ ABS_OPEN = "\ue014"
 ABS_CLOSE = "\ue015"
 LESS = "\ue016"
 GREATER = "\ue017"
-MARKERS = frozenset(NORM_OPEN + NORM_CLOSE + ABS_OPEN + ABS_CLOSE + LESS + GREATER)
+BODY_MINUS = "\ue018"
+MARKERS = frozenset(NORM_OPEN + NORM_CLOSE + ABS_OPEN + ABS_CLOSE + LESS + GREATER + BODY_MINUS)
 
 _COMMAND = re.compile(r"\\(?:[A-Za-z]+|.)", re.S)
 # command → (kind, forced side): kind "norm" or "abs"; side "open", "close" or None
@@ -131,3 +134,46 @@ def _after_caret(text: str, i: int) -> bool:
         while j >= 0 and text[j].isspace():
             j -= 1
     return j >= 0 and text[j] == "^"
+
+
+_BIG_OPERATOR = re.compile(r"\\(?:sum|prod)(?![A-Za-z])")
+_SCRIPT_ARG = re.compile(r"\s*(?:\\[A-Za-z]+|\\.|[^{\s])")
+
+
+def mark_sum_bodies(text: str) -> str:
+    """``text`` with the minus that opens a sum's body marked as BODY_MINUS (same length)."""
+    if "-" not in text or ("\\sum" not in text and "\\prod" not in text):
+        return text
+    out = None
+    for m in _BIG_OPERATOR.finditer(text):
+        i = _after_scripts(text, m.end())
+        if i < len(text) and text[i] == "-":
+            out = out or list(text)
+            out[i] = BODY_MINUS
+    return text if out is None else "".join(out)
+
+
+def _after_scripts(text: str, i: int) -> int:
+    """The first offset after the limits (``_{…}^{…}``, ``\\limits``) and spaces that follow ``i``."""
+    n = len(text)
+    while True:
+        while i < n and text[i].isspace():
+            i += 1
+        if text.startswith("\\limits", i) or text.startswith("\\nolimits", i):
+            i += 7 if text.startswith("\\limits", i) else 9
+            continue
+        if i >= n or text[i] not in "_^":
+            return i
+        i += 1
+        while i < n and text[i].isspace():
+            i += 1
+        if i < n and text[i] == "{":
+            depth = 0
+            while i < n:
+                depth += {"{": 1, "}": -1}.get(text[i], 0)
+                i += 2 if text[i] == "\\" else 1
+                if depth == 0:
+                    break
+        else:
+            m = _SCRIPT_ARG.match(text, i)
+            i = m.end() if m else n

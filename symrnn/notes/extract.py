@@ -212,6 +212,8 @@ class _Cutter:
         block = self.blocks
         self.blocks += 1
         rows = _cut(0, len(text), seps.row_breaks) if display else [(0, len(text))]
+        if (env or "").rstrip("*") in _COLUMN_PAIRS:
+            rows = [piece for row in rows for piece in _column_pairs(row, seps.amps)]
         pieces: list[tuple[list[tuple[int, int]], bool]] = []  # (text ranges, has a relation)
         for s, e in rows:
             s, e = _trim(text, s, e)
@@ -333,6 +335,7 @@ class _Separators:
     quads: list[tuple[int, int]] = field(default_factory=list)
     prose: list[tuple[int, int]] = field(default_factory=list)
     relations: list[int] = field(default_factory=list)
+    amps: list[int] = field(default_factory=list)
 
 
 def _top_level(text: str) -> _Separators:
@@ -376,6 +379,8 @@ def _top_level(text: str) -> _Separators:
             depth = max(0, depth - 1)
         elif ch in "=<>" and depth == 0:
             seps.relations.append(i)
+        elif ch == "&" and depth == 0:
+            seps.amps.append(i)
         i += 1
     return seps
 
@@ -401,6 +406,22 @@ def _widen(text: str, s: int, e: int) -> tuple[int, int]:
     while e < len(text) and text[e].isspace():
         e += 1
     return s, e
+
+
+# Environments whose & columns come in pairs: a &= b & c &= d holds two equations.
+_COLUMN_PAIRS = frozenset({"align", "aligned", "flalign", "alignat", "alignedat", "xalignat"})
+
+
+def _column_pairs(row: tuple[int, int], amps: list[int]) -> list[tuple[int, int]]:
+    """``row`` cut at its 2nd, 4th, … top-level ``&`` (each pair of columns is one equation)."""
+    s, e = row
+    k = bisect.bisect_left(amps, s)
+    inside = []
+    while k < len(amps) and amps[k] < e:
+        inside.append(amps[k])
+        k += 1
+    cuts = [(a, a + 1) for a in inside[1::2]]
+    return _cut(s, e, cuts) if cuts else [row]
 
 
 def _cut(start: int, end: int, cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:

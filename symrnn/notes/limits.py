@@ -20,6 +20,8 @@ MAX_NESTING = 40
 MAX_DOCUMENT_NESTING = 200
 # Trees deeper than this (after reading; a flat sum of many terms is shallow).
 MAX_TREE_DEPTH = 200
+# Terms of one flat sum or product (a chain of one operator: its readers walk it recursively).
+MAX_TERMS = 300
 # Digits in one number (400-digit numbers are refused; 2^{99999999999} has 11).
 MAX_NUMBER_DIGITS = 30
 # |k| in a step t ± k, and a fixed step written as an integer (h_{200000}).

@@ -37,19 +37,29 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import re
 from pathlib import Path
 
 from lark import Lark
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from .delimiters import mark_delimiters
+from .delimiters import mark_delimiters, mark_sum_bodies
 from .errors import NotesSyntaxError
 from .extract import MathChunk
 from .function_letters import function_letters
-from .limits import MAX_NESTING, MAX_TREE_DEPTH
+from .limits import (
+    MAX_EXPONENT,
+    MAX_NESTING,
+    MAX_NUMBER_DIGITS,
+    MAX_STEP_OFFSET,
+    MAX_SUM_LIMIT,
+    MAX_TERMS,
+    MAX_TREE_DEPTH,
+    too_big,
+)
 from .source import source_map
-from .tree import Node, Span, Tree
+from .tree import Add, Node, Number, Power, Prod, Product, Span, Sub, Sum, Symbol, Tree
 from .tree_reader import FUNCTION_WORDS, Rejected, TreeReader
 
 __all__ = ["FUNCTION_WORDS", "parse_equation", "parse_latex"]
@@ -58,7 +68,7 @@ __all__ = ["FUNCTION_WORDS", "parse_equation", "parse_latex"]
 # Terminals that can start an expression, and closers, for error messages.
 _EXPR_START = frozenset(
     "LETTER NUMBER DIGIT GREEK WORD FUNC DELTA PARTIAL SUMOP DOTS NAMED TOP PRIMECMD ACCENT FONT "
-    "FRAC LPAR LBRACK LANGLE BEGIN_MATRIX LBRACE MINUS PLUS NABLA NORM_OPEN ABS_OPEN ESCNAME".split()
+    "FRAC LPAR LBRACK LANGLE BEGIN_MATRIX LBRACE MINUS PLUS NABLA NORM_OPEN ABS_OPEN ESCNAME NAMEWORD".split()
 )
 _CLOSERS = {
     "RPAR": "')'",
@@ -108,8 +118,9 @@ def parse_equation(chunk: MathChunk, functions: frozenset[str] | None = None) ->
             raise Rejected(0, "empty math")
         _check_nesting(chunk.text)
         # Bars and < > are told apart first (same length, so offsets are kept).
-        tree = TreeReader(chunk, functions, locate).start(_parser().parse(mark_delimiters(chunk.text)))
-        _check_depth(tree)
+        marked = mark_sum_bodies(mark_delimiters(chunk.text))
+        tree = TreeReader(chunk, functions, locate).start(_parser().parse(marked))
+        _check_tree(tree, locate)
         return tree
     except NotesSyntaxError:
         raise
@@ -153,6 +164,15 @@ class Locator:
     def span(self, start: int, end: int) -> Span:
         return Span(*self.position(start), *self.position(end))
 
+    def error_at(self, span: Span | None, message: str, construct: str | None = None) -> NotesSyntaxError:
+        """An error at a node's span (its first character); at the chunk's start without one."""
+        if span is None:
+            return self.error(0, message, construct)
+        src_line = self.smap.line_text(span.line - (self.chunk.line - 1 if self.shift else 0))
+        error = NotesSyntaxError(self.chunk.file, span.line, span.column, message, src_line, construct)
+        error.where = self.chunk.where()
+        return error
+
     def error(self, pos: int, message: str, construct: str | None = None) -> NotesSyntaxError:
         line, column = self.position(pos)
         src_line = self.smap.line_text(line - (self.chunk.line - 1 if self.shift else 0))
@@ -167,24 +187,79 @@ def _check_nesting(text: str) -> None:
         if ch in "{([":
             depth += 1
             if depth > MAX_NESTING:
-                raise Rejected(i, f"brackets nested more than {MAX_NESTING} levels deep")
+                raise Rejected(i, too_big("brackets nested too deeply", MAX_NESTING, "levels"), "nesting")
         elif ch in "})]":
             depth = max(0, depth - 1)
 
 
-def _check_depth(tree: Tree) -> None:
-    stack = [(tree, 1)]
+def _check_tree(tree: Tree, locate: Locator) -> None:
+    """Depth and number bounds (limits.py), each stated in its message, at the node's place.
+
+    A chain of one operator (a flat sum of 300 terms) counts as one level, not 300.
+    """
+    stack = [(tree, 1, 1)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, chain = stack.pop()
+        if chain > MAX_TERMS:
+            what = "sum" if isinstance(node, (Add, Sub)) else "product"
+            raise locate.error_at(node.span, too_big(f"this {what} has too many terms", MAX_TERMS, "terms"), "size")
         if depth > MAX_TREE_DEPTH:
-            raise Rejected(0, f"expression nested more than {MAX_TREE_DEPTH} levels deep")
+            raise Rejected(0, too_big("the expression is nested too deeply", MAX_TREE_DEPTH, "levels"), "nesting")
+        problem = _out_of_bounds(node)
+        if problem is not None:
+            raise locate.error_at(node.span, *problem)
         for name in _child_fields(type(node)):
             value = getattr(node, name)
             for child in value if isinstance(value, tuple) else (value,):
                 if isinstance(child, tuple):  # Matrix rows
-                    stack.extend((c, depth + 1) for c in child)
+                    stack.extend((c, depth + 1, 1) for c in child)
                 elif isinstance(child, Node):
-                    stack.append((child, depth + 1))
+                    if name == "left" and type(child) in _CHAINS.get(type(node), ()):
+                        stack.append((child, depth, chain + 1))
+                    else:
+                        stack.append((child, depth + 1, 1))
+
+
+_CHAINS = {Add: (Add, Sub), Sub: (Add, Sub), Product: (Product,)}
+
+
+def _out_of_bounds(node: Node) -> tuple[str, str] | None:
+    """(message, construct) when a number, step, exponent or limit of ``node`` is past its bound."""
+    if isinstance(node, Number):
+        digits = sum(ch.isdigit() for ch in node.text)
+        if digits > MAX_NUMBER_DIGITS:
+            return too_big(f"a number of {digits:,} digits is too long", MAX_NUMBER_DIGITS, "digits"), "number"
+    elif isinstance(node, Symbol) and node.time is not None:
+        offset = node.time.offset
+        if abs(offset) > MAX_STEP_OFFSET:
+            what = f"the step {offset:,}" if node.time.var is None else f"the step offset {offset:+,}"
+            return too_big(f"{what} is too far", MAX_STEP_OFFSET), "step"
+    elif isinstance(node, Power) and isinstance(node.exponent, Number):
+        base = node.base
+        if not (isinstance(base, Symbol) and base.font == "bb") and _integer(node.exponent) > MAX_EXPONENT:
+            return too_big(f"the exponent {node.exponent.text} is too large", MAX_EXPONENT), "exponent"
+    elif isinstance(node, (Sum, Prod)):
+        for limit in (node.lower, node.upper):
+            if _literal_above(limit, MAX_SUM_LIMIT):
+                what = "\\prod" if isinstance(node, Prod) else "\\sum"
+                return too_big(f"this {what} limit is too large", MAX_SUM_LIMIT), f"{what} limit"
+    return None
+
+
+def _literal_above(node, bound: int) -> bool:
+    """Whether ``node`` is an integer literal (``10^9`` included) above ``bound``."""
+    if isinstance(node, Number):
+        return _integer(node) > bound
+    if isinstance(node, Power) and isinstance(node.base, Number) and isinstance(node.exponent, Number):
+        base, exponent = _integer(node.base), _integer(node.exponent)
+        return base > 1 and exponent > 0 and exponent * math.log10(base) > math.log10(bound)
+    return False
+
+
+def _integer(number: Number) -> int:
+    """|number| for digits only (no float() of user text past the digit bound)."""
+    text = number.text.split(".")[0].lstrip("-")
+    return int(text) if text.isdigit() and len(text) <= MAX_NUMBER_DIGITS else 0
 
 
 @functools.cache

@@ -238,6 +238,13 @@ class TreeReader(ScriptReader):
                 node = cls(body, index, lower, upper, over, span=self.span(piece.start, rest[-1][1].end))
                 seq = [*seq[:i], (op, Piece("expr", node, piece.start, rest[-1][1].end))]
                 break
+        # 1b. A minus that opens a sum's body negates the rest of the body.
+        if seq and seq[0][1].kind == "neg":
+            if len(seq) == 1:
+                raise Rejected(seq[0][1].start, "a minus needs something after it")
+            rest = self.join([(None, seq[1][1]), *seq[2:]])
+            start = seq[0][1].start
+            return Neg(rest, span=self.span(start, seq[-1][1].end))
         # 2. Prefix readings, right to left so that \log \log x nests: each takes
         #    the factor juxtaposed right after it.
         out: list[tuple[str | None, Piece]] = []
@@ -301,14 +308,28 @@ class TreeReader(ScriptReader):
     def paren_step(self, piece: Piece, nxt: Piece) -> Piece | None:
         """``h(t)``, ``\\mathbf{h}(t-1)``, ``s_{c_j}(0)``: a step in parentheses right after a symbol."""
         node = piece.node
-        if not (piece.kind == "expr" and isinstance(node, Symbol) and node.time is None and not piece.is_d):
+        if not (piece.kind == "expr" and isinstance(node, Symbol)):
             return None
         if nxt.args is None or len(nxt.args) != 1 or nxt.start != piece.end or node.name in self.functions:
             return None
         step = _step_of(nxt.args[0], self.step_vars)
         if step is None:
             return None
-        timed = dataclasses.replace(node, time=TimeIndex(*step, style="call"), span=self.span(piece.start, nxt.end))
+        labels = {"sub": node.sub, "sup": node.sup}
+        if node.time is not None:
+            # c_1(t), x_k(t), y^k(t): the index names a unit; the step is in the parentheses
+            index = node.time
+            if (
+                index.style not in labels
+                or labels[index.style] is not None
+                or index.terms
+                or index.offset
+                and index.var
+            ):
+                return None
+            labels[index.style] = index.var if index.var is not None else str(index.offset)
+        time = TimeIndex(*step, style="call")
+        timed = dataclasses.replace(node, **labels, time=time, span=self.span(piece.start, nxt.end))
         return Piece("expr", self.post(timed, nxt.post), piece.start, nxt.end)
 
     def alone(self, piece: Piece, followed: bool) -> Piece:
@@ -400,7 +421,7 @@ class TreeReader(ScriptReader):
 
     def token_factor(self, token: Token, scripts: list, start: int, end: int) -> Piece:
         kind, value = token.type, token.value
-        if kind in ("LETTER", "GREEK", "ESCNAME"):
+        if kind in ("LETTER", "GREEK", "ESCNAME", "NAMEWORD"):
             name = value.replace("\\_", "_").lstrip("\\")
             symbol = Symbol(name, span=self.span(token.start_pos, token.end_pos))
             return self.symbol_piece(symbol, scripts, start, end)
@@ -423,6 +444,8 @@ class TreeReader(ScriptReader):
             return Piece("diff", None, start, end, diff="partial")
         if kind == "NABLA":
             return self.nabla_piece(scripts, start, end)
+        if kind == "BODY_MINUS":
+            return Piece("neg", None, start, end)
         if kind in ("FUNC", "WORD"):
             func = Func(value.lstrip("\\"), span=self.span(token.start_pos, token.end_pos))
             return self.func_piece(func, scripts, start, end)
