@@ -20,6 +20,7 @@ from symrnn.notes.tree import (
     Equation,
     Func,
     Indicator,
+    Neg,
     Norm,
     Number,
     Power,
@@ -263,3 +264,30 @@ def test_tex_note_with_macros_alignment_continuations_and_norms():
     assert y.rhs == Norm(Symbol("x"))
     assert isinstance(e.rhs, Sum) and e.rhs.upper == Symbol("T")
     assert notes.equations[-1].condition == "T \\ge 1"
+
+
+def test_unit_index_beside_a_step_in_parentheses():
+    # Williams & Zipser: unit k at time t; Elman: the target d(t) is a symbol, not a differential
+    assert lhs(r"y^k(t+1) = f_k(s_k(t+1))") == Symbol("y", sup="k", time=TimeIndex("t", 1))
+    assert rhs(r"\Lambda(t) = \mathrm{diag}(1 - c_1(t), \dots, 1 - c_n(t))").args[0].right == Symbol(
+        "c", sub="1", time=TimeIndex("t", 0)
+    )
+    assert rhs(r"e(t) = d(t) - y(t)") == Sub(sym("d", "t"), sym("y", "t"))
+    assert lhs(r"\frac{\partial E}{\partial net_k(t)} = e_k(t)") == Derivative(
+        Symbol("E"), Symbol("net", sub="k", time=TimeIndex("t", 0))
+    )
+
+
+def test_semicolon_arguments_and_a_negated_sum_body():
+    assert rhs(r"L = \ell(z_t; y_t)") == Apply(Symbol("ell"), (sym("z", "t"), sym("y", "t")))
+    loss = rhs(r"L = \frac{1}{n} \sum_{i=1}^{n} -\log p_i + c")
+    total = loss.left.right
+    assert isinstance(total, Sum) and total.body == Neg(Apply(Func("log"), (sym("p", "i"),)))
+    assert loss.right == Symbol("c")  # the sum's body ends at + as in TeX
+
+
+def test_two_equations_in_one_align_row():
+    tex = "\\begin{align}\n  b_c^t &= h(s_c^t), & y_k^t &= \\sum_c w_{ck} b_c^t, \\\\\n  n(t) &= W x(t), &\n\\end{align}\n"
+    notes = read_notes(NoteSource.from_text(tex, "n.tex"), strict=False)
+    assert [(e.line, e.column) for e in notes.equations] == [(2, 3), (2, 24), (3, 3)]
+    assert notes.equations[1].tree.lhs == Symbol("y", sub="k", time=TimeIndex("t", 0))
