@@ -14,7 +14,23 @@ from lark import Token
 from lark import Tree as LarkTree
 
 from .scripts import TIME_VARS, arg_tokens, compound_step, integer_of, is_transpose, label_of, matching, time_of
-from .tree import Add, Differential, Equation, Expr, Func, Indicator, Norm, Number, Sub, Symbol, TimeIndex
+from .tree import (
+    Add,
+    Apply,
+    Differential,
+    Equation,
+    EquationList,
+    Expr,
+    Func,
+    Indicator,
+    Norm,
+    Number,
+    Product,
+    Sub,
+    Symbol,
+    TimeIndex,
+    Tuple,
+)
 
 
 class Rejected(Exception):
@@ -99,12 +115,10 @@ class ScriptReader:
             for kind, value in effects:
                 if kind == "prime":
                     primes += 1
-                elif kind in ("T", "pow"):
+                elif kind in ("T", "pow", "entry"):
                     wrappers.append((kind, value))
-                elif (
-                    kind == "time" and slots["time"] is not None and mark.type == "SUP" and slots["time"].style == "sub"
-                ):
-                    _second_step(slots, value, symbol, script)
+                elif kind == "time" and slots["time"] is not None:
+                    _two_steps(slots, value, mark.type, symbol, script)
                 elif slots[kind] is not None:
                     what = "time index" if kind == "time" else ("subscript" if kind == "sub" else "superscript")
                     raise Rejected(start_of(script), f"{symbol.name} already has a {what}")
@@ -205,14 +219,56 @@ class ScriptReader:
             return None
         return value if isinstance(value, Symbol) and value.time is not None else None
 
+    def indices(self, arg: LarkTree) -> tuple[Expr, ...]:
+        """The indices of an entry: ``{n v}`` (two letters), ``{i, y_{t,i}}``, ``{y_t}``."""
+        value = self.arg_value(arg)
+        if isinstance(value, Tuple):
+            return value.items
+        if isinstance(value, (Equation, EquationList)):
+            raise Rejected(start_of(arg), "an index must be an expression, not an equation")
+        letters = _letters_of(value)
+        return letters if letters is not None else (value,)
+
+    def step_and_indices(self, arg: LarkTree) -> list[tuple[str, object]] | None:
+        """``z_{t,i}`` (unit i at step t) or ``p_{t, k_t}`` (entry k_t of p_t), else None."""
+        try:
+            value = self.arg_value(arg)
+        except Rejected:
+            return None
+        if not isinstance(value, Tuple) or len(value.items) < 2:
+            return None
+        step = _symbol_step(value.items[0], self.step_vars)
+        if step is None:
+            return None
+        rest = value.items[1:]
+        if not all(_index_like(item) for item in rest):
+            return None
+        time = TimeIndex(*step, style="sub")
+        names = [_plain_name(item) for item in rest]
+        if all(names):
+            return [("time", time), ("sub", ",".join(names))]
+        return [("time", time), ("entry", rest)]
+
+    def expression_indices(self, arg: LarkTree) -> tuple[Expr, ...] | None:
+        """``y_{w(t+1)}``-like subscripts that hold a step: entries, else None."""
+        try:
+            value = self.arg_value(arg)
+        except Rejected:
+            return None
+        if isinstance(value, (Equation, EquationList, Tuple)):
+            return None
+        return (value,) if _has_step(value) else None
+
     def generic_scripts(self, scripts: list) -> tuple[tuple[str, Expr | None], ...]:
         """Scripts on something that is not a symbol: transposes and powers only."""
         out = []
         for script in scripts:
             mark = script.children[0]
+            if mark.type == "SUB":  # (Y_t)_{n v}, softmax(z_t)_{y_t}: entries
+                out.append(("entry", self.indices(script.children[1])))
+                continue
             if mark.type != "SUP":
-                what = "a prime" if mark.type == "PRIME" else "a subscript"
-                raise Rejected(start_of(script), f"{what} can only follow a symbol, not an expression")
+                raise Rejected(start_of(script), "a prime can only follow a symbol, not an expression")
             for kind, value in self.superscript(script.children[1], on_symbol=False):
                 if kind not in ("T", "pow"):
                     raise Rejected(start_of(script), "a time index or label can only follow a symbol")
@@ -227,9 +283,16 @@ class ScriptReader:
         compound = compound_step(tokens, self.step_vars)
         if compound is not None:
             return [("time", compound)]
+        if any(t.type == "COMMA" for t in tokens):
+            listed = self.step_and_indices(arg)
+            if listed is not None:
+                return listed
         label = label_of(tokens)
         if label is not None:
             return [("sub", label)]
+        indices = self.expression_indices(arg)
+        if indices is not None:
+            return [("entry", indices)]
         raise Rejected(
             start_of(arg), "cannot read this subscript: expected a step (t, t-1, n+2, 0) or a name (hh, xh,f)"
         )
@@ -272,19 +335,41 @@ class ScriptReader:
 _NORM_KINDS = frozenset({"1", "2", "F", "p", "max"})
 
 
-def _second_step(slots: dict, value: TimeIndex, symbol: Symbol, script) -> None:
-    """A step above when one was read below: ``a_j^t`` (unit j at step t), ``h_T^{(b)}`` (sample b).
+def _two_steps(slots: dict, value: TimeIndex, mark: str, symbol: Symbol, script) -> None:
+    """Two step-like indices on one symbol: one is the step, the other a unit or sample label.
 
-    A step letter above wins and the bare letter below becomes a label (Graves'
-    unit indices); any other index above is a label of its own.
+    ``a_j^t`` and ``h_t^j`` (unit j at step t), ``u^j_{t+1}``, ``y^{<t>}_k``,
+    ``h_T^{(b)}`` (sample b), ``s^{(b)}_j``: a step that is t, T or τ, or has an
+    offset, wins; else one written as ``(b)`` or ``<t>``; else the upper one
+    (Graves' ``y_k^t``).  The other becomes the label on its side.
     """
-    below = slots["time"]
-    if value.var in TIME_VARS and below.var is not None and below.offset == 0 and slots["sub"] is None:
-        slots["sub"], slots["time"] = below.var, value
-    elif value.var is not None and value.var not in TIME_VARS and value.offset == 0 and slots["sup"] is None:
-        slots["sup"] = f"({value.var})"
-    else:
+    old = slots["time"]
+    old_mark = "SUB" if old.style == "sub" else "SUP"
+    if old_mark == mark:
         raise Rejected(start_of(script), f"{symbol.name} already has a time index")
+    rank_old, rank_new = _step_rank(old, old_mark), _step_rank(value, mark)
+    keep, drop, drop_mark = (value, old, old_mark) if rank_new > rank_old else (old, value, mark)
+    slot = "sub" if drop_mark == "SUB" else "sup"
+    label = _as_label(drop)
+    if label is None or slots[slot] is not None:
+        raise Rejected(start_of(script), f"{symbol.name} already has a time index")
+    slots["time"], slots[slot] = keep, label
+
+
+_STRONG_STEPS = frozenset({"t", "T", "tau"})
+
+
+def _step_rank(step: TimeIndex, mark: str) -> tuple[int, int, int]:
+    strong = step.var in _STRONG_STEPS or bool(step.terms) or (step.var is not None and step.offset != 0)
+    return int(strong), int(step.style in ("paren", "angle")), int(mark == "SUP")
+
+
+def _as_label(step: TimeIndex) -> str | None:
+    """The label a demoted index stands for: ``j``, ``(b)``, ``2``; None for a step with an offset."""
+    if step.terms or (step.var is not None and step.offset):
+        return None
+    name = step.var if step.var is not None else str(step.offset)
+    return f"({name})" if step.style in ("paren", "angle") else name
 
 
 _STRICT = {"lt": 1, "gt": 1, "le": 0, "ge": 0}
@@ -322,3 +407,55 @@ def _shift(node: Expr, by: int) -> Expr:
         return node
     one = Number(str(abs(by)), span=node.span)
     return Add(node, one, span=node.span) if by > 0 else Sub(node, one, span=node.span)
+
+
+def _symbol_step(node, names: frozenset[str]) -> tuple[str | None, int] | None:
+    """(var, offset) when ``node`` is a bare step: ``t``, ``t-1``, ``T``."""
+    if isinstance(node, Symbol) and node == Symbol(node.name) and node.name in names:
+        return node.name, 0
+    if isinstance(node, (Add, Sub)) and isinstance(node.right, Number) and node.right.text.isdigit():
+        base = _symbol_step(node.left, names)
+        if base is not None:
+            return base[0], int(node.right.text) * (1 if isinstance(node, Add) else -1)
+    return None
+
+
+def _plain_name(node) -> str | None:
+    if isinstance(node, Symbol) and node == Symbol(node.name) and node.name.isalnum():
+        return node.name
+    if isinstance(node, Number) and node.text.isdigit():
+        return node.text
+    return None
+
+
+def _letters_of(node) -> tuple[Symbol, ...] | None:
+    """``n v`` (juxtaposed plain letters) as the letters, else None."""
+    out = []
+    while isinstance(node, Product) and node.op == "juxt" and _plain_name(node.right):
+        out.append(node.right)
+        node = node.left
+    if not out or not _plain_name(node):
+        return None
+    return (node, *reversed(out))
+
+
+def _has_step(node) -> bool:
+    """Whether a symbol with a step occurs in ``node`` (walks a few node kinds only)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Symbol):
+            if item.time is not None:
+                return True
+        elif isinstance(item, Apply):
+            stack.extend(item.args)
+        elif isinstance(item, (Add, Sub, Product)):
+            stack.extend((item.left, item.right))
+    return False
+
+
+def _index_like(node) -> bool:
+    """An index: a symbol (k_t, y_{t,i}), a number, or a sum or difference of those."""
+    if isinstance(node, (Symbol, Number)):
+        return True
+    return isinstance(node, (Add, Sub)) and _index_like(node.left) and _index_like(node.right)

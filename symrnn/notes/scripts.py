@@ -80,7 +80,16 @@ def integer_of(tokens: list[Token]) -> str | None:
     return None
 
 
-_LABEL_SCRIPTS = {"SUB": "_", "SUP": "^", "LBRACE": "{", "RBRACE": "}", "PRIME": "'", "PRIMECMD": "'"}
+_LABEL_SCRIPTS = {
+    "SUB": "_",
+    "SUP": "^",
+    "LBRACE": "{",
+    "RBRACE": "}",
+    "PRIME": "'",
+    "PRIMECMD": "'",
+    "PLUS": "+",  # x_{N+i}: unit N + i (Werbos), no step letter in it
+    "MINUS": "-",
+}
 
 
 def label_of(tokens: list[Token]) -> str | None:

@@ -223,6 +223,19 @@ class Norm(Node):
 
 
 @dataclass(frozen=True)
+class Entry(Node):
+    """Entries of a vector or matrix, by index: ``p_{t, k_t}`` is Entry(p_t, (k_t,)).
+
+    Also ``(Y_t)_{n v}`` (Entry(Y_t, (n, v))), ``\\operatorname{softmax}(z_t)_{y_t}``,
+    ``[W x]_j`` and Mikolov's ``y_{w(t+1)}(t)`` (Entry(y(t), (w(t+1),))).  An index
+    is an expression: a letter the note sums over, or a target such as ``k_t``.
+    """
+
+    operand: Expr
+    indices: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
 class Indicator(Node):
     """``\\mathbb{1}[a_t > 0]``, ``1_{i = y_t}``: 1 where ``condition`` holds, else 0 (element-wise)."""
 
@@ -306,6 +319,7 @@ Expr = (
     | Prod
     | Norm
     | Indicator
+    | Entry
     | Concat
     | Matrix
     | Tuple

@@ -27,6 +27,7 @@ from .tree import (
     Derivative,
     Differential,
     Dots,
+    Entry,
     Equation,
     EquationList,
     Expr,
@@ -48,6 +49,9 @@ from .tree import (
     Tree,
     Tuple,
 )
+
+# F\_\hat{Y}: Werbos' ordered derivative of Ŷ, one name "F_Yhat".
+_HAT_IN_NAME = re.compile(r"\\hat\s*\{([A-Za-z])\}")
 
 # Names that \mathrm{…} or \text{…} spell as functions (other words are symbols).
 FUNCTION_WORDS = frozenset(
@@ -307,7 +311,9 @@ class TreeReader(ScriptReader):
 
     def paren_step(self, piece: Piece, nxt: Piece) -> Piece | None:
         """``h(t)``, ``\\mathbf{h}(t-1)``, ``s_{c_j}(0)``: a step in parentheses right after a symbol."""
-        node = piece.node
+        node, entry = piece.node, None
+        if isinstance(node, Entry) and isinstance(node.operand, Symbol):
+            node, entry = node.operand, node.indices  # y_{w(t+1)}(t): the entry of y(t)
         if not (piece.kind == "expr" and isinstance(node, Symbol)):
             return None
         if nxt.args is None or len(nxt.args) != 1 or nxt.start != piece.end or node.name in self.functions:
@@ -330,6 +336,8 @@ class TreeReader(ScriptReader):
             labels[index.style] = index.var if index.var is not None else str(index.offset)
         time = TimeIndex(*step, style="call")
         timed = dataclasses.replace(node, **labels, time=time, span=self.span(piece.start, nxt.end))
+        if entry is not None:
+            timed = Entry(timed, entry, span=timed.span)
         return Piece("expr", self.post(timed, nxt.post), piece.start, nxt.end)
 
     def alone(self, piece: Piece, followed: bool) -> Piece:
@@ -368,7 +376,12 @@ class TreeReader(ScriptReader):
 
     def post(self, node: Expr, scripts: tuple[tuple[str, Expr | None], ...]) -> Expr:
         for kind, value in scripts:
-            node = Transpose(node, span=node.span) if kind == "T" else Power(node, value, span=node.span)
+            if kind == "T":
+                node = Transpose(node, span=node.span)
+            elif kind == "entry":
+                node = Entry(node, value, span=node.span)
+            else:
+                node = Power(node, value, span=node.span)
         return node
 
     def divide(self, num: Expr, den: Expr, style: str) -> Expr:
@@ -415,14 +428,18 @@ class TreeReader(ScriptReader):
             return self.norm_piece(primary, scripts, start, end)
         elif kind == "matrix":
             node = self.matrix(primary)
+        elif len(subtrees(primary)) > 1:
+            raise Rejected(
+                start, "<a, b> (an inner or outer product) is not read: write a^\\top b or a b^\\top", "\\langle"
+            )
         else:  # angle
-            raise Rejected(start, "angle brackets are read only as time indices, as in a^{<t>}")
+            raise Rejected(start, "angle brackets are read only as time indices, as in a^{<t>}", "\\langle")
         return Piece("expr", self.post(node, self.generic_scripts(scripts)), start, end)
 
     def token_factor(self, token: Token, scripts: list, start: int, end: int) -> Piece:
         kind, value = token.type, token.value
         if kind in ("LETTER", "GREEK", "ESCNAME", "NAMEWORD"):
-            name = value.replace("\\_", "_").lstrip("\\")
+            name = _HAT_IN_NAME.sub(r"\1hat", value).replace("\\_", "_").lstrip("\\")
             symbol = Symbol(name, span=self.span(token.start_pos, token.end_pos))
             return self.symbol_piece(symbol, scripts, start, end)
         if kind == "DELTA":
