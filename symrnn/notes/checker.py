@@ -23,6 +23,7 @@ from .context import NoteContext, is_relation
 from .free_values import FreeEvaluator, ShapeClash
 from .judge import judge
 from .match import Departure, Match, identify
+from .model import is_loss_key
 from .numbers import NoteArithmetic, Unsupported
 from .reading import Item, NoteText, read_note_text, walk
 from .shape_lines import ShapeLineError, describe, own_shape, sizes_from
@@ -30,6 +31,9 @@ from .shapes import ShapeMismatch, Shapes, ShapeUnknown, infer
 from .source import NoteSource
 from .tree import Apply, Derivative, Differential, Equation, Func, Product, Sum, Symbol
 from .verdicts import DEFINITION, ERROR, HOLDS, UNCHECKED, WARNING, WRONG, Verdict
+
+# Claims judged on the note's program (the guard on WRONG looks at these).
+_MODEL_CLAIMS = frozenset({reading.FORWARD_CLAIM, reading.GRADIENT_CLAIM, reading.IDENTITY})
 
 # Letters that name a step: an identity reading one of them as a factor misread the note's (t).
 STEP_LETTERS = frozenset({"t", "T", "tau", "k", "s", "n"})
@@ -98,13 +102,47 @@ def check_note_text(text: NoteText) -> list[Verdict]:
     cells = build_cells(text)
     matches = {c.text.index: identify(c) for c in cells}
     out = [_unreadable(u) for u in text.unreadable]
+    judged: list[tuple[Item, Verdict]] = []
     for item in text.items:
         note = cells[item.cell] if item.cell is not None else None
         try:
-            out.append(_verdict(item, note, matches.get(item.cell), text, context))
+            verdict = _verdict(item, note, matches.get(item.cell), text, context)
         except Exception as error:  # noqa: BLE001 - one equation's bug must not hide the others' verdicts
-            out.append(_internal(item, error))
+            verdict = _internal(item, error)
+        judged.append((item, verdict))
+    out.extend(_guard_wrong(judged))
     out.sort(key=lambda v: (v.line, v.column))
+    return out
+
+
+def _guard_wrong(judged: list[tuple[Item, Verdict]]) -> list[Verdict]:
+    """WRONG on the note's model only where at least as many claims of the same cell hold on it.
+
+    When most claims judged on a cell's program fail, the likelier fault is our reading of
+    the model (a misread size, name or convention), not most lines of the note: those
+    verdicts become unchecked, saying so (exit 3, never a pass).  A WRONG among claims that
+    mostly hold stands.
+    """
+    holds: dict = {}
+    wrong: dict = {}
+    for item, v in judged:
+        if v.kind in _MODEL_CLAIMS and v.verdict in (HOLDS, WRONG):
+            counts = holds if v.verdict == HOLDS else wrong
+            counts[item.cell] = counts.get(item.cell, 0) + 1
+    out = []
+    for item, v in judged:
+        if v.verdict == WRONG and v.kind in _MODEL_CLAIMS and holds.get(item.cell, 0) < wrong.get(item.cell, 0):
+            v = Verdict(
+                v.file,
+                v.line,
+                v.column,
+                v.latex,
+                UNCHECKED,
+                f"{v.message.splitlines()[0]} — not called wrong: more claims of this part of the note fail than "
+                "hold on the checker's reading of its model, so the reading may be at fault",
+                v.kind,
+            )
+        out.append(v)
     return out
 
 
@@ -148,12 +186,12 @@ def _verdict(item: Item, note: NoteCell | None, match, text: NoteText, context: 
         return _shape_line(item, note, text)
     if kind == reading.IDENTITY:
         if context.mentions_model(item):
-            return _claim(item, note, context)  # about the note's own values: judged on its program
+            return _claim(item, note, context, match)  # about the note's own values: judged on its program
         return _identity(item, note, text)
     if kind in (reading.FORWARD_CLAIM, reading.GRADIENT_CLAIM):
         if context.defines_name(item):
             return _make(item, DEFINITION, "names a quantity used by later lines")
-        return _claim(item, note, context)
+        return _claim(item, note, context, match)
     return _make(item, UNCHECKED, "not an equation the checker reads")
 
 
@@ -370,7 +408,7 @@ def _is_step_letter(symbol: Symbol) -> bool:
 # ---------------------------------------------------------------- claims
 
 
-def _claim(item: Item, note: NoteCell | None, context: NoteContext) -> Verdict:
+def _claim(item: Item, note: NoteCell | None, context: NoteContext, match=None) -> Verdict:
     """A claim checked against the note's own model (judge.py); the catalogue only names the fix."""
     tree = item.tree
     if not isinstance(tree, Equation):
@@ -378,9 +416,23 @@ def _claim(item: Item, note: NoteCell | None, context: NoteContext) -> Verdict:
     problems = context.problems_for(item)
     if problems is None:
         return _make(item, UNCHECKED, context.why_not(item))
+    lhs = tree.lhs
+    if reading.is_delta_name(lhs) and reading.key(lhs) not in problems.model.gradient_names:
+        if ("sym", reading.key(lhs)) not in context.aux:
+            # δ_h alone: ∂E/∂h or ∂E/∂net_h? The note does not say, and the two differ.
+            return _make(item, UNCHECKED, f"the note does not say which gradient δ_{lhs.sub or lhs.sup} names")
+    stray = _stray_symbol(tree, problems.model, context.aux)
+    if stray is not None:
+        return _make(item, UNCHECKED, f"mentions {stray}, which none of the note's forward equations uses")
     outcome = judge(tree, problems, context.aux)
     if outcome.verdict == HOLDS:
         return _make(item, HOLDS, outcome.message)
+    if outcome.verdict == WRONG and outcome.counterexample is None and not isinstance(match, Match):
+        # A product that does not fit, in a note whose cell the catalogue does not confirm: the
+        # sizes are our reading of the note, so this is not evidence enough for WRONG.
+        return _make(
+            item, UNCHECKED, f"{outcome.message} at the sizes the checker read; not called wrong on shapes alone"
+        )
     if outcome.verdict == WRONG:
         return _make(
             item,
@@ -390,6 +442,26 @@ def _claim(item: Item, note: NoteCell | None, context: NoteContext) -> Verdict:
             counterexample=outcome.counterexample,
         )
     return _make(item, UNCHECKED, outcome.message)
+
+
+def _stray_symbol(tree, model, aux: dict) -> str | None:
+    """A value the claim uses that the model knows nothing of (it would be read as a random input)."""
+    used = set(model.definitions) | set(model.gradient_names) | {k[1] for k in aux if k and k[0] == "sym"}
+    for d in model.definitions.values():
+        used.update(reading.key(s) for s in reading.symbols(d.rhs))
+    skip = set()
+    for node in walk(tree):
+        if isinstance(node, Derivative | Differential):
+            skip.update(id(n) for n in walk(node))
+    for node in walk(tree):
+        if not isinstance(node, Symbol) or id(node) in skip:
+            continue
+        k = reading.key(node)
+        if k in used or model.is_number(k) or is_loss_key(k) or node.name in STEP_LETTERS:
+            continue
+        if node.time is not None:
+            return node.name
+    return None
 
 
 def _expected_or_none(item: Item, note: NoteCell | None) -> str | None:

@@ -120,9 +120,14 @@ class ClaimEvaluator:
             root = self.program.objective
             if of is not None and key(of) in self.model.definitions and of.time is None:
                 root = self.program.node(key(of), None)
+            elif of is not None and key(of) != self.model.objective and (of.sub or of.sup):
+                # E_t (a subscript, not read as a step): one step's loss is not the whole objective.
+                raise Unsupported(f"∂{_name(of)}: a loss other than the objective {self.model.objective[0]}")
         else:
             step = self.program.step_of_symbol(of, env)
             root = self._existing(key(of), step)
+            if root is None:
+                root = self.program.step_losses.get((key(of), step))
             if root is None:
                 if step is not None and step > self.program.steps:
                     raise Missing(f"{of.name} at step {step}", gradient=True)

@@ -252,8 +252,16 @@ def vector_note(model: NoteModel, stated: dict) -> bool:
     return False
 
 
+def _magnitude(value) -> float:
+    if isinstance(value, str):
+        return 0.0
+    a = np.asarray(getattr(value, "matrix", value), dtype=object).reshape(-1)
+    return max((abs(float(v)) for v in a), default=0.0)
+
+
 def _one_reading(tree, problems: Problems, aux, reading_: Reading, free, steps, substitutes, window) -> Outcome:
     evaluated = 0
+    nonzero = False
     problems_list = [(FREE_SIZES, steps, SEEDS[0]), (SECOND_SIZES, steps + (window is None), SEEDS[1])]
     try:
         for functions in substitutes:
@@ -270,6 +278,7 @@ def _one_reading(tree, problems: Problems, aux, reading_: Reading, free, steps, 
                         continue  # holding with a term left out proves nothing
                     evaluated += 1
                     if ok:
+                        nonzero = nonzero or _magnitude(left) > 1e-12 or _magnitude(right) > 1e-12
                         continue
                     precise = ClaimEvaluator(program, True, reading_, aux)
                     ok, left, right = _compare(tree, precise, env)
@@ -287,6 +296,10 @@ def _one_reading(tree, problems: Problems, aux, reading_: Reading, free, steps, 
         return Outcome("unchecked", f"cannot evaluate: {error}")
     if evaluated == 0:
         return Outcome("unchecked", "no step of the problems has every term of the claim")
+    if not nonzero:
+        # 0 = 0 at every step: the values the claim names do not reach the loss as read (or the
+        # claim is about nothing); holding proves nothing then.
+        return Outcome("unchecked", "both sides are zero at every step tried, so holding proves nothing")
     return Outcome("holds", "holds", details={"evaluated": evaluated})
 
 

@@ -101,6 +101,7 @@ class Program:
         self._vjp_cache: dict[int, dict] = {}
         self._values: dict[bool, dict] = {}
         self._targets = set(model.targets())
+        self.step_losses: dict[tuple, ir.Node] = {}  # (key, step) → that step's generic loss E_t
         self.objective = self._objective()
         # Every value of every step exists before any number is computed (claims read them all).
         for k, d in model.definitions.items():
@@ -356,6 +357,8 @@ class Program:
         return None
 
     def _concat(self, parts: list[ir.Node], sep: str) -> ir.Node:
+        if len(parts) == 1:
+            return parts[0]  # [x]: brackets that only group
         vertical = sep == ";" or (
             sep == "," and all(p.shape[1] == 1 for p in parts) and self.shapes.convention == "column"
         )
@@ -369,12 +372,20 @@ class Program:
         if isinstance(func, Symbol) and not func.sub and not func.sup and func.time is None:
             if FUNCTION_NAMES.get(func.name, func.name) in FUNCTIONS or func.name == "softmax":
                 node = Apply(Func(func.name, func.primes), node.args)
+        if isinstance(func, Symbol) and func.name in self.model.functions:
+            node = Apply(Func(func.name, func.primes), node.args)  # g(z̄) where the note says g = tanh
         if isinstance(node.func, Symbol):
             k = key(node.func)
             step = self.step_of_symbol(node.func, env, shift)
-            if k in self.model.definitions:
+            d = self.model.definitions.get(k)
+            if d is not None and (d.timed or step is None):
                 return self.node(k, step)
-            return self.smooth_of(args)
+            # E_t(y^t) beside E = Σ_t E_t(y^t): one step's generic loss, a random smooth function,
+            # kept per step so ∂E_t/∂y^t can be asked for.
+            value = self.smooth_of(args)
+            if step is not None:
+                self.step_losses.setdefault((k, step), value)
+            return value
         name = function_name(node.func)
         if len(args) != 1:
             raise ProgramError(f"{node.func.name} with {len(args)} arguments")

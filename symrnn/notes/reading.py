@@ -17,6 +17,7 @@ claim about it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +176,8 @@ def classify(tree, defined: set[tuple], gradient_names: set[tuple]) -> str:
     if is_shape_line(tree):
         return SHAPE
     lhs, rhs = tree.lhs, tree.rhs
+    if _initial_value(lhs, rhs):
+        return PROSE  # c(1) = 0.5·1, h_0 = 0: a value at one fixed step, not the recurrence
     if _binds_step(lhs, rhs):
         return PROSE  # "at t = T_x", "t = T": which step is meant, not an equation to check
     if isinstance(lhs, Func) and isinstance(rhs, Func):
@@ -259,6 +262,13 @@ def _binds_step(lhs, rhs) -> bool:
         if not isinstance(node, Symbol | Number | Add | Sub):
             return False
     return True
+
+
+def _initial_value(lhs, rhs) -> bool:
+    """``h_0 = 0``, ``c(1) = 0.5 \\cdot 1``: a symbol at a fixed step set to something without steps."""
+    if not (isinstance(lhs, Symbol) and lhs.time is not None and lhs.time.var is None):
+        return False
+    return not any(isinstance(n, Symbol) and n.time is not None for n in walk(rhs)) and not has_gradient(rhs)
 
 
 def _names_function(tree: Equation) -> bool:
@@ -366,8 +376,46 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
                 gradient_names.add(key(item.tree.lhs))
             item.cell = current.index
             current.items.append(item)
+    _apply_function_letters(items)
     holes = tuple(hole_of(u.line, u.column, u.latex, _reason(u), key) for u in notes.unreadable)
     return NoteText(notes.file, items, cells, notes.mentions, source, notes.unreadable, holes)
+
+
+def _apply_function_letters(items: list[Item]) -> None:
+    """``g = h = \\tanh`` makes g and h functions: every ``h (c^t)`` read as a product becomes h(c^t)."""
+    letters = set()
+    for item in items:
+        if item.kind == FUNCTION and isinstance(item.tree, Equation):
+            letters |= {s.name for s in item.tree.sides[:-1] if isinstance(s, Symbol) and s.sub is None}
+    if not letters:
+        return
+    for item in items:
+        if item.kind != FUNCTION:
+            item.parsed = dataclasses.replace(item.parsed, tree=_as_applications(item.parsed.tree, letters))
+
+
+def _as_applications(node, letters: set[str]):
+    if isinstance(node, Product) and node.op == "juxt" and isinstance(node.left, Symbol):
+        left = node.left
+        if left.name in letters and left.sub is None and left.sup is None and left.time is None:
+            return Apply(Func(left.name, left.primes), (_as_applications(node.right, letters),))
+    if not dataclasses.is_dataclass(node):
+        return node
+    changes = {}
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if dataclasses.is_dataclass(value):
+            new = _as_applications(value, letters)
+        elif isinstance(value, tuple):
+            new = tuple(
+                tuple(_as_applications(w, letters) for w in v) if isinstance(v, tuple) else _as_applications(v, letters)
+                for v in value
+            )
+        else:
+            continue
+        if new is not value and new != value:
+            changes[f.name] = new
+    return dataclasses.replace(node, **changes) if changes else node
 
 
 def _reason(unreadable) -> str:

@@ -273,7 +273,7 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
             r, c = visit(node.operand)
             return (c, r)
         if isinstance(node, Apply):
-            if isinstance(node.func, Func):
+            if isinstance(node.func, Func) or node.func.name in model.functions:
                 shapes = [visit(a) for a in node.args]
                 return shapes[0] if shapes else scalar
             for a in node.args:
