@@ -52,8 +52,10 @@ def main(argv: list[str]) -> int:
                 tag = "CLAIM" if on_claim else "other"
                 print(f"{tag} {note.name}:{u.line}:{u.column}: {u.message}\n      {u.latex[:110]!r}")
     elapsed = time.perf_counter() - start
-    print(f"{len(notes)} notes, {total_claims} claim lines, {unread_claims} claim lines unreadable, "
-          f"{sum(others.values())} other pieces unreadable ({elapsed:.1f} s)")
+    print(
+        f"{len(notes)} notes, {total_claims} claim lines, {unread_claims} claim lines unreadable, "
+        f"{sum(others.values())} other pieces unreadable ({elapsed:.1f} s)"
+    )
     for title, counter in (("on claim lines", claims), ("elsewhere", others)):
         print(f"-- {title}")
         for group, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])):

@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from lark import Token
 from lark import Tree as LarkTree
 
-from .scripts import TIME_VARS, arg_tokens, compound_step, integer_of, is_transpose, label_of, matching, time_of
+from .scripts import (
+    TIME_VARS,
+    arg_tokens,
+    compound_step,
+    integer_of,
+    is_transpose,
+    label_of,
+    matching,
+    time_of,
+    var_name,
+)
 from .tree import (
     Add,
     Apply,
@@ -105,12 +115,17 @@ class ScriptReader:
         slots = {"sub": symbol.sub, "sup": symbol.sup, "time": symbol.time}
         primes = symbol.primes
         wrappers: list[tuple[str, Expr | None]] = []
+        seen_marks: list[str] = []
         for script in scripts:
             mark = script.children[0]
             if mark.type == "PRIME":
                 primes += 1
                 continue
             arg = script.children[1]
+            seen_marks.append(mark.type)
+            if seen_marks.count(mark.type) > 1:
+                where = "superscripts" if mark.type == "SUP" else "subscripts"
+                raise Rejected(start_of(script), f"{symbol.name} has two {where}: write braces, as in {{x^a}}^b", where)
             effects = self.subscript(arg) if mark.type == "SUB" else self.superscript(arg, on_symbol=True)
             for kind, value in effects:
                 if kind == "prime":
@@ -309,12 +324,16 @@ class ScriptReader:
             if close is not None and (close == len(tokens) - 1 or is_transpose(tokens[close + 1 :])):
                 if not on_symbol:
                     raise Rejected(start_of(arg), "a time index can only follow a symbol")
-                time = time_of(tokens[1:close], None, allow_number=True)
+                transpose = [("T", None)] if close < len(tokens) - 1 else []
+                time = time_of(tokens[1:close], TIME_VARS, allow_number=True, any_offset=True)
+                inner = tokens[1:close]
+                if time is None and len(inner) == 1 and var_name(inner[0]) is not None:
+                    # x^{(i)}, s^{(b)}: a sample or example index (not a step letter) is a label
+                    return [("sup", f"({var_name(inner[0])})"), *transpose]
                 if time is None:
                     raise Rejected(start_of(arg), "cannot read this time index: expected t, t-1, n+2, 0, …")
                 style = "paren" if types[0] == "LPAR" else "angle"
-                effects: list[tuple[str, object]] = [("time", TimeIndex(*time, style=style))]
-                return effects + ([("T", None)] if close < len(tokens) - 1 else [])
+                return [("time", TimeIndex(*time, style=style)), *transpose]
         integer = integer_of(tokens)
         if integer is not None:
             return [("pow", Number(integer, span=self.span(start_of(arg), end_of(arg))))]

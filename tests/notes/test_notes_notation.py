@@ -291,3 +291,12 @@ def test_two_equations_in_one_align_row():
     notes = read_notes(NoteSource.from_text(tex, "n.tex"), strict=False)
     assert [(e.line, e.column) for e in notes.equations] == [(2, 3), (2, 24), (3, 3)]
     assert notes.equations[1].tree.lhs == Symbol("y", sub="k", time=TimeIndex("t", 0))
+
+
+def test_sample_and_example_indices_in_parentheses_are_labels_not_steps():
+    # PyTorch docs: s^{(b)} is sample b of a batch; Ng: x^{(i)} is example i; h^{(t)} stays a step
+    loss = rhs(r"L = \frac{1}{B} \sum_{b=1}^{B} -\log \frac{\exp(s^{(b)}_{k_b})}{\sum_{j} \exp(s^{(b)}_j)}")
+    body = loss.right.body.operand.args[0]
+    assert body.num.args[0] == Symbol("s", sup="(b)", sub="k_b")
+    assert lhs(r"x^{(i)} = 0") == Symbol("x", sup="(i)")
+    assert lhs(r"h^{(t-1)} = 0") == Symbol("h", time=TimeIndex("t", -1, style="paren"))

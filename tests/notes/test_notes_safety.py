@@ -60,6 +60,9 @@ SYNTAX |= {
     "notebook.py",
     "prose.py",
     "tree_reader.py",
+    "factor_reader.py",
+    "script_reader.py",
+    "delimiters.py",
     "scripts.py",
 }
 
