@@ -295,6 +295,12 @@ class ScriptReader:
         time = time_of(tokens, self.step_vars, allow_number=True, any_offset=True)
         if time is not None:
             return [("time", TimeIndex(*time, style="sub"))]
+        if len(tokens) > 2 and tokens[0].type in ("LPAR", "LANGLE") and matching(tokens, 0) == len(tokens) - 1:
+            # h_{\langle t-1 \rangle} (Cho et al.): the step in brackets, written below
+            time = time_of(tokens[1:-1], self.step_vars, allow_number=True, any_offset=True)
+            if time is not None:
+                style = "paren" if tokens[0].type == "LPAR" else "angle"
+                return [("time", TimeIndex(*time, style=style))]
         compound = compound_step(tokens, self.step_vars)
         if compound is not None:
             return [("time", compound)]

@@ -324,8 +324,8 @@ class TreeReader(FactorReader):
         span = self.span(piece.start, piece.end)
         if piece.kind == "func":
             node: Expr = piece.node
-            if piece.power is not None:
-                raise Rejected(piece.start, "a function with a power needs an argument")
+            if piece.power is not None:  # 1 - \tanh^2 in prose: the function squared
+                node = Power(piece.node, piece.power, span=span)
         elif piece.kind == "letter":
             func = piece.node
             node = Symbol(func.name, primes=func.primes, span=span) if followed else func

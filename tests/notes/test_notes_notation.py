@@ -300,3 +300,12 @@ def test_sample_and_example_indices_in_parentheses_are_labels_not_steps():
     assert body.num.args[0] == Symbol("s", sup="(b)", sub="k_b")
     assert lhs(r"x^{(i)} = 0") == Symbol("x", sup="(i)")
     assert lhs(r"h^{(t-1)} = 0") == Symbol("h", time=TimeIndex("t", -1, style="paren"))
+
+
+def test_step_in_angle_brackets_below_and_a_bare_squared_function():
+    # Cho et al. 2014 write the step below in angle brackets; Bengio's prose bound 0 < 1 - tanh^2 <= 1
+    gate = rhs(r"r_j = \sigma\left([W_r x]_j + [U_r h_{\langle t-1 \rangle}]_j\right)").args[0]
+    assert gate.right.operand.items[0].right == Symbol("h", time=TimeIndex("t", -1, style="angle"))
+    assert gate.left.indices == (Symbol("j"),)
+    bound = parse_latex(r"0 < 1 - \tanh^2 \le 1")
+    assert bound.ops == ("lt", "le") and bound.sides[1].right == Power(Func("tanh"), Number("2"))
