@@ -54,6 +54,8 @@ _ACCENTS = {
     "dot": "dot",
     "ddot": "ddot",
     "breve": "breve",
+    "overrightarrow": "rightarrow",
+    "overleftarrow": "leftarrow",
 }
 _FONTS = {"mathcal": "cal", "mathbb": "bb", "mathscr": "scr", "mathfrak": "frak"}
 _BRACKET_SEPS = {",": ",", ";": ";", "|": "|", "\\mid": "|", "\\vert": "|"}

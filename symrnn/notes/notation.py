@@ -30,13 +30,17 @@ def symbol_key(symbol: Symbol) -> tuple:
     return (symbol.name, symbol.accents, symbol.sub, symbol.sup, symbol.primes)
 
 
+# Accents kept under another name than their command (tree.Symbol.accents).
+_ACCENT_COMMANDS = {"rightarrow": "overrightarrow", "leftarrow": "overleftarrow"}
+
+
 def _base_latex(symbol: Symbol) -> str:
     name = symbol.name
     out = "\\" + name if name in GREEK or name in ("eta", "varphi", "ell") else name
     if len(name) > 1 and name not in GREEK and name not in ("eta", "varphi", "ell"):
         out = rf"\mathrm{{{name}}}"
     for accent in symbol.accents:
-        out = rf"\{accent}{{{out}}}"
+        out = rf"\{_ACCENT_COMMANDS.get(accent, accent)}{{{out}}}"
     return out
 
 

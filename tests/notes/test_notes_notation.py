@@ -309,3 +309,11 @@ def test_step_in_angle_brackets_below_and_a_bare_squared_function():
     assert gate.left.indices == (Symbol("j"),)
     bound = parse_latex(r"0 < 1 - \tanh^2 \le 1")
     assert bound.ops == ("lt", "le") and bound.sides[1].right == Power(Func("tanh"), Number("2"))
+
+
+def test_directions_of_a_bidirectional_rnn_are_distinct_symbols():
+    tree = parse_latex(r"y_t = W \overrightarrow{h}_t + V \overleftarrow{h}_t")
+    forward, backward = tree.rhs.left.right, tree.rhs.right.right
+    assert forward == Symbol("h", accents=("rightarrow",), time=TimeIndex("t", 0))
+    assert backward == Symbol("h", accents=("leftarrow",), time=TimeIndex("t", 0))
+    assert forward != backward
