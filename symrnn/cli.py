@@ -326,7 +326,7 @@ def _check_page(files, verdicts) -> str:
 @main.command()
 @click.argument("cell_names", metavar="[CELL]...", nargs=-1)
 @click.option("--out", "out_dir", default="derivations", show_default=True, type=click.Path(file_okay=False))
-@click.option("--formats", default="md,tex", show_default=True, help="comma-separated: md, tex, pdf")
+@click.option("--formats", default="md,tex", show_default=True, help="comma-separated: md, tex, pdf, html")
 @click.option("--loss", "loss_name", default="softmax_ce", show_default=True, help="softmax_ce, bce or mse")
 @click.option("--force", is_flag=True, help="also replace files in DIR that symrnn did not generate")
 def export(cell_names, out_dir, formats, loss_name, force):

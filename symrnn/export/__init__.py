@@ -1,7 +1,7 @@
 """``symrnn export``: the step-by-step derivation documents of catalogue cells, written to a directory.
 
-For each cell ``NAME`` the export writes ``NAME.md`` and/or ``NAME.tex`` with their pictures beside
-them — the one-step cell diagram ``NAME-cell``, the computation unrolled over three steps
+For each cell ``NAME`` the export writes ``NAME.md``, ``NAME.tex`` and/or ``NAME.html`` (math as
+MathML, offline) with their pictures beside them — the one-step cell diagram ``NAME-cell``, the computation unrolled over three steps
 ``NAME-unrolled`` and the gradient-flow plot ``NAME-flow`` — as SVG for Markdown and as PDF for
 LaTeX, drawn with matplotlib by our own layout code (no system program); with the format ``pdf``
 also ``NAME.pdf``, compiled by pdflatex (two runs).  Exporting every cell also writes
@@ -38,7 +38,7 @@ __all__ = [
     "plan",
 ]
 
-FORMATS = ("md", "tex", "pdf")
+FORMATS = ("md", "tex", "pdf", "html")
 DEFAULT_FORMATS = ("md", "tex")
 
 
@@ -90,11 +90,13 @@ def _cell_files(d, formats, *, pictures: bool, result: ExportResult) -> dict[str
     """File name → content for one derivation."""
     from symrnn.export import pdflatex
     from symrnn.export.material import PictureError, document_material
-    from symrnn.printing.document import derivation_latex, derivation_markdown
+    from symrnn.printing.document import derivation_html, derivation_latex, derivation_markdown
 
     stem = file_stem(d)
     picture_formats = tuple(
-        f for f, wanted in (("svg", "md" in formats), ("pdf", "tex" in formats or "pdf" in formats)) if wanted
+        f
+        for f, wanted in (("svg", "md" in formats or "html" in formats), ("pdf", "tex" in formats or "pdf" in formats))
+        if wanted
     )
     try:
         made = document_material(d, pictures=pictures, formats=picture_formats)
@@ -103,6 +105,9 @@ def _cell_files(d, formats, *, pictures: bool, result: ExportResult) -> dict[str
     files: dict[str, bytes] = {}
     if "md" in formats:
         files[f"{stem}.md"] = derivation_markdown(d, made.material).encode("utf-8")
+    if "html" in formats:  # math as MathML, the SVG pictures linked beside it like the Markdown's
+        files[f"{stem}.html"] = derivation_html(d, made.material).encode("utf-8")
+    if "md" in formats or "html" in formats:
         files.update({f"{p}.svg": data["svg"] for p, data in made.pictures.items()})
     tex = derivation_latex(d, made.material)
     figures = {f"{p}.pdf": data["pdf"] for p, data in made.pictures.items() if "pdf" in data}

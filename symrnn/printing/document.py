@@ -74,6 +74,20 @@ def derivation_markdown(d, material=None) -> str:
     return render_markdown(walkthrough(d, material or NOTHING))
 
 
+def derivation_html(d, material=None, *, svg_inline: dict[str, str] | None = None) -> str:
+    """The step-by-step document as one HTML page, math as MathML (renders offline in any browser).
+
+    Args:
+        d: the derivation.
+        material: as for :func:`derivation_latex`.
+        svg_inline: picture stem → SVG text to inline (a notebook); None links ``stem.svg`` beside the page.
+    """
+    from symrnn.printing.html_document import render_html
+    from symrnn.printing.walkthrough import NOTHING, walkthrough
+
+    return render_html(walkthrough(d, material or NOTHING), svg_inline=svg_inline)
+
+
 def derivation_json(d) -> dict:
     def eq_json(eq):
         return {"kind": eq.kind, "lhs": text(eq.lhs), "text": eq.text(), "latex": eq.latex(), "note": eq.note}
