@@ -32,9 +32,17 @@ _EXPORTS = {
     "ir": "symrnn.ir",
     "check": "symrnn.notes.checker",
     "read_notes": "symrnn.notes.checker",
+    "check_text": "symrnn.notebook",
 }
 
 __all__ = sorted(_EXPORTS)
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext symrnn``: the ``%%symrnn_check`` cell magic and rich display (see :mod:`symrnn.notebook`)."""
+    from symrnn.notebook import load_ipython_extension as load
+
+    load(ipython)
 
 
 def __getattr__(name: str):

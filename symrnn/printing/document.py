@@ -61,17 +61,21 @@ def derivation_latex(d, material=None) -> str:
     return render_latex(walkthrough(d, material or NOTHING))
 
 
-def derivation_markdown(d, material=None) -> str:
-    """The step-by-step document as Markdown that renders on GitHub (math in ```math blocks).
+def derivation_markdown(d, material=None, flavor: str = "github") -> str:
+    """The step-by-step document as Markdown: for GitHub (math in ```math blocks) or for Jupyter ($, $$).
 
     Args:
         d: the derivation.
         material: as for :func:`derivation_latex`.
+        flavor: "github" or "jupyter".
+
+    Raises:
+        ValueError: an unknown flavor.
     """
     from symrnn.printing.markdown_document import render_markdown
     from symrnn.printing.walkthrough import NOTHING, walkthrough
 
-    return render_markdown(walkthrough(d, material or NOTHING))
+    return render_markdown(walkthrough(d, material or NOTHING), flavor)
 
 
 def derivation_html(d, material=None, *, svg_inline: dict[str, str] | None = None) -> str:
