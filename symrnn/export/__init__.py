@@ -32,6 +32,7 @@ __all__ = [
     "REFRESH_COMMAND",
     "ExportError",
     "ExportResult",
+    "Source",
     "document",
     "export_documents",
     "parse_formats",
@@ -86,7 +87,21 @@ def document(d, fmt: str = "md") -> str:
     return (derivation_markdown if fmt == "md" else derivation_latex)(d, made.material)
 
 
-def _cell_files(d, formats, *, pictures: bool, result: ExportResult) -> dict[str, bytes]:
+@dataclass(frozen=True, eq=False)  # hashed by identity: the same source twice is exported once
+class Source:
+    """A derivation to export that is not a catalogue cell: from a note or a Python module.
+
+    Attributes:
+        derivation: what to write.
+        argument: the command-line argument it came from (``notes.md``, ``cells.py:peephole``),
+            named in the documents' mark and in the command that rewrites them.
+    """
+
+    derivation: object
+    argument: str
+
+
+def _cell_files(d, formats, *, pictures: bool, result: ExportResult, source: str | None = None) -> dict[str, bytes]:
     """File name → content for one derivation."""
     from symrnn.export import pdflatex
     from symrnn.export.material import PictureError, document_material
@@ -99,7 +114,7 @@ def _cell_files(d, formats, *, pictures: bool, result: ExportResult) -> dict[str
         if wanted
     )
     try:
-        made = document_material(d, pictures=pictures, formats=picture_formats)
+        made = document_material(d, pictures=pictures, formats=picture_formats, source=source)
     except PictureError as e:
         raise ExportError(str(e)) from None
     files: dict[str, bytes] = {}
@@ -132,7 +147,8 @@ def plan(cell_names: list[str] | None, formats=DEFAULT_FORMATS, *, loss: str = "
     """File name → content of an export, without writing anything.
 
     Args:
-        cell_names: catalogue names (or aliases); None or empty for every cell, which adds the index.
+        cell_names: catalogue names (or aliases) and :class:`Source` items (a note's or a Python
+            module's cell); None or empty for every catalogue cell, which adds the index.
         formats: a subset of :data:`FORMATS`.
         loss: the loss of every derivation.
         result: an :class:`ExportResult` that collects what could not be produced.
@@ -147,7 +163,7 @@ def plan(cell_names: list[str] | None, formats=DEFAULT_FORMATS, *, loss: str = "
     result = result if result is not None else ExportResult()
     everything = not cell_names
     names = cells() if everything else list(dict.fromkeys(cell_names))
-    built = [cell(name) for name in names]  # unknown names fail here, before any work
+    built = [name if isinstance(name, Source) else cell(name) for name in names]  # unknown names fail here
     pictures = pictures_available()
     if not pictures:
         result.missing.append(
@@ -157,9 +173,14 @@ def plan(cell_names: list[str] | None, formats=DEFAULT_FORMATS, *, loss: str = "
     files: dict[str, bytes] = {}
     derivations = []
     for c in built:
-        d = derive(c, loss)
+        d = c.derivation if isinstance(c, Source) else derive(c, loss)
+        source = c.argument if isinstance(c, Source) else None
         derivations.append(d)
-        files.update(_cell_files(d, formats, pictures=pictures, result=result))
+        made = _cell_files(d, formats, pictures=pictures, result=result, source=source)
+        clash = sorted(set(made) & set(files))
+        if clash:
+            raise ExportError(f"two of the cells exported would both write {clash[0]}; export them separately")
+        files.update(made)
     if everything and ("md" in formats or "tex" in formats):
         files[INDEX] = index_page(derivations, formats, pictures=pictures)
     return files
