@@ -162,6 +162,30 @@ class Derivation:
 
         return torch_function(self)
 
+    def layer(self, backend: str = "numpy"):
+        """The cell as a layer (no readout): ``forward(params, xs, initial_state, mask)`` and ``backward``.
+
+        ``backward(params, tape, grad_outputs, grad_final)`` is the derived vector-Jacobian product,
+        with gradients of the parameters, ``xs`` and the initial states (:mod:`symrnn.layers`).
+        """
+        from symrnn.layers.run import Layer
+
+        return Layer(self.cell, backend)
+
+    def torch_module(self, *, input_size: int, hidden_size: int, **kw):
+        """An ``nn.Module`` ``(xs, initial_state=None, mask=None) -> (outputs, final_state)`` whose
+        backward is the derived one (see :func:`symrnn.layers.torch_layer.torch_module`). Imports torch."""
+        from symrnn.layers.torch_layer import torch_module
+
+        return torch_module(self.cell, input_size=input_size, hidden_size=hidden_size, **kw)
+
+    def jax_function(self, *, reverse: bool = False):
+        """``fn(params, xs, initial_state=None, mask=None) -> (outputs, final_state)`` with the
+        derived backward as its ``jax.custom_vjp`` (:func:`symrnn.layers.jax_layer.jax_function`)."""
+        from symrnn.layers.jax_layer import jax_function
+
+        return jax_function(self.cell, reverse=reverse)
+
     def init_params(self, *, hidden_size: int, input_size: int, output_size: int, seed: int = 0, dtype="float64"):
         """A valid parameter dict: uniform(±1/√hidden) weights, as PyTorch initialises RNNs."""
         from symrnn.codegen.params import init_params
