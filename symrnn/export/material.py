@@ -128,13 +128,4 @@ def document_material(d, *, pictures: bool = True, formats=("svg", "pdf"), sourc
 
 
 def _plot_files(render, measurement, formats, mark: str) -> dict[str, bytes]:
-    out = {}
-    for fmt in formats:
-        data = render([measurement], fmt, fixed_layout=True, creator=mark)
-        if fmt == "svg":
-            svg = data.decode("utf-8")
-            head, _, rest = svg.partition("\n")
-            comment = f"<!-- {mark} -->\n"
-            data = (f"{head}\n{comment}{rest}" if head.startswith("<?xml") else comment + svg).encode("utf-8")
-        out[fmt] = data
-    return out
+    return {fmt: render([measurement], fmt, fixed_layout=True, creator=mark) for fmt in formats}
