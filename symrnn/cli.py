@@ -367,7 +367,7 @@ def _check_page(files, verdicts) -> str:
     notes = []
     for path in dict.fromkeys(files):
         text = None
-        if path.lower().endswith((".md", ".markdown")):
+        if path.lower().endswith((".md", ".markdown", ".tex", ".latex", ".ltx")):
             try:
                 with open(path, encoding="utf-8") as f:
                     text = f.read()
