@@ -30,7 +30,7 @@ _EXPORTS = {
     "compare": "symrnn.equivalence",
     "flow": "symrnn.gradient_flow",
     "ir": "symrnn.ir",
-    "check": "symrnn.notes.checker",
+    "check": "symrnn.notebook",  # the checker's verdicts as a report that renders itself
     "stack": "symrnn.layers.run",
     "bidirectional": "symrnn.layers.run",
     "layers": "symrnn.layers",

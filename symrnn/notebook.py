@@ -14,7 +14,9 @@ import html
 import os
 import tempfile
 
-__all__ = ["CheckReport", "check_text", "derivation_html", "load_ipython_extension", "to_html"]
+__all__ = ["CheckReport", "check", "check_text", "derivation_html", "load_ipython_extension", "to_html"]
+
+_RENDERED_SUFFIXES = (".md", ".markdown", ".tex", ".latex", ".ltx")
 
 
 class CheckReport(list):
@@ -54,8 +56,30 @@ class CheckReport(list):
         return report_fragment([NoteReport(self.name, self.text, [v.to_json() for v in self])])
 
 
+def check(path) -> CheckReport:
+    """One verdict per equation of the note at ``path`` (as ``symrnn.notes.checker.check``), as a report.
+
+    The report is a list of verdicts that shows itself in a notebook as the HTML report.
+
+    Raises:
+        as :func:`symrnn.notes.checker.check`.
+    """
+    from symrnn.notes.checker import check as check_note
+
+    verdicts = check_note(path)
+    name = os.fspath(path)
+    text = None
+    if name.lower().endswith(_RENDERED_SUFFIXES):
+        try:
+            with open(name, encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError):
+            text = None  # the checker read it; if we cannot, the report lists the equations
+    return CheckReport(verdicts, name, text)
+
+
 def check_text(text: str, name: str = "note.md") -> CheckReport:
-    """Check a note given as text (Markdown unless ``name`` ends in ``.tex``), as ``symrnn check`` would.
+    """Check a note given as text (Markdown unless ``name`` says otherwise), as ``symrnn check`` would.
 
     Args:
         text: the note.
@@ -78,8 +102,7 @@ def check_text(text: str, name: str = "note.md") -> CheckReport:
     for v in verdicts:
         if v.file == path:
             v.file = name
-    markdown = not base.lower().endswith((".tex", ".ipynb"))
-    return CheckReport(verdicts, name, text if markdown else None)
+    return CheckReport(verdicts, name, text if base.lower().endswith(_RENDERED_SUFFIXES) else None)
 
 
 def derivation_html(d) -> str:

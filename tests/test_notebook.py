@@ -70,3 +70,14 @@ def test_the_check_report_and_the_cell_magic_show_the_verdicts(executed):
         data = _bundle(executed, index)
         assert "2 wrong claims" in data["text/html"] and data["text/html"].count('data-verdict="wrong"') == 2
     assert _bundle(executed, 7)["text/plain"].startswith("<CheckReport gru.md: 2 wrong, ")
+
+
+def test_symrnn_check_returns_a_list_of_verdicts_that_renders_itself():
+    import symrnn
+    from symrnn.notes.verdicts import Verdict
+
+    report = symrnn.check(NOTE)
+    assert isinstance(report, list) and all(isinstance(v, Verdict) for v in report)
+    assert repr(report).startswith(f"<CheckReport {NOTE}: 2 wrong, ")  # a summary, not a wall of dataclasses
+    page = report._repr_html_()
+    assert page.startswith('<div class="symrnn-report">') and page.count('data-verdict="wrong"') == 2
