@@ -181,7 +181,7 @@ def plan(cell_names: list[str] | None, formats=DEFAULT_FORMATS, *, loss: str = "
         if clash:
             raise ExportError(f"two of the cells exported would both write {clash[0]}; export them separately")
         files.update(made)
-    if everything and ("md" in formats or "tex" in formats):
+    if everything and any(f in formats for f in ("md", "tex", "html")):
         files[INDEX] = index_page(derivations, formats, pictures=pictures)
     return files
 
