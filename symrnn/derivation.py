@@ -90,11 +90,30 @@ class Derivation:
 
         return derivation_latex(self, material)
 
-    def markdown(self, material=None) -> str:
-        """The step-by-step Markdown document; ``symrnn.export.document(d, "md")`` adds what the export adds."""
+    def markdown(self, material=None, *, flavor: str = "github") -> str:
+        """The step-by-step Markdown document; ``symrnn.export.document(d, "md")`` adds what the export adds.
+
+        ``flavor``: "github" (```` ```math ```` blocks, ``$`…`$``, as the export writes) or "jupyter"
+        (``$$…$$`` and ``$…$``, for ``display(Markdown(...))``).
+        """
         from symrnn.printing.document import derivation_markdown
 
-        return derivation_markdown(self, material)
+        return derivation_markdown(self, material, flavor)
+
+    def html(self, material=None) -> str:
+        """The step-by-step document as one HTML page, math as MathML (see ``printing.html_document``)."""
+        from symrnn.printing.document import derivation_html
+
+        return derivation_html(self, material)
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown(flavor="jupyter")
+
+    def _repr_html_(self) -> str:
+        from symrnn.printing.html_document import render_html_body
+        from symrnn.printing.walkthrough import walkthrough
+
+        return render_html_body(walkthrough(self))
 
     def to_json(self) -> dict:
         from symrnn.printing.document import derivation_json
