@@ -1,4 +1,8 @@
-"""Element-wise functions as Python callables on IR nodes: ``sigmoid(W @ x + b)``."""
+"""Element-wise functions as Python callables on IR nodes: ``sigmoid(W @ x + b)``.
+
+One callable per row of the function table (:mod:`symrnn.functions`); the common ones are
+written out for readers and editors, the rest come from the table by name.
+"""
 
 from __future__ import annotations
 
@@ -42,3 +46,12 @@ def generic(name: str):
 
     function.__name__ = name
     return function
+
+
+def __getattr__(name: str):
+    """Every other row of the function table as a callable too: ``activations.softplus(x)``."""
+    from symrnn.functions import FUNCTIONS
+
+    if name in FUNCTIONS:
+        return generic(name)
+    raise AttributeError(f"module 'symrnn.activations' has no attribute {name!r}")

@@ -55,6 +55,7 @@ import sympy
 
 from symrnn import ir
 from symrnn.cellspec import Cell
+from symrnn.evaluate import FLOAT64, Evaluator, concrete_size
 from symrnn.ir import Node
 
 TOLERANCE = 1e-10
@@ -585,33 +586,9 @@ def _search(a: _Canonical, b: _Canonical, states: dict[str, str], inputs: dict[s
 # ---------------------------------------------------------------- numbers
 
 
-def _sigmoid(a):
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
-
-
-_FUNCTIONS = {
-    "sigmoid": _sigmoid,
-    "tanh": np.tanh,
-    "relu": lambda a: np.maximum(a, 0),
-    "identity": lambda a: a,
-    "exp": np.exp,
-    "log": np.log,
-    "step": lambda a: (a > 0).astype(a.dtype),
-    "reciprocal": np.reciprocal,
-}
-
-
-_SIZE_CACHE: dict = {}
-
-
 def _size(expr, sizes) -> int:
     """A size expression (``hidden_size + input_size``) at concrete sizes."""
-    key = (expr, tuple(sorted(sizes.items())))
-    if key not in _SIZE_CACHE:
-        values = {d: sizes[str(d)] for d in ir.DIMS if str(d) in sizes}
-        _SIZE_CACHE[key] = int(sympy.sympify(expr).xreplace(values))
-    return _SIZE_CACHE[key]
+    return concrete_size(expr, sizes)
 
 
 def step(cell: Cell, params: dict, states: dict, x, fixed=(), sizes=None) -> dict:
@@ -621,63 +598,37 @@ def step(cell: Cell, params: dict, states: dict, x, fixed=(), sizes=None) -> dic
         params: math layout, biases as (n, 1) columns (``fixed`` names may be absent: zero).
         states: s_{t-1} by state name, arrays (size, batch).
         x: the input x_t, (input_size, batch).
+        sizes: ``{"hidden_size": …, …}`` (default: solved from the parameters' shapes).
+
+    Returns:
+        The new states and ``"y_bar"``, each (size, batch), evaluated on :mod:`symrnn.evaluate`.
     """
-    env: dict[Node, np.ndarray] = {}
     all_params = cell.all_params()
     sizes = sizes or _sizes_from(all_params, params)
+    x = np.asarray(x, dtype=float)
+
+    def columns(a):  # (size, batch) → the evaluator's (batch, size, 1)
+        return np.asarray(a, dtype=float).T[..., None]
+
+    env: dict[Node, np.ndarray] = {}
     for name, node in all_params.items():
-        env[node] = np.zeros([_size(d, sizes) for d in node.shape]) if name in fixed else np.asarray(params[name])
-    for name, node in cell.states.items():
-        env[node] = np.asarray(states[name])
-    for node in cell.inputs.values():
-        env[node] = np.asarray(x)
-    batch = np.asarray(x).shape[1]
-
-    def ev(node):
-        if node in env:
-            return env[node]
-        op, args = node.op, [ev(a) for a in node.args]
-        if op == "zeros":
-            rows = _size(node.shape[0], sizes)
-            out = np.zeros((rows, batch if node.batched else _size(node.shape[1], sizes)))
-        elif op == "matmul":
-            out = args[0] @ args[1]
-        elif op in ("add", "sub", "mul", "div"):
-            out = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}[op](*args)
-        elif op == "scale":
-            out = float(node.attrs[0]) * args[0]
-        elif op == "one_minus":
-            out = 1 - args[0]
-        elif op == "apply":
-            out = _FUNCTIONS[node.attrs[0]](args[0])
-        elif op == "concat":
-            width = max(a.shape[1] for a in args)
-            out = np.concatenate([np.broadcast_to(a, (a.shape[0], width)) for a in args], axis=0)
-        elif op == "rows":
-            out = args[0][_size(node.attrs[0], sizes) : _size(node.attrs[1], sizes)]
-        elif op in ("broadcast", "batch_sum"):
-            out = args[0]
-        elif op == "transpose":
-            out = args[0].T
-        elif op == "softmax":
-            e = np.exp(args[0] - args[0].max(axis=0, keepdims=True))
-            out = e / e.sum(axis=0, keepdims=True)
-        else:  # pragma: no cover - every forward op is listed
-            raise OutsideFamily(op)
-        env[node] = out
-        return out
-
-    out = {}
+        shape = tuple(_size(d, sizes) for d in node.shape)
+        env[node] = np.zeros(shape) if name in fixed else np.asarray(params[name], dtype=float)
+    env.update({node: columns(states[name]) for name, node in cell.states.items()})
+    env.update({node: columns(x) for node in cell.inputs.values()})
+    ev = Evaluator(FLOAT64, sizes, env, batch=x.shape[1])
+    new_states = {}
     for lhs, rhs in cell.equations:
-        env[lhs] = ev(rhs)
+        env[lhs] = ev.value(rhs)
         if lhs.name in cell.states:
-            out[lhs.name] = env[lhs]
-    logits = out[cell.readout_state]
+            new_states[lhs.name] = lhs
+    logits = new_states[cell.readout_state]
     if cell.readout_weight:
-        logits = env[all_params[cell.readout_weight]] @ logits
+        logits = all_params[cell.readout_weight] @ logits
     if cell.readout_bias:
-        logits = logits + env[all_params[cell.readout_bias]]
-    out["y_bar"] = logits
+        logits = logits + all_params[cell.readout_bias]
+    out = {name: env[lhs][..., 0].T for name, lhs in new_states.items()}
+    out["y_bar"] = ev.value(logits)[..., 0].T
     return out
 
 
@@ -1014,7 +965,7 @@ def compare(a: Cell | str, b: Cell | str, *, fix: dict | None = None, seed: int 
 def _verify(A, B, found: _Match, rng):
     """Both mappings on random numbers at several sizes: None when the step maps agree."""
     for canon in (A, B):
-        generic = sorted({atom.function for atom in canon.atoms} - set(_FUNCTIONS))
+        generic = sorted({atom.function for atom in canon.atoms if not FLOAT64.has_function(atom.function)})
         if generic:
             raise OutsideFamily(
                 f"cell {canon.cell.name} applies {', '.join(generic)}, which has no numeric form: "

@@ -92,6 +92,10 @@ class Arithmetic:
         out.fill(self.number(0))
         return out
 
+    def has_function(self, name: str) -> bool:
+        """Whether φ = ``name`` has a meaning in this system."""
+        return self.forms(name) is not None
+
     def function(self, name: str) -> Callable[[np.ndarray], np.ndarray]:
         """φ by name, element-wise on arrays of this system.
 
@@ -269,8 +273,8 @@ def _rows(ev: Evaluator, node: Node, a):
 
 def _scale(ev: Evaluator, node: Node, a):
     c = node.attrs[0]
-    if isinstance(c, sympy.Basic) and c.free_symbols:
-        c = c.xreplace(ev.size_values(c))
+    if isinstance(c, sympy.Basic) and c.free_symbols:  # a constant written with the sizes, e.g. 1/hidden_size
+        c = c.xreplace({s: ev.size(s) for s in c.free_symbols})
     return ev.arith.number(c) * a
 
 
@@ -308,6 +312,25 @@ def size_table(sizes: Mapping) -> dict[str, int]:
     return table
 
 
+def concrete_size(expr, sizes: Mapping) -> int:
+    """A size (an int, or an expression such as ``hidden_size + input_size``) at concrete sizes.
+
+    Args:
+        expr: the size.
+        sizes: ints keyed by size symbol or its name.
+
+    Raises:
+        Unsupported: a symbol of ``expr`` has no size in ``sizes``.
+    """
+    if isinstance(expr, numbers.Integral):
+        return int(expr)
+    table = sizes if all(isinstance(k, str) for k in sizes) else size_table(sizes)
+    missing = sorted(s.name for s in expr.free_symbols if s.name not in table)
+    if missing:
+        raise Unsupported(f"no size given for {', '.join(missing)} (sizes: {', '.join(sorted(table)) or 'none'})")
+    return int(expr.xreplace({s: table[s.name] for s in expr.free_symbols}))
+
+
 class Evaluator:
     """Values of IR expressions: a memoised post-order walk, one rule per op.
 
@@ -332,21 +355,12 @@ class Evaluator:
         self.memo: dict[Node, np.ndarray] = {}
         self._size_cache: dict = {}
 
-    def size_values(self, expr) -> dict:
-        """The substitution of concrete sizes for the size symbols of ``expr``."""
-        out = {}
-        for s in expr.free_symbols:
-            if s.name not in self.sizes:
-                raise Unsupported(f"no size given for {s.name} (sizes: {', '.join(sorted(self.sizes)) or 'none'})")
-            out[s] = self.sizes[s.name]
-        return out
-
     def size(self, expr) -> int:
         """A size expression (``hidden_size + input_size``) as an int."""
         if isinstance(expr, numbers.Integral):
             return int(expr)
         if expr not in self._size_cache:
-            self._size_cache[expr] = int(expr.xreplace(self.size_values(expr)))
+            self._size_cache[expr] = concrete_size(expr, self.sizes)
         return self._size_cache[expr]
 
     def shape(self, node: Node) -> tuple[int, ...]:
@@ -384,6 +398,25 @@ class Evaluator:
                 raise Unsupported(f"the evaluator has no rule for the op {n.op!r}")
             memo[n] = rule(self, n, *(memo[a] for a in n.args))
         return memo[node]
+
+
+def example_value(node: Node, env: Mapping, sizes: Mapping, arith: Arithmetic | None = None) -> np.ndarray:
+    """The value of ``node`` for one example, leaves given in the shapes of the math.
+
+    Args:
+        node: the expression.
+        env: leaf node → its value as a (rows, cols) matrix (a SymPy matrix, array or nested list),
+            batched leaves included: batch 1 is added and removed here.
+        sizes: concrete sizes, keyed by size symbol or name.
+        arith: the number system (default :data:`EXACT`).
+
+    Returns:
+        A (rows, cols) array of ``arith``'s numbers.
+    """
+    arith = EXACT if arith is None else arith
+    bound = {leaf: arith.array(v)[None] if leaf.batched else arith.array(v) for leaf, v in env.items()}
+    value = Evaluator(arith, sizes, bound).value(node)
+    return value[0] if node.batched else value
 
 
 def _mapping_leaf(mapping: Mapping):

@@ -26,6 +26,8 @@ from typing import Any
 
 import sympy
 
+from symrnn.functions import function_spec
+
 # Symbolic sizes.  Names are what users pass to ``init_params``.
 HIDDEN = sympy.Symbol("hidden_size", positive=True, integer=True)
 INPUT = sympy.Symbol("input_size", positive=True, integer=True)
@@ -280,11 +282,34 @@ def one_minus(a: Node) -> Node:
 
 def apply(function: str, a: Node) -> Node:
     """An element-wise function φ(a); see :mod:`symrnn.functions`."""
-    from symrnn.functions import function_spec
-
     function_spec(function)  # unknown names fail here, not when printing
     a = _check(a)
     return Node("apply", (a,), (function,), a.shape, a.batched)
+
+
+def derivative(function: str, x: Node, y: Node) -> Node | None:
+    """φ'(x) as an IR node in x and y = φ(x), from the function table's formula; None when φ' = 1."""
+    formula = function_spec(function).derivative
+    return None if formula is None else _formula_node(formula, x, y)
+
+
+def _formula_node(formula, x: Node, y: Node) -> Node:
+    if formula == "x":
+        return x
+    if formula == "y":
+        return y
+    if formula in ("zero", "one"):
+        node = zeros(x.shape, x.batched)
+        return node if formula == "zero" else one_minus(node)
+    op, *args = formula
+    if op == "apply":
+        return apply(args[0], _formula_node(args[1], x, y))
+    parts = [_formula_node(a, x, y) for a in args]
+    if op == "one_minus":
+        return one_minus(parts[0])
+    if op == "neg":
+        return -parts[0]
+    return {"mul": mul, "add": add, "sub": sub}[op](*parts)
 
 
 def concat(*parts: Node) -> Node:

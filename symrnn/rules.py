@@ -21,8 +21,7 @@ from collections.abc import Callable
 import sympy
 
 from symrnn import ir
-from symrnn.functions import derivative
-from symrnn.ir import Node
+from symrnn.ir import Node, derivative
 
 Rule = Callable[[Node, Node, Node], tuple["Node | None", ...]]
 

@@ -1,7 +1,7 @@
 """One row per IR op: its VJP agrees with numeric differentiation of the reference semantics.
 
 The completeness test fails when an op lacks a VJP rule, a LaTeX, text or NumPy
-printer method, an interpreter case, or a row here.
+printer method, an evaluator rule (tests/test_evaluate.py), or a row here.
 """
 
 import numpy as np
@@ -10,10 +10,16 @@ import sympy
 
 from symrnn import ir
 from symrnn.codegen.numpy_printer import NumpyPrinter
-from symrnn.interpret import evaluate
+from symrnn.evaluate import example_value
 from symrnn.printing.latex import LatexPrinter
 from symrnn.printing.text import TextPrinter
 from symrnn.rules import VJP, vjp
+
+
+def evaluate(node, env, sizes) -> sympy.Matrix:
+    """One example's value, exact, as a SymPy matrix (the one evaluator, symrnn.evaluate)."""
+    return sympy.Matrix(example_value(node, env, sizes))
+
 
 H, X = ir.HIDDEN, ir.INPUT
 SIZES = {ir.HIDDEN: 3, ir.INPUT: 2, ir.OUTPUT: 2}

@@ -30,7 +30,7 @@ class Bulk:
         names = {n: code for n, code in self.names.items() if n not in self.views}
         for n, code in names.items():
             if n.batched and n not in self.steps:  # a (T·batch, size) array, seen per step
-                names[n] = f"{code}.reshape(T, batch_size, -1)"
+                names[n] = f"{code}.reshape(T, batch_size, {size_code(n)})"
         names.update(self.steps)
         return FastPrinter(names).doprint(node)
 
@@ -80,7 +80,7 @@ def make_bulk(d, plan: Plan, saved: dict[Node, str], param_names: dict[Node, str
     bulk = Bulk(out)
     bulk.names.update(param_names)
     for leaf in input_leaves(d):
-        bulk.view(leaf, "xs2", "xs.reshape(-1, xs.shape[2])  # x_t of every step as rows", "xs")
+        bulk.view(leaf, "xs2", "xs.reshape(T * batch_size, xs.shape[2])  # x_t of every step as rows", "xs")
     loss_eq = next(eq for eq in d.forward if eq.lhs.name == "L")
     bulk.names.update({leaf: "y" for leaf in ir.leaves(loss_eq.rhs) if leaf.kind == ir.TARGET})
     values = [(g.value, f"tape_A[{{rows}}, {gate_index(g)}]") for g in plan.gates]
@@ -89,9 +89,14 @@ def make_bulk(d, plan: Plan, saved: dict[Node, str], param_names: dict[Node, str
         for shift, rows, suffix in ((0, "1:", "_all"), (-1, ":-1", "_prev_all")):
             leaf = ir.var(lhs.name, lhs.shape, lhs.kind, shift)
             steps = tape.format(rows=rows)
-            bulk.view(leaf, py_name(lhs.name) + suffix, f"{steps}.reshape(-1, {size_code(lhs)})", steps)
+            bulk.view(leaf, py_name(lhs.name) + suffix, f"{steps}.reshape(T * batch_size, {size_code(lhs)})", steps)
     for node, tape in saved.items():
-        bulk.view(node, tape.replace("tape_", "") + "_all", f"{tape}[1:].reshape(-1, {size_code(node)})", f"{tape}[1:]")
+        bulk.view(
+            node,
+            tape.replace("tape_", "") + "_all",
+            f"{tape}[1:].reshape(T * batch_size, {size_code(node)})",
+            f"{tape}[1:]",
+        )
     return bulk
 
 

@@ -189,7 +189,10 @@ class Emitter:
         if _plain(self, term) or not self.bufferable(term):
             self.line(f"{target} {op} {FastPrinter(self.names).doprint(term)}")
             return
-        scratch = self.buffer("_scratch_" + re.sub(r"\W+", "_", dim_code(term.shape[0])), term)
+        scratch = "_scratch_" + re.sub(r"\W+", "_", dim_code(term.shape[0]))
+        while target.startswith(scratch):  # inside a term being built in the scratch: one deeper
+            scratch += "_"
+        scratch = self.buffer(scratch, term)
         self._start(scratch, term)  # the scratch is overwritten by the next term: never a name for it
         self.line(f"{target} {op} {scratch}")
 

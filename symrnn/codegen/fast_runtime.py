@@ -37,13 +37,15 @@ def _softmax_and_ce(z, y, out):
     """Σ -yᵀ log softmax(z) (rows of y summing to one or not), and softmax(z) into out: one exp."""
     m = z.max(axis=1)
     np.subtract(z, m[:, None], out=out)
+    # Σ (1ᵀy) log s - Σ y ⊙ (z - m): both ≥ 0 for targets ≥ 0, so no digits cancel for confident
+    # predictions (m + log s - z would lose them all in float32)
+    shifted = np.vdot(y, out)
     np.exp(out, out=out)
     ones = np.ones(z.shape[1], z.dtype)
     s = out @ ones  # row sums as a product: NumPy's sum along short rows is ~6x slower
     out *= np.divide(1, s)[:, None]
     np.log(s, out=s)
-    s += m
-    return np.dot(y @ ones, s) - np.vdot(y, z)
+    return np.dot(y @ ones, s) - shifted
 
 
 def _gates(blocks, scales):

@@ -35,14 +35,11 @@ def _softmax(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _log_sum_exp(z):
-    m = z.max(axis=1, keepdims=True)
-    return m + np.log(np.exp(z - m).sum(axis=1, keepdims=True))
-
-
 def _softmax_ce(z, y):
-    # Σ -yᵀ log softmax(z), from the logits: exact for probability targets too
-    return np.sum(y * (_log_sum_exp(z) - z))
+    # Σ -yᵀ log softmax(z) from the logits, as Σ y ⊙ (log Σ e^{z - m} - (z - m)): both terms
+    # are ≥ 0 for targets ≥ 0, so confident predictions lose no digits (m + log s - z would)
+    shifted = z - z.max(axis=1, keepdims=True)
+    return np.sum(y * (np.log(np.exp(shifted).sum(axis=1, keepdims=True)) - shifted))
 
 
 def _sigmoid_bce(z, y):
@@ -240,6 +237,7 @@ def _forward_loop(
         target = leaf_name(eq.lhs)
         block.assign(target, eq.rhs)
         block.names[eq.lhs] = target
+        block.names.setdefault(eq.rhs, target)  # a saved subexpression may be a whole right-hand side
     if with_loss:
         block.line(f"loss += {LOSS_CODE[d.loss.name].format(logits=py_name(d.logits))}")
     for name in save:
@@ -403,9 +401,18 @@ def _as_array(a, name, ndim):
 
 
 def _shape(params, name):
+    """The shape of a parameter that is a real floating-point array of the expected rank."""
     if name not in params:
         raise ValueError(f"missing parameter {name!r}; expected {PARAMETERS[name]}")
-    return np.shape(params[name])
+    a = params[name]
+    expected = PARAMETERS[name]
+    if not isinstance(a, np.ndarray) or a.dtype.kind != "f":
+        got = f"a {a.dtype} array" if isinstance(a, np.ndarray) else repr(a)[:60]
+        raise TypeError(f"parameter {name!r} must be a real floating-point array of shape {expected}; got {got}")
+    rank = expected.count(",") + (0 if expected.endswith(",)") else 1)
+    if a.ndim != rank:
+        raise ValueError(f"parameter {name!r} has shape {a.shape}; expected {expected}")
+    return a.shape
 
 
 def _check(params, xs, ys, initial_state, dims, expected, states):
@@ -432,7 +439,10 @@ def _check(params, xs, ys, initial_state, dims, expected, states):
 def _initial(initial_state, name, batch_size, size, dtype):
     if initial_state is None or initial_state.get(name) is None:
         return np.zeros((batch_size, size), dtype)
-    s = np.asarray(initial_state[name], dtype)
+    s = np.asarray(initial_state[name])
+    if s.dtype.kind != "f":
+        raise TypeError(f"initial state {name!r} must be a real floating-point array; got {s.dtype}")
+    s = s.astype(dtype, copy=False)
     if s.shape != (batch_size, size):
         raise ValueError(f"initial state {name!r} has shape {s.shape}; expected (batch, size) = {(batch_size, size)}")
     return s

@@ -36,8 +36,28 @@ def dim_code(expr) -> str:
     return str(sympy.sympify(expr))
 
 
+# Python's binding strengths of the code the printer writes (higher binds tighter): ``*``,
+# ``/`` and ``@`` bind equally and group left to right, so the right operand of one of them
+# that is itself a product needs brackets (``r * (h @ W.T)``), as does the right operand of
+# ``-`` that is a sum (``a - (b - c)``).
+ADDITIVE, MULTIPLICATIVE, UNARY, ATOM = 1, 2, 3, 4
+_PRECEDENCE = {
+    "add": ADDITIVE,
+    "sub": ADDITIVE,
+    "one_minus": ADDITIVE,
+    "mul": MULTIPLICATIVE,
+    "div": MULTIPLICATIVE,
+}
+
+
 class NumpyPrinter:
-    """Settings: ``names`` maps leaf or saved subexpression nodes to Python names."""
+    """Settings: ``names`` maps leaf or saved subexpression nodes to Python names.
+
+    Brackets are decided in one place, :meth:`operand`, from the binding strength of the code
+    each node prints (:meth:`precedence`), as SymPy's printers decide them from its table.
+    """
+
+    outer = "np.outer"  # the outer product of two 1-D arrays
 
     def __init__(self, names: dict[Node, str]):
         self.names = names
@@ -47,25 +67,53 @@ class NumpyPrinter:
             return self.names[node]
         return getattr(self, f"_print_{node.op}")(node)
 
-    def atom(self, node: Node) -> str:
-        """Code that can stand as an operand without brackets."""
+    def precedence(self, node: Node) -> int:
+        """How tightly the code :meth:`doprint` writes for ``node`` binds (see :data:`ATOM`)."""
+        if node in self.names:
+            return ATOM
+        op = node.op
+        if op in _PRECEDENCE:
+            return _PRECEDENCE[op]
+        if op == "scale":
+            return UNARY if node.attrs[0] == -1 else MULTIPLICATIVE
+        if op == "broadcast" or (op == "transpose" and self._free_transpose(node)):
+            return self.precedence(node.args[0])  # printed as its operand
+        if op == "matmul":
+            return self._matmul_precedence(node)
+        if op == "batch_sum":
+            a = node.args[0]
+            fused = a.op == "matmul" and a not in self.names and a.args[0].batched and a.args[1].batched
+            return MULTIPLICATIVE if fused and a.args[0].is_column and a.args[1].is_row else ATOM
+        return ATOM  # names, calls, subscripts, attributes
+
+    def _matmul_precedence(self, node: Node) -> int:
+        a, b = node.args
+        if a.batched and b.batched and a.is_row and b.is_column:
+            return ATOM  # a per-example inner product is a call
+        if not a.batched and not b.batched and a.is_column and b.is_row and not (a.is_row or b.is_column):
+            return ATOM  # np.outer(a, b)
+        return MULTIPLICATIVE
+
+    def _free_transpose(self, node: Node) -> bool:
+        a = node.args[0]
+        return a.batched or a.is_column or a.is_row
+
+    def operand(self, node: Node, strength: int) -> str:
+        """Code for ``node`` as an operand that must bind at least ``strength``: bracketed if weaker."""
         code = self.doprint(node)
-        if node not in self.names and node.op in ("transpose", "broadcast") and code == self.doprint(node.args[0]):
-            # a no-op in the batched layout ((r ⊙ h)ᵀ of a per-example column): as bracketed as its operand
-            return self.atom(node.args[0])
-        if node in self.names or node.op in (
-            "var",
-            "apply",
-            "softmax",
-            "concat",
-            "rows",
-            "transpose",
-            "broadcast",
-            "batch_sum",
-            "zeros",
-        ):
-            return code
-        return f"({code})"
+        return code if self.precedence(node) >= strength else f"({code})"
+
+    def atom(self, node: Node) -> str:
+        """Code that can stand as an operand of a call, a subscript or ``.T`` without brackets."""
+        return self.operand(node, ATOM)
+
+    def left(self, node: Node, op_strength: int) -> str:
+        """The left operand of a left-grouping binary operator of ``op_strength``."""
+        return self.operand(node, op_strength)
+
+    def right(self, node: Node, op_strength: int) -> str:
+        """The right operand of a left-grouping binary operator: an equal-strength one is bracketed."""
+        return self.operand(node, op_strength + 1)
 
     # ------------------------------------------------------------ ops
     def _print_var(self, node):
@@ -80,29 +128,28 @@ class NumpyPrinter:
         return f"np.zeros(({rows}, {dim_code(node.shape[1])}), dtype)"
 
     def _print_add(self, node):
-        return f"{self.doprint(node.args[0])} + {self.bracketed_sum(node.args[1])}"
+        return f"{self.doprint(node.args[0])} + {self.summand(node.args[1])}"
 
     def _print_sub(self, node):
-        return f"{self.doprint(node.args[0])} - {self.bracketed_sum(node.args[1])}"
+        return f"{self.doprint(node.args[0])} - {self.summand(node.args[1])}"
 
-    def bracketed_sum(self, node):
-        """A right operand of + or -: sums and negations in brackets."""
-        if node.op in ("add", "sub", "one_minus") or (node.op == "scale" and node.attrs[0] < 0):
+    def summand(self, node):
+        """A right operand of + or -: sums bracketed, and, for reading, negative multiples too."""
+        if node.op == "scale" and node.attrs[0] < 0 and node not in self.names:
             return f"({self.doprint(node)})"
-        return self.doprint(node)
+        return self.right(node, ADDITIVE)
 
     def _print_mul(self, node):
-        return f"{self.product_operand(node.args[0])} * {self.product_operand(node.args[1], right=True)}"
+        return f"{self.factor(node.args[0])} * {self.factor(node.args[1], right=True)}"
 
     def _print_div(self, node):
-        return f"{self.product_operand(node.args[0])} / {self.atom(node.args[1])}"
+        return f"{self.factor(node.args[0])} / {self.atom(node.args[1])}"
 
-    def product_operand(self, node, right=False):
-        if node in self.names:
-            return self.names[node]
-        if node.op in ("add", "sub", "one_minus", "scale") or (right and node.op in ("mul", "div")):
+    def factor(self, node, right=False):
+        """An operand of ``*``: as :meth:`left`/:meth:`right` say, and, for reading, multiples bracketed."""
+        if node.op == "scale" and node not in self.names:
             return f"({self.doprint(node)})"
-        return self.doprint(node)
+        return self.right(node, MULTIPLICATIVE) if right else self.left(node, MULTIPLICATIVE)
 
     def _print_scale(self, node):
         c, a = node.attrs[0], node.args[0]
@@ -111,7 +158,7 @@ class NumpyPrinter:
         return f"{python_number(c)} * {self.atom(a)}"
 
     def _print_one_minus(self, node):
-        return f"1 - {self.bracketed_sum(node.args[0])}"
+        return f"1 - {self.summand(node.args[0])}"
 
     def _print_apply(self, node):
         spec = function_spec(node.attrs[0])
@@ -130,13 +177,16 @@ class NumpyPrinter:
 
     def _print_transpose(self, node):
         (a,) = node.args
-        if a.batched or a.is_column or a.is_row:
+        if self._free_transpose(node):
             return self.doprint(a)  # vectors are stored flat: transposing is free
         return f"{self.atom(a)}.T"
 
     def _print_matmul(self, node):
         a, b = node.args
         if not a.batched and not b.batched:
+            if a.is_column and b.is_row and not (a.is_row or b.is_column):
+                # shared vectors are 1-D, where @ would be the inner product
+                return f"{self.outer}({self.doprint(a)}, {self.doprint(b)})"
             return f"{self.atom(a)} @ {self.atom(b)}"
         if not a.batched:  # W @ x → x @ W.T
             return f"{self.atom(b)} @ {self._transposed(a)}"
@@ -145,9 +195,9 @@ class NumpyPrinter:
                 raise CodegenError(f"per-example matrix in {node!r}")
             return f"{self.atom(a)} @ {self.atom(b)}"
         if a.is_row and b.is_column:  # per-example inner product
-            return f"np.sum({self.product_operand(a)} * {self.product_operand(b)}, axis=1, keepdims=True)"
+            return f"np.sum({self.factor(a)} * {self.factor(b, right=True)}, axis=1, keepdims=True)"
         if b.shape == (ir.ONE, ir.ONE):
-            return f"{self.product_operand(a)} * {self.product_operand(b)}"
+            return f"{self.factor(a)} * {self.factor(b, right=True)}"
         raise CodegenError(f"per-example outer product outside a batch sum: {node!r}")
 
     def _transposed(self, a: Node) -> str:

@@ -93,7 +93,7 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
     if "1" in operands:
         emit(f"tape_U[:, :, {dim_code(operands['1'][0])}] = 1")
     if operands:
-        emit("U_all = tape_U[:T].reshape(-1, tape_U.shape[2])  # the operands of every step as rows")
+        emit("U_all = tape_U[:T].reshape(T * batch_size, tape_U.shape[2])  # the operands of every step as rows")
 
     # ------------------------------------------------------------ hoisted: every step at once
     # tape_A[1:] is (T, gates, batch, size); x_t[:, None] @ W (gates, inputs, size) fills it in one call
@@ -179,7 +179,7 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
             early_terms[eq.lhs.name] = [t for t in local if not reads_step_grads(t, readout_names)]
     rows.update({"hoisted δ " + name: forward_size[name] for name, early in early_terms.items() if early})
     shapes.update({k: f"(T * batch_size, {v})" for k, v in rows.items()})
-    emit("y = ys.reshape(-1, ys.shape[2])  # y_t of every step as rows")
+    emit("y = ys.reshape(T * batch_size, ys.shape[2])  # y_t of every step as rows")
     logits = next(eq.lhs for eq in d.forward if eq.lhs.name == d.logits)
     fused = d.loss.name == "softmax_ce"  # the prediction's exp serves the loss too
     for eq in plan.readout:
@@ -273,7 +273,7 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
     for k, (_, run) in enumerate(runs):
         emit(f"G{k} = ws['G{k}']  # the factors of {len(run)} adjacent gates whose δs share a step factor")
         cols = gate_columns(run_members[k][0], run_members[k][-1])
-        emit(f"DA_run{k} = tape_DA[:, :, {cols}].reshape(T, batch_size, {len(run)}, -1).transpose(0, 2, 1, 3)")
+        emit(f"DA_run{k} = tape_DA[:, :, {cols}].reshape(T, batch_size, {len(run)}, {gate_size}).transpose(0, 2, 1, 3)")
     for j, (factor, product) in enumerate(factors):
         if id(factor) in in_run:
             k, i = in_run[id(factor)]
@@ -380,12 +380,18 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
     out[backward_loop:backward_loop] = views + _bind_buffers(back, "backward", shapes)
 
     # ------------------------------------------------------------ parameter gradients over all steps
-    emit("DA_all = tape_DA.reshape(T * batch_size, -1)  # the gates' gradients at every step as rows")
+    emit(
+        f"DA_all = tape_DA.reshape(T * batch_size, {width} * {gate_size})  # the gates' gradients at every step as rows"
+    )
     for g in plan.gates:
         bulk.names[ir.grad(g.pre)] = f"DA_all[:, {gate_columns(g, g)}]"
     for name in plan.grad_taped:
         lhs = next(eq.lhs for eq in d.forward if eq.lhs.name == name)
-        bulk.view(ir.grad(lhs), f"d_{py_name(name)}_all", f"tape_d_{py_name(name)}.reshape(-1, {forward_size[name]})")
+        bulk.view(
+            ir.grad(lhs),
+            f"d_{py_name(name)}_all",
+            f"tape_d_{py_name(name)}.reshape(T * batch_size, {forward_size[name]})",
+        )
     stacked_grads = set()
     singles = []
     for k, merged in enumerate(_merge_by_gates(grad_stacks(d, plan), operands)):
@@ -659,7 +665,7 @@ def _bind_step_values(back: Emitter, d, plan: Plan, saved: dict[Node, str], used
         elif node.name in plan.taped:
             code = f"tape_{py_name(node.name)}[{row}]"
         else:
-            code = f"{py_name(node.name)}_all.reshape(T, batch_size, -1)[{row.replace(' + 1', '')}]"
+            code = f"{py_name(node.name)}_all.reshape(T, batch_size, {size_code(node)})[{row.replace(' + 1', '')}]"
         back.line(f"{leaf_name(node)} = {code}")
         back.names[node] = leaf_name(node)
     for node, tape in saved.items():

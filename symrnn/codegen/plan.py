@@ -248,6 +248,13 @@ def make_plan(d) -> Plan:
         core.add(name)
         todo += reads(by_name[name].rhs)
     readout = [eq for eq in forward if eq.lhs.name not in core]
+    live = set(core) | {d.logits, d.prediction}
+    for eq in reversed(readout):
+        if eq.lhs.name in live:
+            live.update(reads(eq.rhs))
+    dead = [eq.lhs.name for eq in forward if eq.lhs.name not in live]
+    if dead:  # the loop and readout layout assume every value is read; the plain code serves
+        raise NotOptimizable(f"{dead[0]} is read by no state and not by the loss")
 
     # forward values read anywhere except by their own activation
     read_by: dict[str, list[str]] = {}

@@ -23,24 +23,14 @@ from symrnn.codegen.numpy_module import (
 from symrnn.codegen.numpy_printer import CodegenError, NumpyPrinter, dim_code
 from symrnn.functions import function_spec
 
-# Element-wise functions in torch; ``{0}`` is the argument.
-TORCH_FUNCTIONS = {
-    "sigmoid": "torch.sigmoid({0})",
-    "tanh": "torch.tanh({0})",
-    "identity": "{0}",
-    "relu": "torch.relu({0})",
-    "step": "({0} > 0).to({0}.dtype)",
-    "exp": "torch.exp({0})",
-    "log": "torch.log({0})",
-    "reciprocal": "torch.reciprocal({0})",
-}
-
 
 class TorchPrinter(NumpyPrinter):
     """The batched layout of :class:`NumpyPrinter`, spelled with torch ops.
 
     ``dtype`` in generated torch code is the dict of tensor options (dtype and device).
     """
+
+    outer = "torch.outer"
 
     def _print_zeros(self, node):
         rows = dim_code(node.shape[0])
@@ -51,16 +41,15 @@ class TorchPrinter(NumpyPrinter):
         return f"torch.zeros(({rows}, {dim_code(node.shape[1])}), **dtype)"
 
     def _print_apply(self, node):
-        name = node.attrs[0]
-        if name not in TORCH_FUNCTIONS:
-            spec = function_spec(name)
+        spec = function_spec(node.attrs[0])
+        if spec.torch is None:
             raise CodegenError(f"the function {spec.name} has no torch form")
-        return TORCH_FUNCTIONS[name].format(self.atom(node.args[0]))
+        return spec.torch.format(self.atom(node.args[0]))
 
     def _print_matmul(self, node):
         a, b = node.args
         if a.batched and b.batched and a.is_row and b.is_column:  # per-example inner product
-            return f"({self.product_operand(a)} * {self.product_operand(b)}).sum(dim=1, keepdim=True)"
+            return f"({self.factor(a)} * {self.factor(b, right=True)}).sum(dim=1, keepdim=True)"
         return super()._print_matmul(node)
 
     def _print_concat(self, node):
@@ -89,7 +78,8 @@ def _softmax(z):
 
 
 def _softmax_ce(z, y):
-    return torch.sum(y * (torch.logsumexp(z, dim=1, keepdim=True) - z))
+    shifted = z - z.max(dim=1, keepdim=True).values  # no digits lost for confident predictions
+    return torch.sum(y * (torch.logsumexp(shifted, dim=1, keepdim=True) - shifted))
 
 
 def _sigmoid_bce(z, y):

@@ -24,22 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from symrnn.functions import function_spec
 from symrnn.gradient_flow.jacobian import Flow, Path, multiplicands
 from symrnn.ir import Node
 
 oo = sympy.oo
 UNBOUNDED = (-oo, oo)
 Interval = tuple[sympy.Expr, sympy.Expr]
-
-# The range of each element-wise function (its closure), given the argument's interval.
-RANGES = {
-    "sigmoid": lambda lo, hi: (sympy.Integer(0), sympy.Integer(1)),
-    "tanh": lambda lo, hi: (sympy.Integer(-1), sympy.Integer(1)),
-    "step": lambda lo, hi: (sympy.Integer(0), sympy.Integer(1)),
-    "relu": lambda lo, hi: (sympy.Max(lo, 0), sympy.Max(hi, 0)),
-    "identity": lambda lo, hi: (lo, hi),
-    "exp": lambda lo, hi: (sympy.Integer(0), sympy.exp(hi)),
-}
 
 
 def _product(a: Interval, b: Interval) -> Interval:
@@ -80,8 +71,8 @@ def interval(node: Node, ranges: dict[tuple[str, int | None], Interval]) -> Inte
     if op == "scale":
         c, (lo, hi) = node.attrs[0], interval(node.args[0], ranges)
         return (c * lo, c * hi) if c >= 0 else (c * hi, c * lo)
-    if op == "apply" and node.attrs[0] in RANGES:
-        return RANGES[node.attrs[0]](*interval(node.args[0], ranges))
+    if op == "apply" and function_spec(node.attrs[0]).value_range is not None:
+        return function_spec(node.attrs[0]).value_range(*interval(node.args[0], ranges))
     if op in ("broadcast", "rows"):
         return interval(node.args[0], ranges)
     if op == "concat":
@@ -231,9 +222,9 @@ class Bound:
             params: parameter arrays as the generated code takes them.
             sizes: {ir.HIDDEN: …, ir.INPUT: …, ir.OUTPUT: …}.
         """
-        from symrnn.gradient_flow.evaluate import Evaluator
+        from symrnn.gradient_flow.evaluate import flow_evaluator
 
-        ev = Evaluator(params, {}, sizes)
+        ev = flow_evaluator(params, {}, sizes)
         total = 0.0
         for paths in self.blocks.values():
             block = 0.0
@@ -241,7 +232,7 @@ class Bound:
                 if b.gamma == oo:
                     block = np.inf
                     break
-                block += float(b.gamma) * float(np.prod([np.linalg.norm(ev.matrix(w), 2) for w in b.weights]))
+                block += float(b.gamma) * float(np.prod([np.linalg.norm(ev.value(w), 2) for w in b.weights]))
             total += block * block
         return float(np.sqrt(total))
 

@@ -13,7 +13,8 @@ diag(1 - h_t ⊙ h_t) W_hh, for the LSTM's c → c block diag(f_t).
 Layout: numerator layout (row i of ∂a/∂b is ∂a_i), so BPTT reads
 δs_{t-1} = (∂s_t/∂s_{t-1})ᵀ δs_t.  The matrix nodes ``diag``, ``embed`` and
 ``select`` live here, not in ``ir.OPS``: they exist only inside Jacobians, which
-only this package prints and evaluates.
+only this package prints and evaluates (:data:`MATRIX_RULES`, their rules on the one
+evaluator).
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import sympy
 
 from symrnn import ir
-from symrnn.functions import derivative
-from symrnn.ir import Node
+from symrnn.ir import Node, derivative
 from symrnn.simplify import simplify
 
 if TYPE_CHECKING:
@@ -57,6 +58,24 @@ def select(offset, rows, total) -> Node:
 
 
 MATRIX_OPS = ("diag", "embed", "select")
+
+
+def _block_value(ev, node: Node):
+    """The value of ``embed`` (a block column [0; I; 0]) or ``select`` (its transpose) at concrete sizes."""
+    offset, total = (ev.size(s) for s in node.attrs)
+    width = ev.size(node.shape[1] if node.op == "embed" else node.shape[0])
+    block = ev.arith.zeros((total, width))
+    for i in range(width):
+        block[offset + i, i] = ev.arith.number(1)
+    return block if node.op == "embed" else block.T
+
+
+# Their rules on the one evaluator (``symrnn.evaluate``): pass ``{**RULES, **MATRIX_RULES}``.
+MATRIX_RULES: dict[str, Callable] = {
+    "diag": lambda ev, node, v: v * ev.arith.array(np.eye(v.shape[-2])),  # (…, n, 1) → (…, n, n)
+    "embed": _block_value,
+    "select": _block_value,
+}
 
 
 @dataclass(frozen=True)

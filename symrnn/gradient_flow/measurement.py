@@ -305,7 +305,7 @@ def measure_seed(f: Flow, derivation, module, init: Initialisation, steps: int, 
     )
     v, predicted, one_step = seed_vector, [1.0], []
     for t in range(total - 1, init.burn_in - 1, -1):
-        J = state_jacobian(f, params, step_env(f, values, zero, t), sizes)[0]
+        J = state_jacobian(f, params, step_env(f, values, zero, t, xs), sizes)[0]
         one_step.append(np.linalg.norm(J, 2))
         v = J.T @ v
         predicted.append(np.linalg.norm(v))

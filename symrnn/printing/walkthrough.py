@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from symrnn import ir
 from symrnn.derivation import FORWARD, READOUT
-from symrnn.functions import derivative, function_spec
-from symrnn.ir import Node
+from symrnn.functions import function_spec
+from symrnn.ir import Node, derivative
 from symrnn.printing.appendix import backward_step_source
 from symrnn.printing.blocks import (
     Code,
@@ -301,15 +301,6 @@ def _picture_section(d, rendered: bool) -> Section:
 
 # ------------------------------------------------------------------ 4. local derivatives
 
-_RULES = {
-    "sigmoid": r"\sigma'(x) = \sigma(x)\,\left(1 - \sigma(x)\right)",
-    "tanh": r"\tanh'(x) = 1 - \tanh^2(x)",
-    "relu": r"\mathrm{relu}'(x) = \mathrm{step}(x)",
-    "identity": r"\mathrm{id}'(x) = 1",
-    "exp": r"\exp'(x) = \exp(x)",
-    "log": r"\log'(x) = 1/x",
-}
-
 
 def _applications(d):
     """Every element-wise function the cell applies: (forward equation, the apply node), in order."""
@@ -357,7 +348,7 @@ def _local_section(d, numbers: Numbers) -> Section:
                 (Math(rf"{spec.latex}'(x)"), " stays symbolic: the cell does not say what ", Math(spec.latex), " is.")
             )
         else:
-            rules.append((Math(_RULES.get(fn, rf"{spec.latex}'(x)")),))
+            rules.append((Math(spec.derivative_latex or rf"{spec.latex}'(x)"),))
     lines = [
         Line(
             lhs,
