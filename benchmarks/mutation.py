@@ -332,12 +332,17 @@ def choose(per_module: int | None, modules: list[str], seed: int, root: Path = R
     return chosen, counts
 
 
-def run(chosen: list[Site], budget: float | None, log=print) -> Report:
+def _log(line: str) -> None:
+    print(line, flush=True)
+
+
+def run(chosen: list[Site], budget: float | None, log=_log) -> Report:
     """Run every chosen mutant against its module's tests in a private copy of the tree.
 
     Args:
         chosen: the mutants (from :func:`choose`).
-        budget: stop starting new mutants after this many seconds (None: no limit).
+        budget: stop starting new mutants after this many seconds of mutant runs (the baseline runs
+            of the unmutated code are not counted; None: no limit).
         log: where progress lines go.
 
     Returns:
@@ -348,7 +353,6 @@ def run(chosen: list[Site], budget: float | None, log=print) -> Report:
     """
     report = Report()
     work = _workspace()
-    start = time.perf_counter()
     try:
         limits: dict[str, float] = {}
         for name in dict.fromkeys(_module_of(s.path) for s in chosen):
@@ -357,6 +361,7 @@ def run(chosen: list[Site], budget: float | None, log=print) -> Report:
                 raise RuntimeError(f"{name}: the tests fail on the unmutated code ({status})")
             limits[name] = 3 * seconds + 15
             log(f"baseline {name}: {seconds:.1f} s ({' '.join(MODULES[name][1])})")
+        start = time.perf_counter()
         for i, site in enumerate(chosen):
             if budget is not None and time.perf_counter() - start > budget:
                 report.stopped_early = True
@@ -446,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:20s} {counts[name]:6d} mutants in {' '.join(module_files(MODULES[name][0]))}")
         print(f"{'all':20s} {sum(counts.values()):6d}")
         return 0
-    budget = args.budget if args.budget is not None else (240.0 if args.quick else None)
+    budget = args.budget if args.budget is not None else (300.0 if args.quick else None)
     report = run(chosen, budget)
     report.sites_per_module = counts
     print()

@@ -20,36 +20,12 @@ import sympy
 
 from symrnn import ir
 from symrnn.codegen.numpy_printer import CodegenError, NumpyPrinter, dim_code
+from symrnn.codegen.runtime import source_text
 from symrnn.ir import Node
 from symrnn.printing.text import text
 
-HELPERS = """
-def _sigmoid(x):
-    # σ(x) = exp(-logaddexp(0, -x)) without overflow for large |x|
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
-def _softmax(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _softmax_ce(z, y):
-    # Σ -yᵀ log softmax(z) from the logits, as Σ y ⊙ (log Σ e^{z - m} - (z - m)): both terms
-    # are ≥ 0 for targets ≥ 0, so confident predictions lose no digits (m + log s - z would)
-    shifted = z - z.max(axis=1, keepdims=True)
-    return np.sum(y * (np.log(np.exp(shifted).sum(axis=1, keepdims=True)) - shifted))
-
-
-def _sigmoid_bce(z, y):
-    # Σ -(y log σ(z) + (1 - y) log(1 - σ(z))) = Σ max(z, 0) - z y + log(1 + e^{-|z|})
-    return np.sum(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
-
-
-def _squared_error(yhat, y):
-    return 0.5 * np.sum((yhat - y) ** 2)
-"""
+# Activations and losses of the plain code: real Python in symrnn/codegen/runtime/numpy_math.py.
+HELPERS = source_text("numpy_math")
 
 LOSS_CODE = {
     "softmax_ce": "_softmax_ce({logits}, y)",
@@ -392,62 +368,8 @@ def module_source(d, optimize: bool = True) -> str:
     return "\n".join(out)
 
 
-_PRELUDE = '''
-def _as_array(a, name, ndim):
-    a = np.asarray(a)
-    if a.ndim != ndim or a.dtype.kind != "f":
-        raise ValueError(f"{name} must be a floating-point array of shape (T, batch, size); got {a.dtype} {a.shape}")
-    return a
-
-
-def _shape(params, name):
-    """The shape of a parameter that is a real floating-point array of the expected rank."""
-    if name not in params:
-        raise ValueError(f"missing parameter {name!r}; expected {PARAMETERS[name]}")
-    a = params[name]
-    expected = PARAMETERS[name]
-    if not isinstance(a, np.ndarray) or a.dtype.kind != "f":
-        got = f"a {a.dtype} array" if isinstance(a, np.ndarray) else repr(a)[:60]
-        raise TypeError(f"parameter {name!r} must be a real floating-point array of shape {expected}; got {got}")
-    rank = expected.count(",") + (0 if expected.endswith(",)") else 1)
-    if a.ndim != rank:
-        raise ValueError(f"parameter {name!r} has shape {a.shape}; expected {expected}")
-    return a.shape
-
-
-def _check(params, xs, ys, initial_state, dims, expected, states):
-    """Every parameter present with its shape; the dtype all arrays share."""
-    for name, shape in expected.items():
-        given = _shape(params, name)
-        if tuple(given) != shape:
-            raise ValueError(f"parameter {name!r} has shape {tuple(given)}; expected {PARAMETERS[name]} = {shape}")
-    unknown = sorted(set(params) - set(expected))
-    if unknown:
-        raise ValueError(f"unknown parameter {unknown[0]!r}; expected {sorted(expected)}")
-    T, batch_size = xs.shape[:2]
-    if ys is not None:
-        want = (T, batch_size, dims.get("output_size", ys.shape[2]))
-        if ys.shape != want:
-            raise ValueError(f"ys has shape {ys.shape}; expected (T, batch, output_size) = {want}")
-    if initial_state is not None:
-        for name in initial_state:
-            if name not in states:
-                raise ValueError(f"unknown initial state {name!r}; states are {list(states)}")
-    return np.result_type(xs, *params.values())
-
-
-def _initial(initial_state, name, batch_size, size, dtype):
-    if initial_state is None or initial_state.get(name) is None:
-        return np.zeros((batch_size, size), dtype)
-    s = np.asarray(initial_state[name])
-    if s.dtype.kind != "f":
-        raise TypeError(f"initial state {name!r} must be a real floating-point array; got {s.dtype}")
-    s = s.astype(dtype, copy=False)
-    if s.shape != (batch_size, size):
-        raise ValueError(f"initial state {name!r} has shape {s.shape}; expected (batch, size) = {(batch_size, size)}")
-    return s
-
-'''
+# Argument checks: real Python in symrnn/codegen/runtime/numpy_checks.py.
+_PRELUDE = source_text("numpy_checks") + "\n"
 
 
 def _docstring(d) -> str:
