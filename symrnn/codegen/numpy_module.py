@@ -11,14 +11,13 @@ recomputed.  This module prints the plain per-step code (the reference, and
 
 from __future__ import annotations
 
-import keyword
-import re
 import types
 from dataclasses import dataclass
 
 import sympy
 
 from symrnn import ir
+from symrnn.codegen.names import check_names, py_name
 from symrnn.codegen.numpy_printer import CodegenError, NumpyPrinter, dim_code
 from symrnn.codegen.runtime import source_text
 from symrnn.ir import Node
@@ -32,11 +31,6 @@ LOSS_CODE = {
     "bce": "_sigmoid_bce({logits}, y)",
     "mse": "_squared_error({logits}, y)",
 }
-
-
-def py_name(name: str) -> str:
-    out = re.sub(r"\W", "_", name)
-    return out + "_" if keyword.iskeyword(out) or out in {"np", "t", "x", "y", "dtype"} else out
 
 
 def leaf_name(node: Node) -> str:
@@ -112,6 +106,14 @@ class _Block:
             op = "+=" if accumulate else "="
             self.line(f"{target} {op} {code}" + (f"  # {comment}" if comment else ""))
         return target
+
+
+def input_line(cell) -> str:
+    """The statement binding step t's input: ``x = xs[t]`` (``in_u = xs[t]`` for an input named u)."""
+    if len(cell.inputs) != 1:
+        raise CodegenError(f"cell {cell.name} has {len(cell.inputs)} inputs; generated code reads exactly one (xs)")
+    (node,) = cell.inputs.values()
+    return f"{leaf_name(node)} = xs[t]"
 
 
 def worth_a_temp(node: Node) -> bool:
@@ -204,7 +206,7 @@ def _forward_loop(
         out.append(f"    loss = {backend.scalar_zero}")
     out.append("    for t in range(T):")
     block = _Block(leaf_names, "        ", backend.printer)
-    block.line("x = xs[t]")
+    block.line(input_line(d.cell))
     if with_loss:
         block.line("y = ys[t]")
     eqs = [e for e in d.forward if e.lhs.name != "L"]
@@ -272,7 +274,7 @@ def plain_loss_and_grads_body(d, backend: Backend = NUMPY) -> list[str]:
         out.append(f"    carry_{py_name(s)} = {backend.zeros.format(shape=shape)}")
     out.append("    for t in range(T - 1, -1, -1):")
     block = _Block({leaf: leaf_name(leaf) for root in roots for leaf in ir.leaves(root)}, "        ", backend.printer)
-    block.line("x = xs[t]")
+    block.line(input_line(d.cell))
     block.line("y = ys[t]")
     for name in save:
         block.line(f"{py_name(name)} = tape_{py_name(name)}[t]")
@@ -315,6 +317,7 @@ def module_source(d, optimize: bool = True) -> str:
     for s in states:
         if s in d.params:
             raise CodegenError(f"state {s} and a parameter share a name")
+    check_names(d)
 
     plan = _plan_or_none(d) if optimize else None
     doc = _docstring(d)

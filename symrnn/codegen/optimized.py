@@ -12,6 +12,7 @@ weight and bias gradients (one product over all steps per group of gates).  See
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import sympy
 
@@ -29,20 +30,61 @@ from symrnn.printing.text import text
 
 
 def loss_and_grads_body(d, plan: Plan) -> list[str]:
-    """The body of the optimised ``loss_and_grads`` after its prologue (indented 4)."""
-    cell = d.cell
-    states = list(cell.states)
-    gate_of = {g.value.name: g for g in plan.gates}
-    pre_of = {g.pre.name: g for g in plan.gates}
-    width = dim_code(plan.width)
-    saved = _saved_nodes(d, plan)
-    param_names = {node: py_name(name) for name, node in d.params.items()}
-    out: list[str] = []
+    """The body of the optimised ``loss_and_grads`` after its prologue (indented 4).
 
-    def emit(text: str):
-        out.append("    " + text)
+    Printed in phases, in the order of the generated function (see the module's docstring); each
+    phase appends to the shared lines and records on the :class:`_Body` what later ones read.
+    """
+    b = _Body(d, plan)
+    for phase in (_buffers, _hoisted, _forward, _readout, _readout_grads, _carries, _backward, _param_grads):
+        phase(b)
+    return b.out
 
-    # ------------------------------------------------------------ buffers
+
+@dataclass
+class _Body:
+    """The optimised function being printed: its lines so far and what its phases hand on."""
+
+    d: object
+    plan: Plan
+    out: list[str] = field(default_factory=list)
+    # set by _buffers
+    gate_size: str = ""
+    shapes: dict[str, str] = field(default_factory=dict)  # workspace buffer → its shape (code)
+    forward_size: dict[str, str] = field(default_factory=dict)
+    operands: dict = field(default_factory=dict)  # operand key → its columns in tape_U
+    workspace_line: int = 0  # the line that binds ws, written last
+    # set by _readout, _readout_grads and _carries
+    bulk: object = None
+    readout_names: set[str] = field(default_factory=set)
+    loop_terms: dict[str, list[Node]] = field(default_factory=dict)
+    early_terms: dict[str, list[Node]] = field(default_factory=dict)
+    hoisted_grads: dict[str, str] = field(default_factory=dict)
+    carries: dict[str, list[Node]] = field(default_factory=dict)
+    stacked_back: list[tuple[int, Node]] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.cell = self.d.cell
+        self.states = list(self.cell.states)
+        self.gate_of = {g.value.name: g for g in self.plan.gates}
+        self.pre_of = {g.pre.name: g for g in self.plan.gates}
+        self.width = dim_code(self.plan.width)
+        self.saved = _saved_nodes(self.d, self.plan)
+        self.param_names = {node: py_name(name) for name, node in self.d.params.items()}
+
+    def emit(self, text: str):
+        self.out.append("    " + text)
+
+    def fields(self, names: str) -> tuple:
+        """Several attributes at once, for a phase's locals: ``d, plan = b.fields("d plan")``."""
+        return tuple(getattr(self, name) for name in names.split())
+
+
+def _buffers(b: _Body) -> None:
+    """The workspace's buffers (shapes known so far) and the tapes bound from it; the initial states."""
+    d, plan, cell, states, out, emit, saved, width, gate_of = b.fields(
+        "d plan cell states out emit saved width gate_of"
+    )
     gate_size = dim_code(plan.gates[0].pre.shape[0])
     # gates: step-major (each step's gates one contiguous block); their δs: gate-major (each
     # gate's δ over all steps one contiguous block, for the products over all steps)
@@ -94,8 +136,18 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         emit(f"tape_U[:, :, {dim_code(operands['1'][0])}] = 1")
     if operands:
         emit("U_all = tape_U[:T].reshape(T * batch_size, tape_U.shape[2])  # the operands of every step as rows")
+    b.gate_size, b.shapes, b.forward_size, b.operands, b.workspace_line = (
+        gate_size,
+        shapes,
+        forward_size,
+        operands,
+        workspace_line,
+    )
 
-    # ------------------------------------------------------------ hoisted: every step at once
+
+def _hoisted(b: _Body) -> None:
+    """Every step's input projections and biases at once, and the stacked recurrent weights."""
+    d, plan, emit, param_names, operands = b.fields("d plan emit param_names operands")
     # tape_A[1:] is (T, gates, batch, size); x_t[:, None] @ W (gates, inputs, size) fills it in one call
     emit("A_all = tape_A[1:]  # every gate's pre-activation at every step")
     steps_x = {leaf: "xs" for leaf in input_leaves(d)}
@@ -110,8 +162,8 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
             bias_codes.append(b or f"np.zeros({size_code(g.pre)}, dtype)")
         scales = ", ".join(str(g.scale) for g, _ in blocks)
         columns = f"{dim_code(operands['x'][0])}:{dim_code(operands['1'][1])}"
-        emit(f"W_in = _gates_with_bias([{', '.join(weights)}], [{', '.join(bias_codes)}], [{scales}])")
-        emit(f"np.matmul(tape_U[:T, None, :, {columns}], W_in, out=A_all)  # input projections and biases")
+        emit(f"W_gates_in = _gates_with_bias([{', '.join(weights)}], [{', '.join(bias_codes)}], [{scales}])")
+        emit(f"np.matmul(tape_U[:T, None, :, {columns}], W_gates_in, out=A_all)  # input projections and biases")
     elif plan.hoisted:
         for k, (operand, blocks) in enumerate(plan.hoisted):
             stack = _stack_code(blocks, operand.shape[0], True, param_names, "_gates")
@@ -131,7 +183,12 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         first = "[0]" if len(stack.blocks) == 1 else ""
         emit(f"W_stack{k} = {_stack_code(stack.blocks, matrix_cols, True, param_names, '_gates')}{first}")
 
-    # ------------------------------------------------------------ forward loop
+
+def _forward(b: _Body) -> None:
+    """The forward loop: one stacked product per wave of gates, activations in place."""
+    d, plan, cell, states, out, emit, saved, param_names, gate_of, shapes = b.fields(
+        "d plan cell states out emit saved param_names gate_of shapes"
+    )
     forward_loop = len(out)
     emit("for t in range(T):")
     step = Emitter({}, "        ", {node: f"{tape}[t + 1]" for node, tape in saved.items()}, buffers=True)
@@ -164,7 +221,12 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
     out += step.lines
     out[forward_loop:forward_loop] = _bind_buffers(step, "forward", shapes)
 
-    # ------------------------------------------------------------ readout over all steps
+
+def _readout(b: _Body) -> None:
+    """The readout and the loss over all steps; splits each step's δ into loop and all-steps terms."""
+    d, plan, out, emit, saved, param_names, shapes, forward_size = b.fields(
+        "d plan out emit saved param_names shapes forward_size"
+    )
     bulk = make_bulk(d, plan, saved, param_names, out)
     readout_names = {eq.lhs.name for eq in plan.readout}
     rows = {"value " + eq.lhs.name: size_code(eq.lhs) for eq in plan.readout}
@@ -193,8 +255,14 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         bulk.names[eq.lhs] = name
     if fused is not None:
         emit("loss = " + LOSS_CODE[d.loss.name].format(logits=bulk.names[logits]))
+    b.bulk, b.readout_names, b.loop_terms, b.early_terms = bulk, readout_names, loop_terms, early_terms
 
-    # ------------------------------------------------------------ backward: readout δs over all steps
+
+def _readout_grads(b: _Body) -> None:
+    """The readout's δs over all steps, and the parts of each δ that only read them."""
+    d, emit, forward_size, bulk, readout_names, early_terms = b.fields(
+        "d emit forward_size bulk readout_names early_terms"
+    )
     for eq in d.backward:
         if eq.lhs.name in readout_names:
             name = "d_" + py_name(eq.lhs.name) + "_all"
@@ -209,7 +277,12 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
             emit(f"hoisted_d_{py_name(name)} = ws[{'hoisted δ ' + name!r}]")
             bulk_assign(bulk, f"hoisted_d_{py_name(name)}", sum_of(early))
             emit(f"hoisted_d_{py_name(name)} = hoisted_d_{py_name(name)}.reshape(T, batch_size, {forward_size[name]})")
+    b.hoisted_grads = hoisted_grads
 
+
+def _carries(b: _Body) -> None:
+    """The carries of the states, each stacked product's share as one stand-in."""
+    d, plan, cell, states, emit, param_names = b.fields("d plan cell states emit param_names")
     # carries, with each stack's share as one product
     carries: dict[str, list[Node]] = {s: [row_products(t) for t in terms(d.carries[s])] for s in states}
     stacked_back: list[tuple[int, Node]] = []
@@ -226,8 +299,32 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
             emit(f"W_back{k} = {_stack_code(stack.blocks, op.shape[0], False, param_names)}")
     for s in states:
         emit(f"carry_{py_name(s)} = np.zeros((batch_size, {dim_code(cell.states[s].shape[0])}), dtype)")
+    b.carries, b.stacked_back = carries, stacked_back
 
-    # ------------------------------------------------------------ backward loop
+
+def _backward(b: _Body) -> None:
+    """The backward loop: the δs of each step, the stacked products into the carries' buffers."""
+    (
+        d,
+        plan,
+        cell,
+        states,
+        out,
+        emit,
+        saved,
+        param_names,
+        pre_of,
+        gate_size,
+        shapes,
+        bulk,
+        readout_names,
+        loop_terms,
+        hoisted_grads,
+        carries,
+        stacked_back,
+    ) = b.fields(
+        "d plan cell states out emit saved param_names pre_of gate_size shapes bulk readout_names loop_terms hoisted_grads carries stacked_back"
+    )
     back = Emitter({}, "        ", buffers=True)
     back.names.update(param_names)
     back.names.update({leaf: "x" for leaf in input_leaves(d)})
@@ -379,7 +476,12 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
     views = [f"    {name} = tape_DA[:, :, {columns}]" for columns, name in column_views.items()]
     out[backward_loop:backward_loop] = views + _bind_buffers(back, "backward", shapes)
 
-    # ------------------------------------------------------------ parameter gradients over all steps
+
+def _param_grads(b: _Body) -> None:
+    """The parameter gradients over all steps (one product per group of gates) and the workspace line."""
+    d, plan, states, out, emit, width, gate_size, shapes, forward_size, operands, workspace_line, bulk = b.fields(
+        "d plan states out emit width gate_size shapes forward_size operands workspace_line bulk"
+    )
     emit(
         f"DA_all = tape_DA.reshape(T * batch_size, {width} * {gate_size})  # the gates' gradients at every step as rows"
     )
@@ -442,7 +544,6 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         names, values = ", ".join(n for n, _ in used), ", ".join(str(v) for _, v in used)
         comma = "," if len(used) == 1 else ""
         out.insert(workspace_line + 1, f"    {names}{comma} = (np.array(v, dtype) for v in ({values}{comma}))")
-    return out
 
 
 def _bind_buffers(emitter: Emitter, loop: str, shapes: dict[str, str]) -> list[str]:
