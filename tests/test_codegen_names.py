@@ -11,7 +11,6 @@ generator cannot honour must be refused with a message naming it, never computed
 from __future__ import annotations
 
 import ast
-import re
 
 import numpy as np
 import pytest
@@ -20,7 +19,7 @@ import symrnn
 from symrnn import ir
 from symrnn.activations import sigmoid, tanh
 from symrnn.cellspec import Cell
-from symrnn.codegen.names import name_problem, py_name
+from symrnn.codegen.names import DERIVED_PREFIXES, DERIVED_SUFFIXES, name_problem, py_name
 from symrnn.codegen.numpy_module import module_source
 from symrnn.codegen.numpy_printer import CodegenError
 from symrnn.codegen.torch_function import torch_source
@@ -45,6 +44,14 @@ CARRIED = [
     {"W": "lambda", "U": "class", "b": "None", "Wz": "def", "Uz": "import", "bz": "if", "Wy": "return", "by": "in"},
     {"h": "lambda", "z": "yield", "x": "u", "W": "W'", "U": "U''", "b": "b_1b"},
     {"W": "W_in", "U": "weights", "b": "bias", "Wz": "scale", "Uz": "h_prevx", "bz": "Tx"},
+    {
+        "W": "W_1",
+        "U": "U_0",
+        "b": "b_0",
+        "Wz": "g_1",
+        "Uz": "d_model",
+        "bz": "z_prev_",
+    },  # derived only from names the cell lacks
 ]
 
 # Names that would collide with the generator's own or derived names: refused, by name.
@@ -65,12 +72,12 @@ REFUSED = [
     ("b", "sum", "builtin"),
     ("Wy", "zip", "builtin"),
     ("by", "max", "builtin"),
-    ("W", "g_Wz", "starts with g_"),
-    ("b", "d_h", "starts with d_"),
-    ("Uz", "tape_h", "starts with tape_"),
-    ("U", "h_prev", "ends like a generated name"),
-    ("bz", "h_0", "ends like a generated name"),
-    ("z", "h_bar", "ends like a generated name"),
+    ("W", "g_Wz", "generated code calls"),
+    ("b", "d_h", "generated code calls"),
+    ("Uz", "tape_h", "generated code calls"),
+    ("U", "h_prev", "generated code calls"),
+    ("bz", "h_0", "generated code calls"),
+    ("z", "h_bar", "generated code calls"),
     ("W", "s0", "uses itself"),
     ("W", "W_stack0", "uses itself"),
     ("h", "y", "uses itself"),
@@ -80,6 +87,9 @@ REFUSED = [
     ("b", "loss", "uses itself"),
     ("Wz", "forward", "uses itself"),
     ("U", "W_gates_in", "uses itself"),
+    ("W", "d_y_bar", "generated code calls"),
+    ("Uz", "hoisted_d_z", "generated code calls"),
+    ("b", "carry_h", "generated code calls"),
 ]
 
 
@@ -149,7 +159,8 @@ def test_the_reserved_names_cover_every_name_the_generated_code_binds():
     """Every name forward/loss/loss_and_grads or the module binds is the generator's or a user-derived one."""
     for cell in symrnn.cells():
         d = symrnn.derive(cell)
-        user = [py_name(n) for n in [*d.params, *d.cell.states, *d.cell.inputs] + [e.name for e, _ in d.cell.equations]]
+        names = [*d.params, *d.cell.states, *d.cell.inputs] + [e.name for e, _ in d.cell.equations]
+        user = [py_name(n) for n in names] + ["y_bar", "y_hat"]  # and the readout's own values
         for source in (module_source(d, True), module_source(d, False), torch_source(d)):
             for bound in _bound_names(source):
                 if any(_derived_from(bound, u) for u in user):
@@ -157,13 +168,9 @@ def test_the_reserved_names_cover_every_name_the_generated_code_binds():
                 assert name_problem(bound) is not None, f"{cell}: generated name {bound!r} is not reserved"
 
 
-_DERIVED = re.compile(r"(?:g_|d_|tape_|carry_|next_|hoisted_d_|in_)?(?P<u>\w+?)(?:_prev|_prev_all|_all|_bar|_\d+)?")
-
-
 def _derived_from(bound: str, user: str) -> bool:
-    """Whether ``bound`` is the user's name or the generator's spelling of something about it (g_W, h_prev)."""
-    m = _DERIVED.fullmatch(bound)
-    return bound == user or (m is not None and m.group("u") == user)
+    """Whether ``bound`` is the user's name or one the generator makes of it (g_W, h_prev, tape_d_z)."""
+    return any(bound == f"{p}{user}{s}" for p in DERIVED_PREFIXES for s in DERIVED_SUFFIXES)
 
 
 def _bound_names(source: str) -> set[str]:

@@ -5,7 +5,8 @@ with ``h_prev``, ``d_h``, ``tape_h``, ``h_0``; around them it has locals of its 
 ``batch_size``, ``params``, ``s0``, ``W_stack0`` …), helpers (``_sigmoid``) and module names
 (``PARAMETERS``, ``np``).  A user name equal to one of those, or shaped like a derived one, would
 be silently rebound (a wrong answer, or a crash far from its cause), so :func:`check_names` refuses
-it before any code is printed, naming it and why.  Keywords stay usable: ``py_name`` spells
+it before any code is printed, naming it and why.  Derived names are checked against the cell's own
+names: ``h_0`` is refused in a cell with a state ``h`` and allowed otherwise.  Keywords stay usable: ``py_name`` spells
 ``lambda`` as ``lambda_``.
 """
 
@@ -33,9 +34,10 @@ _GENERATED_PATTERN = re.compile(
     r"(?:s|S|F|G|stack|W_stack|W_back|g_stack|DA_cols|DA_run|xs|tape_s)\d+(?:_all)?|tape_(?:A|DA|U)|y_(?:bar|hat)_all"
 )
 
-# What the generator puts before or after a user's name (g_W, d_h, tape_h, h_prev, h_0, z_bar …).
-DERIVED_PREFIXES = ("g_", "d_", "tape_", "carry_", "next_", "hoisted_", "in_")
-_DERIVED_SUFFIX = re.compile(r"_(?:prev|prev_all|all|bar|back\d+|stack\d+|\d+)$")
+# What the generator puts before or after a user's name: g_W (W's gradient), d_h (h's δ), tape_h,
+# carry_h, next_h, hoisted_d_h, in_u (an input u); h_prev, h_0, h_all, z_bar, and combinations.
+DERIVED_PREFIXES = ("", "g_", "d_", "tape_", "tape_d_", "carry_", "next_", "hoisted_d_", "in_")
+DERIVED_SUFFIXES = ("", "_prev", "_prev_all", "_0", "_all", "_bar")
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -64,11 +66,12 @@ def name_problem(name: str) -> str | None:
         return "is a Python builtin the generated code may call"
     if py in GENERATED_NAMES or _GENERATED_PATTERN.fullmatch(py):
         return "is a name the generated code uses itself"
-    if py.startswith(DERIVED_PREFIXES):
-        return f"starts with {py.split('_')[0]}_, as the generated code's names for gradients and tapes do"
-    if _DERIVED_SUFFIX.search(py):
-        return "ends like a generated name (h_prev, h_0, z_bar, h_all)"
     return None
+
+
+def _derived_names(py: str) -> dict[str, str]:
+    """The generated code's names made from one user name (``g_W``, ``h_prev``, ``d_z_bar`` …) → how."""
+    return {f"{p}{py}{s}": f"{p}…{s}" for p in DERIVED_PREFIXES for s in DERIVED_SUFFIXES if p or s}
 
 
 def check_names(derivation) -> None:
@@ -86,12 +89,20 @@ def check_names(derivation) -> None:
     named += [("state", n) for n in cell.states] + [("input", n) for n in cell.inputs if n != "x"]
     named += [("value", lhs.name) for lhs, _ in cell.equations if lhs.name not in cell.states]
     named += [("pre-activation", pre) for v, pre in cell.preactivations.items() if pre != f"{v}_bar"]
+    derived: dict[str, str] = {}
+    for name in [n for _, n in named] + ["y_bar", "y_hat"]:  # and the readout's own values
+        for spelled, how in _derived_names(py_name(name)).items():
+            derived.setdefault(spelled, f"{how.replace('…', name)}")
     seen: dict[str, tuple[str, str]] = {}
     for kind, name in named:
         problem = name_problem(name)
         if problem:
             raise CodegenError(f"{kind} name {name!r} {problem}; rename it (cell {cell.name})")
         py = py_name(name)
+        if py in derived:
+            raise CodegenError(
+                f"{kind} name {name!r} is what the generated code calls {derived[py]}; rename it (cell {cell.name})"
+            )
         if py in seen and seen[py] != (kind, name):
             other_kind, other = seen[py]
             raise CodegenError(
