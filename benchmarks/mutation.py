@@ -18,8 +18,9 @@ core set): arithmetic ``+ - * / @ ** //`` swapped, comparisons flipped at the bo
 ``assert`` statements (messages) and ``__repr__`` bodies are not mutated.
 
 Each mutant is the module's source with one node changed, written by ``ast.unparse`` into a private
-copy of the tree (``symrnn/`` and ``tests/``), so the working tree is never touched.  A mutant is
-*killed* when its tests fail, *timeout* (counted as killed) when they run over the limit, and
+copy of the tree (``symrnn/`` and ``tests/``, taken when the run starts), so the working tree is
+never touched and edits to it during a run change nothing.  A mutant is
+*killed* when its tests fail (a collection error included), *timeout* (counted as killed) when they run over the limit, and
 *survived* when they pass; the score is (killed + timeout) / run.  Survivors are printed with their
 line so each can be judged: a new test, or an explanation of why it is equivalent.
 """
@@ -308,7 +309,8 @@ def _pytest(workdir: Path, tests: tuple[str, ...], timeout: float) -> tuple[str,
     return f"pytest exit {r.returncode}: {r.stdout.decode(errors='replace')[-400:]}", elapsed
 
 
-def _workspace() -> Path:
+def workspace() -> Path:
+    """A private copy of symrnn/, tests/ and pyproject.toml in a new temporary folder."""
     tmp = Path(tempfile.mkdtemp(prefix="symrnn-mutation-"))
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
     for part in ("symrnn", "tests"):
@@ -339,11 +341,13 @@ def _log(line: str) -> None:
     print(line, flush=True)
 
 
-def run(chosen: list[Site], budget: float | None, log=_log) -> Report:
+def run(chosen: list[Site], budget: float | None, work: Path, log=_log) -> Report:
     """Run every chosen mutant against its module's tests in a private copy of the tree.
 
     Args:
-        chosen: the mutants (from :func:`choose`).
+        chosen: the mutants (from :func:`choose` over ``work``).
+        work: the private copy (from :func:`workspace`); mutants are made from its files, so
+            edits to the working tree during a run change nothing.
         budget: stop starting new mutants after this many seconds of mutant runs (the baseline runs
             of the unmutated code are not counted; None: no limit).
         log: where progress lines go.
@@ -355,7 +359,6 @@ def run(chosen: list[Site], budget: float | None, log=_log) -> Report:
         RuntimeError: a module's tests fail on the unmutated code (the score would mean nothing).
     """
     report = Report()
-    work = _workspace()
     try:
         limits: dict[str, float] = {}
         for name in dict.fromkeys(_module_of(s.path) for s in chosen):
@@ -371,10 +374,10 @@ def run(chosen: list[Site], budget: float | None, log=_log) -> Report:
                 log(f"time budget of {budget:.0f} s spent: {len(chosen) - i} mutants not run")
                 break
             name = _module_of(site.path)
-            original = (ROOT / site.path).read_text(encoding="utf-8")
+            original = (work / site.path).read_text(encoding="utf-8")
             target = work / site.path
             try:
-                text = mutated_source(site.path, site.index)
+                text = mutated_source(site.path, site.index, work)
                 compile(text, site.path, "exec")
             except (SyntaxError, ValueError) as e:
                 report.outcomes.append(Outcome(site, "error", 0.0, mutated_line=str(e)))
@@ -384,20 +387,21 @@ def run(chosen: list[Site], budget: float | None, log=_log) -> Report:
                 status, seconds = _pytest(work, MODULES[name][1], timeout=limits[name])
             finally:
                 target.write_text(original, encoding="utf-8")
-            if status.startswith("pytest exit"):
-                raise RuntimeError(f"{site.path}:{site.line} ({site.kind}): {status}")
+            if status.startswith("pytest exit"):  # e.g. a collection error: the mutant broke an import
+                status = "killed"
             status = {"failed": "killed", "passed": "survived"}.get(status, status)
             src_line = original.splitlines()[site.line - 1].strip()
-            report.outcomes.append(Outcome(site, status, seconds, src_line, _mutated_line(site)))
+            report.outcomes.append(Outcome(site, status, seconds, src_line, _mutated_line(site, work)))
             log(f"[{i + 1}/{len(chosen)}] {status:8s} {seconds:5.1f} s  {site.path}:{site.line}  {site.kind}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    except KeyboardInterrupt:
+        report.stopped_early = True
+        log("interrupted: the score is over the mutants that ran")
     return report
 
 
-def _mutated_line(site: Site) -> str:
+def _mutated_line(site: Site, root: Path) -> str:
     """The mutated node's own text (ast.unparse of the replacement), for the survivor list."""
-    tree = ast.parse((ROOT / site.path).read_text(encoding="utf-8"))
+    tree = ast.parse((root / site.path).read_text(encoding="utf-8"))
     node = _mutable_nodes(tree)[site.index]
     return ast.unparse(_apply(node))[:160]
 
@@ -448,14 +452,19 @@ def main(argv: list[str] | None = None) -> int:
     per_module = None if args.all else ((args.per_module or QUICK_PER_MODULE) if args.quick else args.per_module)
     if per_module is None and not args.all and not args.list:
         per_module = 10
-    chosen, counts = choose(per_module, args.modules, args.seed)
     if args.list:
+        _, counts = choose(per_module, args.modules, args.seed)
         for name in args.modules:
             print(f"{name:20s} {counts[name]:6d} mutants in {' '.join(module_files(MODULES[name][0]))}")
         print(f"{'all':20s} {sum(counts.values()):6d}")
         return 0
     budget = args.budget if args.budget is not None else (300.0 if args.quick else None)
-    report = run(chosen, budget)
+    work = workspace()
+    try:
+        chosen, counts = choose(per_module, args.modules, args.seed, root=work)
+        report = run(chosen, budget, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     report.sites_per_module = counts
     print()
     print(summary(report))
