@@ -138,8 +138,9 @@ class Layer:
         prevs, saved, outputs = [None] * T, [None] * T, [None] * T
         prev = tuple(prev)
         forward_step = self.steps.step_forward
+        terms = self._input_terms(P, xs)
         for t in order:
-            new, saved[t] = forward_step(P, xs[t], *prev)
+            new, saved[t] = forward_step(P, xs[t], tuple(u[t] for u in terms), *prev)
             prevs[t] = prev
             if mask is not None:
                 m = ops.column(mask[t], xs)
@@ -181,8 +182,7 @@ class Layer:
             carry.append(g)
         carry = tuple(carry)
         P = tape["P"]
-        grads = None
-        dxs = [None] * T
+        ds = [None] * T
         zero_delta = ops.zeros((batch, out_size), xs) if grad_outputs is None else None
         order = range(T) if self.reverse else range(T - 1, -1, -1)
         backward_step = self.steps.step_backward
@@ -192,17 +192,47 @@ class Layer:
                 m = ops.column(mask[t], xs)
                 through = tuple((1 - m) * c for c in carry)
                 delta, carry = m * delta, tuple(m * c for c in carry)
-            carry, dxs[t], g = backward_step(P, xs[t], *tape["prevs"][t], tape["saved"][t], delta, *carry)
+            carry, ds[t] = backward_step(P, xs[t], *tape["prevs"][t], tape["saved"][t], delta, *carry)
             if mask is not None:
                 carry = tuple(c + p for c, p in zip(carry, through, strict=True))
-            grads = list(g) if grads is None else [a + b for a, b in zip(grads, g, strict=True)]
         result = {}
-        for k, name in enumerate(self.names):
-            result[name] = grads[k] if grads is not None else ops.zeros(tuple(params[name].shape), xs)
-        result["xs"] = ops.stack(dxs, tuple(xs.shape), xs)
+        if T * batch == 0:
+            result.update({name: ops.zeros(tuple(params[name].shape), xs) for name in self.names})
+            result["xs"] = ops.zeros(tuple(xs.shape), xs)
+        else:
+            dx, grads = self._bulk(P, tape, ds)
+            result.update(zip(self.names, grads, strict=True))
+            result["xs"] = dx.reshape(tuple(xs.shape))
         for s, c in zip(self.states, carry, strict=True):
             result[f"{s}_0"] = c
         return result
+
+    def _input_terms(self, P, xs) -> tuple:
+        """Each term that reads only x_t (e.g. W_xf x_t), for every step at once: (T, batch, size)."""
+        T, batch = int(xs.shape[0]), int(xs.shape[1])
+        if T * batch == 0 or self.steps.N_INPUT_TERMS == 0:
+            return ()
+        terms = self.steps.bulk_inputs(P, xs.reshape(T * batch, xs.shape[2]))
+        return tuple(u.reshape(T, batch, u.shape[-1]) for u in terms)
+
+    def _bulk(self, P, tape, ds):
+        """δx and the parameter gradients of every step at once, from arrays stacked over t."""
+        ops, xs, (T, batch) = self.ops, tape["xs"], tape["shape"]
+        rows = T * batch
+
+        def flat(items):
+            return ops.stack(items, None, xs).reshape(rows, items[0].shape[-1])
+
+        prevs, saved = tape["prevs"], tape["saved"]
+        prev_flat = [
+            flat([prevs[t][k] for t in range(T)]) if k in self.steps.BULK_PREVS else None
+            for k in range(len(self.states))
+        ]
+        saved_flat = tuple(
+            flat([saved[t][k] for t in range(T)]) if k in self.steps.BULK_SAVED else None for k in range(len(saved[0]))
+        )
+        ds_flat = [flat([ds[t][j] for t in range(T)]) for j in range(len(ds[0]))]
+        return self.steps.bulk_gradients(P, xs.reshape(rows, xs.shape[2]), *prev_flat, saved_flat, *ds_flat)
 
 
 class Stack:
