@@ -270,3 +270,13 @@ def test_training_on_the_adding_problem_with_ragged_lengths_beats_the_mean_predi
     J, _ = loss_and_grads(layer, params, xs, y, mask, loss="mse", at="last", reduction="mean")
     baseline = 0.5 * np.mean((y - y.mean()) ** 2)  # the mean predictor's loss, ½ Var(y) ≈ 1/12
     assert J < 0.25 * baseline, (J, baseline)
+
+
+def test_stack_and_bidirectional_texts_show_the_terms_that_connect_them():
+    text = symrnn.stack(symrnn.bidirectional("rnn"), "gru").text()
+    assert "δh[t] = Δ_h[t] + W_hhᵀ δh̄[t+1]" in text  # the forward direction
+    assert "δh[t] = Δ_h[t] + W_hhᵀ δh̄[t-1]" in text  # the reverse one: the carry comes from t-1
+    assert "∂J/∂W_hh = Σ_t δh̄[t] h[t+1]ᵀ" in text
+    assert "δx[t] = δx[t] forward + δx[t] backward" in text
+    assert "Δ[t] of layer 1 = δx[t] of layer 2 (its input gradient)" in text
+    assert "── layer 2 of 2: its inputs are layer 1's outputs" in text

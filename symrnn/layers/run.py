@@ -87,6 +87,12 @@ class Layer:
     def source(self) -> str:
         return self.steps.__source__
 
+    def text(self) -> str:
+        """The layer-form recursions (:meth:`LayerDerivation.text`; mirrored in time when reversed)."""
+        from symrnn.layers.derive import reversed_text
+
+        return reversed_text(self.derivation) if self.reverse else self.derivation.text()
+
     def state_sizes(self, params, xs) -> dict[str, int]:
         """Each state's size, from the parameters (and xs) as given."""
         sizes = bind_sizes(self.derivation, params, xs)
@@ -257,6 +263,17 @@ class Stack:
             tapes.append(tape)
         return h, finals, tapes
 
+    def text(self) -> str:
+        """Every layer's recursions, and the terms that connect them (layer k's Δ is δx of layer k+1)."""
+        out, K = [], len(self.layers)
+        for k, layer in enumerate(self.layers, start=1):
+            out.append(f"── layer {k} of {K}" + (f": its inputs are layer {k - 1}'s outputs" if k > 1 else ""))
+            out.append(layer.text())
+            upstream = "∂J/∂(the stack's outputs)_t" if k == K else f"δx[t] of layer {k + 1} (its input gradient)"
+            out.append(f"Δ[t] of layer {k} = {upstream}\n")
+        out.append("δx[t] of layer 1 is ∂J/∂xs[t]\n")
+        return "\n".join(out)
+
     def backward(self, params: list, tapes: list, grad_outputs=None, grad_final: list | None = None) -> dict:
         """``{"layers": [grads of each layer], "xs": ∂J/∂xs}``; layer k gets layer k+1's ∂J/∂x as Δ."""
         grad_final = grad_final if grad_final is not None else [None] * len(self.layers)
@@ -288,6 +305,22 @@ class Bidirectional:
         runs = [d.forward(p, xs, s0, mask) for d, p, s0 in zip(self.directions, params, initial, strict=True)]
         out = self.ops.concat([r[0] for r in runs], 2)
         return out, [r[1] for r in runs], {"tapes": [r[2] for r in runs], "split": int(runs[0][0].shape[2])}
+
+    def text(self) -> str:
+        """Both directions' recursions (the second with t-1 and t+1 exchanged) and how they meet."""
+        from symrnn.layers.derive import reversed_text
+
+        ld = self.directions[0].derivation
+        out = ld.output
+        return "\n".join(
+            [
+                f"── forward direction\n{ld.text()}",
+                f"── backward direction\n{reversed_text(self.directions[1].derivation)}",
+                f"out[t] = [{out}[t] forward; {out}[t] backward]  (concatenated rows)",
+                "Δ[t] of each direction = its rows of ∂J/∂out[t]",
+                "δx[t] = δx[t] forward + δx[t] backward  (x[t] feeds both directions)\n",
+            ]
+        )
 
     def backward(self, params, tape, grad_outputs=None, grad_final=None) -> dict:
         """``{"directions": [grads forward, grads backward], "xs": the sum of both ∂J/∂xs}``."""
