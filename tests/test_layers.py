@@ -280,3 +280,15 @@ def test_stack_and_bidirectional_texts_show_the_terms_that_connect_them():
     assert "δx[t] = δx[t] forward + δx[t] backward" in text
     assert "Δ[t] of layer 1 = δx[t] of layer 2 (its input gradient)" in text
     assert "── layer 2 of 2: its inputs are layer 1's outputs" in text
+
+
+def test_the_user_cell_with_two_sizes_derives_compiles_and_passes_gradcheck():
+    d = symrnn.derive(_projected_indrnn())
+    with pytest.raises(ValueError, match=r"parameter 'U' has a size proj_size: pass sizes=\{'proj_size': n\}"):
+        d.init_params(hidden_size=3, input_size=2, output_size=2)
+    params = d.init_params(hidden_size=3, input_size=2, output_size=2, sizes={"proj_size": 2}, seed=1)
+    assert params["U"].shape == (3, 2) and params["V"].shape == (2, 3) and params["u"].shape == (3,)
+    rng = np.random.default_rng(0)
+    xs, ys = rng.standard_normal((4, 2, 2)), np.eye(2)[rng.integers(0, 2, (4, 2))]
+    for optimize in (True, False):
+        assert symrnn.gradcheck(d.numpy(optimize=optimize).loss_and_grads, params, xs, ys)
