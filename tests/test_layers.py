@@ -215,6 +215,10 @@ def test_bad_inputs_name_the_parameter_and_the_expected_shape():
         layer.forward({k: v for k, v in params.items() if k != "b_o"}, xs)
     with pytest.raises(TypeError, match=r"parameter 'W_xf' must be a floating-point array"):
         layer.forward(dict(params, W_xf=np.zeros((H, X), int)), xs)
+    with pytest.raises(TypeError, match=r"parameter 'W_xf' is float32 but xs is float64; give every array one dtype"):
+        layer.forward(dict(params, W_xf=params["W_xf"].astype(np.float32)), xs)
+    with pytest.raises(TypeError, match=r"initial state 'h' is float32 but xs is float64"):
+        layer.forward(params, xs, {"h": np.zeros((B, H), np.float32)})
     with pytest.raises(ValueError, match=r"xs must be a floating-point array of shape \(T, batch, input_size\)"):
         layer.forward(params, np.zeros((T, X)))
     with pytest.raises(ValueError, match=r"xs has 2 features; expected input_size = 3"):
