@@ -18,6 +18,7 @@ from symrnn.layers import Layer, derive_layer
 from symrnn.layers.loss import loss_and_grads
 from tests.layers.layer_reference import layer_outputs, to_tensors, vjp
 from tests.layers.torch_stacks import MODULES, layer_grads, layer_params
+from tests.references import REFERENCES
 
 T, B, X, H = 5, 3, 3, 4
 LENGTHS = np.array([5, 3, 1])
@@ -38,12 +39,8 @@ def _assert_grads(got, want, keys=None):
         np.testing.assert_allclose(got[k], want[k], rtol=1e-10, atol=1e-12, err_msg=k)
 
 
-CELLS = ["rnn", "lstm", "gru", "lstm-olah", "gru-pytorch", "mgu", "lstm-peephole", "rnn-relu"]
-
-
-@pytest.mark.parametrize("name", CELLS)
-@pytest.mark.parametrize("masked", [False, True])
-@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("name", symrnn.cells())
+@pytest.mark.parametrize("masked,reverse", [(False, False), (True, False), (True, True)])
 def test_backward_is_the_vjp_of_the_papers_equations(name, masked, reverse):
     rng = np.random.default_rng(3)
     _, params = _cell_params(name)
@@ -88,23 +85,32 @@ def _torch_loss(loss, z, y):
     return 0.5 * ((z - y) ** 2).sum(-1)
 
 
-@pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
-@pytest.mark.parametrize("loss", ["softmax_ce", "bce", "mse"])
-@pytest.mark.parametrize("at", ["every", "last"])
-@pytest.mark.parametrize("reduction", ["sum", "mean"])
-def test_every_loss_structure_equals_torch_autograd(name, loss, at, reduction):
+STRUCTURES = [
+    (loss, at, reduction, masked)
+    for loss in ("softmax_ce", "bce", "mse")
+    for at in ("every", "last")
+    for reduction in ("sum", "mean")
+    for masked in (False, True)
+]
+
+
+@pytest.mark.parametrize("name", symrnn.cells())
+def test_every_loss_structure_equals_torch_autograd(name):
+    """Every catalogue cell × loss × where it is read × reduction × mask, inputs' gradients included."""
     rng = np.random.default_rng(5)
     params, cell_params = _cell_params(name)
     layer = Layer(name)
     xs = rng.standard_normal((T, B, X))
-    for mask in (None, _mask()):
+    _, weight, bias = REFERENCES[name].readout
+    for loss, at, reduction, masked in STRUCTURES:
+        mask = _mask() if masked else None
         y = _targets(rng, loss, (T, B) if at == "every" else (B,), 3)
         J, grads = loss_and_grads(layer, params, xs, y, mask, loss=loss, at=at, reduction=reduction)
         p, x = to_tensors(params), torch.tensor(xs, requires_grad=True)
         s0 = {s: torch.zeros(B, H, dtype=torch.float64, requires_grad=True) for s in layer.states}
         m = None if mask is None else torch.tensor(mask)
         out, _ = layer_outputs(name, {k: p[k] for k in cell_params}, x, s0, m)
-        z = out @ p["W_y"].T + p["b_y"]
+        z = out @ p[weight].T + (p[bias] if bias else 0)
         w = torch.ones(T, B, dtype=torch.float64) if m is None else m
         if at == "last":
             last = [T - 1] * B if mask is None else list(LENGTHS - 1)
