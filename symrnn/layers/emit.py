@@ -27,6 +27,7 @@ from symrnn.codegen.numpy_printer import NumpyPrinter
 from symrnn.functions import function_spec
 from symrnn.ir import Node
 from symrnn.layers.derive import LayerDerivation
+from symrnn.layers.stacking import find_groups, forward_mapping, stack_carry
 
 _NUMPY_HEAD = """import numpy as np
 
@@ -205,20 +206,33 @@ def step_source(ld: LayerDerivation, backend: str) -> tuple[str, int]:
     out.append(f"    return ({''.join(c + ', ' for c in results)})")
     out += ["", ""]
 
+    # ---- gates that multiply one operand: one product with the stacked weights
+    groups = find_groups([eq.rhs for eq in ld.forward], set(hoisted), set(saved_nodes))
+    mapping = forward_mapping(groups)
+    forward_rhs = [ir.substitute(eq.rhs, mapping) for eq in ld.forward]
+    n_params = len(ld.params)
+    index = {node: k for k, node in enumerate(ld.params.values())}
+    stacks = tuple(tuple(index[w] for w in g.weights) for g in groups)
+    for j, g in enumerate(groups):
+        names[g.stacked] = f"p_stack{j}"
+    unpack_stacks = [f"    p_stack{j} = P[{n_params + j}]" for j in range(len(groups))]
+    out.append(f"STACKS = {stacks!r}  # parameters stacked by rows, appended to P as P[{n_params}], …")
+    out += ["", ""]
+
     # ---- forward
     out.append(f"def step_forward(P, x, terms, {prev}):")
     out.append('    """(states at t, values the backward step reads) from x_t\'s terms and the states at t-1."""')
-    out += _dims_lines(ld, "    ") + unpack
+    out += _dims_lines(ld, "    ") + unpack + unpack_stacks
     if hoisted:
         out.append(f"    ({''.join(f'u{k}, ' for k in range(len(hoisted)))}) = terms")
     fnames = dict(names)
     fnames.update({node: f"u{k}" for k, node in enumerate(hoisted)})
     block = _Block(fnames, "    ", printer)
-    block.plan([eq.rhs for eq in ld.forward], force=set(saved_nodes))
-    for eq in ld.forward:
+    block.plan(forward_rhs, force=set(saved_nodes))
+    for eq, rhs in zip(ld.forward, forward_rhs, strict=True):
         target = names[eq.lhs]
-        block.assign(target, eq.rhs)
-        block.names.setdefault(eq.rhs, target)
+        block.assign(target, rhs)
+        block.names.setdefault(rhs, target)
     out += block.lines
     new_states = ", ".join(names[ir.var(s, node.shape, ir.STATE, 0)] for s, node in ld.cell.states.items())
     saved_code = [names[v] for v in saved_values] + [block.names[n] for n in saved_nodes]
@@ -235,9 +249,13 @@ def step_source(ld: LayerDerivation, backend: str) -> tuple[str, int]:
     saved_entries = saved_values + saved_nodes
     bulk_saved = [k for k, node in enumerate(saved_entries) if node in bulk_nodes]
     carries = ", ".join(f"carry_{py_name(s)}" for s in states)
+    carry_roots = {
+        s: stack_carry(ld.carries[s], [g for g in groups if g.operand == node]) for s, node in ld.cell.states.items()
+    }
+    recursion_roots = [r for _, r in backward_eqs] + list(carry_roots.values())
     out.append(f"def step_backward(P, x, {prev}, saved, delta, {carries}):")
     out.append('    """(carries to step t-1, the δs the gradients after the loop read) at step t."""')
-    out += _dims_lines(ld, "    ") + unpack
+    out += _dims_lines(ld, "    ") + unpack + unpack_stacks
     if saved_names:
         out.append(f"    ({''.join(n + ', ' for n in saved_names)}) = saved")
     block = _Block(bnames, "    ", printer)
@@ -248,7 +266,7 @@ def step_source(ld: LayerDerivation, backend: str) -> tuple[str, int]:
     results = []
     for s in states:
         target = f"r{len(results)}"
-        block.assign(target, ld.carries[s])
+        block.assign(target, carry_roots[s])
         results.append(target)
     out += block.lines
     carry_code = "".join(c + ", " for c in results)

@@ -36,7 +36,12 @@ def jax_function(cell, *, reverse: bool = False):
     names, states = list(ld.params), ld.states
     out_index = states.index(ld.output)
 
+    def with_stacks(P):
+        return P + tuple(jnp.concatenate([P[i] for i in rows], axis=0) for rows in steps.STACKS)
+
     def run_forward(P, xs, s0, mask):
+        P = with_stacks(P)
+
         def body(prev, inputs):
             x, terms, m = inputs
             new, saved = steps.step_forward(P, x, terms, *prev)
@@ -55,6 +60,8 @@ def jax_function(cell, *, reverse: bool = False):
         return outs, final, prevs, saved
 
     def run_backward(P, xs, mask, prevs, saved, grad_outs, grad_final):
+        P = with_stacks(P)
+
         def body(carry, inputs):
             x, m, prev, saved_t, delta = inputs
             if m is not None:

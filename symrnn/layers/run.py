@@ -140,6 +140,7 @@ class Layer:
         if mask is not None:
             check_mask(mask, T, batch)
         P = tuple(params[k] for k in self.names)
+        P += tuple(ops.concat([P[i] for i in rows], 0) for rows in self.steps.STACKS)
         order = range(T - 1, -1, -1) if self.reverse else range(T)
         prevs, saved, outputs = [None] * T, [None] * T, [None] * T
         prev = tuple(prev)
