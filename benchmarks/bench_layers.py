@@ -4,7 +4,8 @@
 
 * torch: ``d.torch_module()`` forward + backward against torch autograd of the same
   equations in torch ops (the generated forward code itself — input terms of all steps in one
-  product, then the per-step equations — differentiated by autograd) and against
+  product, gates' recurrent products stacked, then the per-step equations — differentiated by
+  autograd) and against
   ``nn.LSTM`` / ``nn.GRU`` (PyTorch's fused CPU kernels), float32, one thread;
 * JAX: ``d.jax_function()`` (custom_vjp, derived backward) under ``jax.jit(jax.grad(...))``
   against ``jax.grad`` of the same ``lax.scan`` without the custom VJP;
@@ -62,6 +63,7 @@ def torch_figures(cell: str, rounds: int, repeats: int):
 
     def autograd_same_equations():
         P = tuple(module.params[k] for k in names)
+        P += tuple(torch.cat([P[i] for i in rows], 0) for rows in steps.STACKS)  # as the layer does
         prev = tuple(torch.zeros(n, H) for _ in module.states)
         terms = [u.reshape(T, n, -1) for u in steps.bulk_inputs(P, xs.reshape(T * n, X))]
         outs = []
@@ -118,6 +120,7 @@ def jax_figures(cell: str, rounds: int, repeats: int):
 
     def plain_loss(p, x):
         P = tuple(p[k] for k in names)
+        P += tuple(jnp.concatenate([P[i] for i in rows], axis=0) for rows in steps.STACKS)
 
         def body(prev, inputs):
             x_t, terms = inputs
