@@ -186,12 +186,23 @@ class Derivation:
 
         return jax_function(self.cell, reverse=reverse)
 
-    def init_params(self, *, hidden_size: int, input_size: int, output_size: int, seed: int = 0, dtype="float64"):
-        """A valid parameter dict: uniform(±1/√hidden) weights, as PyTorch initialises RNNs."""
+    def init_params(
+        self, *, hidden_size: int, input_size: int, output_size: int, seed: int = 0, dtype="float64", sizes=None
+    ):
+        """A valid parameter dict: uniform(±1/√hidden) weights, as PyTorch initialises RNNs.
+
+        ``sizes`` gives any further size the cell declares, e.g. ``{"proj_size": 4}``.
+        """
         from symrnn.codegen.params import init_params
 
         return init_params(
-            self, hidden_size=hidden_size, input_size=input_size, output_size=output_size, seed=seed, dtype=dtype
+            self,
+            hidden_size=hidden_size,
+            input_size=input_size,
+            output_size=output_size,
+            seed=seed,
+            dtype=dtype,
+            sizes=sizes,
         )
 
     @property
