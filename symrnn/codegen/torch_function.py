@@ -149,7 +149,8 @@ def torch_function(d):
         generated code.  ``params`` maps names to tensors (shapes as in ``d.init_params``),
         ``xs`` is (T, batch, input_size), ``ys`` (T, batch, output_size), and initial states
         (batch, size) tensors keyed by state name.  Gradients flow to the parameters and the
-        initial states (not to ``xs``/``ys``).
+        initial states, and, when ``xs`` or ``ys`` requires grad, to them as well (the cell's
+        part then runs as the derived layer, :func:`symrnn.layers.torch_layer.readout_loss_function`).
     """
     import torch
     from torch.autograd.function import once_differentiable
@@ -174,11 +175,19 @@ def torch_function(d):
         def backward(ctx, g):
             return (None, None, *[None if v is None else g * v for v in ctx.grads])
 
+    through_layer = []  # built on first use: the loss through the derived layer, for xs gradients
+
     def fn(params, xs, ys, initial_state=None):
         initial = initial_state or {}
         unknown = sorted(set(initial) - set(states))
         if unknown:
             raise ValueError(f"unknown initial state {unknown[0]!r}; states are {states}")
+        if xs.requires_grad or ys.requires_grad:  # DerivedBPTT has no δx: the layer form has
+            from symrnn.layers.torch_layer import readout_loss_function
+
+            if not through_layer:
+                through_layer.append(readout_loss_function(d))
+            return through_layer[0](params, xs, ys, initial)
         return DerivedBPTT.apply(xs, ys, *[params[k] for k in names], *[initial.get(s) for s in states])
 
     fn.function = DerivedBPTT
