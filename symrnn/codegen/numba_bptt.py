@@ -243,7 +243,11 @@ def _parameter_gradients(d, kernel: Kernel, base: dict[Node, Place]) -> list[str
     for eq in d.param_grads:
         name = py_name(eq.lhs.name)
         node = d.params[eq.lhs.name]
-        shape = f"({dim_code(node.shape[0])},)" if node.is_column else f"({dim_code(node.shape[0])}, {dim_code(node.shape[1])})"
+        shape = (
+            f"({dim_code(node.shape[0])},)"
+            if node.is_column
+            else f"({dim_code(node.shape[0])}, {dim_code(node.shape[1])})"
+        )
         lines.append(f"g_{name} = np.zeros({shape}, dtype)")
         if eq.rhs.op == "zeros":
             continue
@@ -307,4 +311,3 @@ def _times(kernel: Kernel, coefficient, code: str) -> str:
     if coefficient == 1:
         return code
     return f"{kernel.const(coefficient)} * {code}"
-

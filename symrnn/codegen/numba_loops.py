@@ -409,7 +409,9 @@ class _Body:
         if op == "zeros":
             return k.const(0)
         if op in ("add", "sub", "mul", "div"):
-            a, b = (self.value(arg, "0" if arg.shape[0] == ir.ONE and node.shape[0] != ir.ONE else i) for arg in node.args)
+            a, b = (
+                self.value(arg, "0" if arg.shape[0] == ir.ONE and node.shape[0] != ir.ONE else i) for arg in node.args
+            )
             return f"{a} {dict(add='+', sub='-', mul='*', div='/')[op]} {b}"
         if op == "scale":
             c = node.attrs[0]

@@ -31,9 +31,9 @@ from symrnn.codegen.plan import NotOptimizable, make_plan
 
 EXTRA = 'the numba backend needs numba (and SciPy): pip install "symrnn[numba]"'
 
-_RUNTIME = '''
+_RUNTIME = """
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _softmax_rows(z, out):
     for r in range(z.shape[0]):
         m = z[r, 0]
@@ -48,7 +48,7 @@ def _softmax_rows(z, out):
             out[r, j] = out[r, j] / s
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _softmax_ce_rows(z, y, out):
     # softmax(z) into out, and Σ y ⊙ (log Σ e^{z - m} - (z - m)): both terms ≥ 0 for targets ≥ 0,
     # so confident predictions lose no digits; the sums are float64
@@ -69,7 +69,7 @@ def _softmax_ce_rows(z, y, out):
     return loss
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _sigmoid_bce_rows(z, y):
     loss = 0.0
     for r in range(z.shape[0]):
@@ -79,7 +79,7 @@ def _sigmoid_bce_rows(z, y):
     return loss
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _squared_error_rows(yhat, y):
     loss = 0.0
     for r in range(yhat.shape[0]):
@@ -88,7 +88,7 @@ def _squared_error_rows(yhat, y):
             loss += e * e
     return 0.5 * loss
 
-'''
+"""
 
 
 def require_numba() -> types.ModuleType:
@@ -127,7 +127,7 @@ def module_source(d) -> str:
     dims = [str(s) for s in ir.DIMS]
     inits = [f"init_{py_name(s)}" for s in states]
     args = ["xs", "ys", *inits, *shared, "constants", *dims]
-    out.append("@numba.njit(cache=True, nogil=True)")
+    out.append('@numba.njit(cache=True, nogil=True, error_model="numpy")')
     out.append(f"def _loss_and_grads_kernel({', '.join(args)}):")
     out.append("    T, batch_size = xs.shape[0], xs.shape[1]")
     out.append("    dtype = xs.dtype")
