@@ -146,7 +146,7 @@ def test_the_module_is_standalone_and_the_plain_code_stays_as_reference():
     d, compiled, _ = modules("gru")
     source = d.numpy_source(backend="numba")
     imports = sorted({line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))})
-    assert imports == ["numba", "numpy", "time"]
+    assert imports == ["numba", "numpy", "time", "warnings"]
     assert "def loss_and_grads_reference(" in source and "def forward(" in source
     params, xs, ys, initial = problem(d, seed=8)
     got = compiled.loss_and_grads(params, xs, ys, initial)
