@@ -204,3 +204,31 @@ def test_compiled_code_is_cached_across_processes(tmp_path):
     assert list(tmp_path.glob("__pycache__/*.nbi")), "numba wrote no cache index"
     second_hits, _ = run()
     assert second_hits == 1  # the second process loaded the machine code
+
+
+def test_a_user_cell_compiles_and_equals_the_numpy_code():
+    from symrnn import Cell
+    from symrnn.activations import sigmoid, tanh
+    from symrnn.ir import HIDDEN, INPUT
+
+    cell = Cell("my-cell", source="the README", convention="a gated update")
+    x, h = cell.input("x"), cell.state("h")
+    W, U, b = cell.weight("W", HIDDEN, HIDDEN), cell.weight("U", HIDDEN, INPUT), cell.bias("b")
+    V = cell.weight("V", HIDDEN, INPUT)
+    f = cell.let("f", sigmoid(W @ h + U @ x + b))
+    cell.let("h", f * h + (1 - f) * tanh(V @ x))
+    d = symrnn.derive(cell, "mse")
+    params, xs, ys, initial = problem(d, seed=9)
+    got = d.numpy(backend="numba").loss_and_grads(params, xs, ys, initial)
+    assert worst(*got, *d.numpy(optimize=False).loss_and_grads(params, xs, ys, initial)) < 1e-12
+
+
+def test_derive_writes_the_numba_module(tmp_path):
+    from click.testing import CliRunner
+
+    from symrnn.cli import main
+
+    out = tmp_path / "gru_bptt.py"
+    result = CliRunner().invoke(main, ["derive", "gru", "--format", "numba", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8") == symrnn.derive("gru").numpy_source(backend="numba")
