@@ -10,7 +10,7 @@ import click
 
 from symrnn.files import replace_atomically
 
-FORMATS = ("text", "latex", "markdown", "numpy", "json")
+FORMATS = ("text", "latex", "markdown", "numpy", "numba", "json")
 LOSS_NAMES = ("softmax_ce", "bce", "mse")
 
 
@@ -187,7 +187,7 @@ def list_cells():
     "--loss", "loss_name", default=None, help="softmax_ce (default), bce or mse; a note's own loss by default"
 )
 @click.option("--cell", "cell_number", type=click.IntRange(1), help="which cell of a note that defines several")
-@click.option("--format", "fmt", default="text", show_default=True, help="text, latex, markdown, numpy or json")
+@click.option("--format", "fmt", default="text", show_default=True, help="text, latex, markdown, numpy, numba or json")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to FILE (atomically) instead of stdout")
 @click.option("--force", is_flag=True, help="replace FILE even if symrnn did not write it")
 def derive(cell_name, loss_name, cell_number, fmt, output, force):
@@ -206,6 +206,8 @@ def derive(cell_name, loss_name, cell_number, fmt, output, force):
         out = d.markdown()
     elif fmt == "json":
         out = json.dumps(d.to_json(), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "numba":
+        out = d.numpy_source(backend="numba")
     else:
         out = d.numpy_source()
     if output:

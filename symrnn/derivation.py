@@ -135,18 +135,35 @@ class Derivation:
 
         return f"$${derivation_aligned(self)}$$"
 
-    def numpy_source(self, optimize: bool = True) -> str:
+    def numpy_source(self, optimize: bool = True, backend: str = "numpy") -> str:
         """The standalone NumPy module (imports only NumPy) as source text.
 
         ``optimize=False`` gives the plain per-step ``loss_and_grads``, the reference the
         optimised one (hoisted, stacked, bulk weight gradients) is tested against.
+        ``backend="numba"``: the module whose ``loss_and_grads`` numba compiles (imports numba too).
         """
+        if backend == "numba":
+            from symrnn.codegen.numba_module import module_source as numba_source
+
+            return numba_source(self)
+        if backend != "numpy":
+            raise ValueError(f"backend must be 'numpy' or 'numba', got {backend!r}")
         from symrnn.codegen.numpy_module import module_source
 
         return module_source(self, optimize)
 
-    def numpy(self, optimize: bool = True):
-        """Compile to NumPy: an object with ``forward`` and ``loss_and_grads`` (see ``numpy_source``)."""
+    def numpy(self, optimize: bool = True, backend: str = "numpy"):
+        """Compile to NumPy: an object with ``forward`` and ``loss_and_grads`` (see ``numpy_source``).
+
+        ``backend="numba"`` compiles ``loss_and_grads`` to machine code (``pip install "symrnn[numba]"``;
+        an ImportError naming the extra without it); the machine code is cached across processes.
+        """
+        if backend == "numba":
+            from symrnn.codegen.numba_module import compile_module as compile_numba
+
+            return compile_numba(self)
+        if backend != "numpy":
+            raise ValueError(f"backend must be 'numpy' or 'numba', got {backend!r}")
         from symrnn.codegen.numpy_module import compile_module
 
         return compile_module(self, optimize)
