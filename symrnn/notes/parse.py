@@ -20,11 +20,26 @@ that LaTeX leaves open, all in one place:
   not ``d W``), is a gradient: Differential("delta" / "d"); ``\\delta_u^{(t)}``
   (with scripts) is a symbol.  ``\\partial x`` is
   Differential("partial"); a fraction or slash of two ∂ (or two d) is a Derivative.
+* ``\\nabla_{v} L`` is the gradient Derivative(L, v) (style "nabla"); a fraction
+  ``\\frac{\\partial}{\\partial v}`` applies to the factor after it (style
+  "operator"); ``\\partial^{+}`` is Werbos' ordered derivative ("partial+");
+  ``\\delta_{h_t}`` (a δ whose subscript is a symbol with a step) is ∂/∂h_t.
 * Superscripts ``\\top``, ``T``, ``\\intercal`` transpose.  ``(t)``, ``<t>``,
-  ``\\langle t \\rangle`` are time indices (any letter, ± an integer).  A bare
-  script is a time index when it is t, n, k, j, τ (or T below) ± an integer, or
-  an integer below (h_0); other letters are name labels (W_{hh}, W^h, b_{h,f}).
-  An integer above is a power (x^2).
+  ``\\langle t \\rangle`` are time indices for t, T, n, k, j, τ ± an integer;
+  ``(b)``, ``(i)`` of another letter are labels (a sample, an example).  A bare
+  script is a time index when it is one of those letters, a letter that indexes a
+  sum or product of the equation, any letter with an offset (``a_{s-1}``), several
+  of them (``o_{T+t-i}``, TimeIndex.terms) or an integer below (h_0); other
+  scripts are labels (W_{hh}, W^h, b_{h,f}, s_{c_j}).  With two step-like indices
+  (``a_j^t``, ``h_t^j``) the one that is t, T, τ or has an offset is the step.
+  ``h(t)``, ``s_{c_j}(t-1)`` right after a symbol are steps (``c_1(t)``: unit 1).
+  An integer above is a power (x^2); a subscript on a bracket or a list below
+  with a step first (``p_{t, k_t}``, ``(Y_t)_{nv}``) selects entries (Entry).
+* ``\\|x\\|``, ``|x|``, ``\\lVert x \\rVert`` are norms (bars paired in
+  delimiters.py); ``<`` and ``>`` outside ``a^{<t>}`` are relations; a sum's
+  subscript may be a range (``1 \\le t \\le T``) or a set (``k \\in U``);
+  ``\\prod`` reads like ``\\sum``; ``\\mathbb{1}[a > 0]`` and ``1_{i=y}`` are
+  indicators.
 * In a comma list, items that are not equations join the nearest equation:
   ``h', y = f(h, x)`` has the left side (h', y); ``t = 1, \\dots, T`` has the right
   side (1, …, T).
