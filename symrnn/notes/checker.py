@@ -320,6 +320,9 @@ def _identity(item: Item, note: NoteCell | None, text: NoteText) -> Verdict:
     tree = item.tree
     if not isinstance(tree, Equation):
         return _make(item, UNCHECKED, "not an equation")
+    relations = [op for op in tree.ops if op not in ("=", ":=", "equiv")]
+    if relations:
+        return _make(item, UNCHECKED, f"the relation {', '.join(relations)} is not checked as an equation")
     letters = [s for s in walk(tree) if isinstance(s, Symbol)]
     steps = sorted({s.name for s in letters if _is_step_letter(s)})
     if steps:
@@ -417,6 +420,11 @@ def _claim(item: Item, note: NoteCell | None, context: NoteContext, match=None) 
     if problems is None:
         return _make(item, UNCHECKED, context.why_not(item))
     lhs = tree.lhs
+    if item.kind == reading.FORWARD_CLAIM and reading.is_loss_symbol(lhs):
+        # E(t) = … beside E = Σ_t E(t): a per-step loss under the total's name, not a claim about E.
+        return _make(
+            item, UNCHECKED, f"a second equation for the loss {lhs.func.name if hasattr(lhs, 'func') else lhs.name}"
+        )
     if reading.is_delta_name(lhs) and reading.key(lhs) not in problems.model.gradient_names:
         if ("sym", reading.key(lhs)) not in context.aux:
             # δ_h alone: ∂E/∂h or ∂E/∂net_h? The note does not say, and the two differ.

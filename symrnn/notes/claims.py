@@ -521,6 +521,10 @@ def compare_values(a, b, arith) -> tuple[bool, float]:
     if a.shape != b.shape:
         if a.size == b.size and (1 in a.shape or a.size == 1) and (1 in b.shape):
             b = b.reshape(a.shape)
+        elif b.shape == (1, 1) and b[0, 0] == 0:
+            b = a * 0  # "= 0": zero of the other side's shape
+        elif a.shape == (1, 1) and a[0, 0] == 0:
+            a = b * 0
         else:
             raise SidesClash(f"the left side is {_fmt(a)}, the right side {_fmt(b)}")
     return arith.close(a, b)

@@ -76,7 +76,11 @@ def free_steps(tree) -> list[str]:
                     visit(limit, bound)
             visit(node.body, bound | {index})
             return
-        if isinstance(node, Symbol):
+        if isinstance(node, Symbol) and node.time is not None and node.time.terms:
+            for _, letter in node.time.terms:
+                if letter not in STEP_COUNTS and letter not in bound and letter not in out:
+                    out.append(letter)
+        elif isinstance(node, Symbol):
             if node.time is not None and node.time.var not in (None, *STEP_COUNTS) and node.time.var not in bound:
                 if node.time.var not in out:
                     out.append(node.time.var)
@@ -286,6 +290,7 @@ def _one_reading(tree, problems: Problems, aux, reading_: Reading, free, steps, 
                         continue
                     message = "does not hold"
                     if precise.missing_terms:
+                        # The note's sum names a value that does not exist (ŷ^{(0)}): as written, wrong.
                         message += f" (a sum names {precise.missing_terms[0]}, which the note never defines)"
                     return Outcome("wrong", message, _counterexample(program, env, left, right, functions))
     except ShapeClash as error:
@@ -296,9 +301,9 @@ def _one_reading(tree, problems: Problems, aux, reading_: Reading, free, steps, 
         return Outcome("unchecked", f"cannot evaluate: {error}")
     if evaluated == 0:
         return Outcome("unchecked", "no step of the problems has every term of the claim")
-    if not nonzero:
-        # 0 = 0 at every step: the values the claim names do not reach the loss as read (or the
-        # claim is about nothing); holding proves nothing then.
+    if not nonzero and not any(isinstance(side, Number) and side.value == 0 for side in tree.sides):
+        # 0 = 0 at every step, though the claim does not say "= 0": the values it names do not
+        # reach the loss as read, so holding proves nothing.
         return Outcome("unchecked", "both sides are zero at every step tried, so holding proves nothing")
     return Outcome("holds", "holds", details={"evaluated": evaluated})
 

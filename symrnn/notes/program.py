@@ -267,6 +267,16 @@ class Program:
             return None
         if time.var is None:
             return time.offset
+        if time.terms:  # o_{T+t-i}: a step of several letters
+            total = time.offset + shift
+            for sign, letter in time.terms:
+                if letter in STEP_COUNTS:
+                    total += sign * self.steps
+                elif letter in env:
+                    total += sign * env[letter]
+                else:
+                    raise ProgramError(f"the step {letter} of {symbol.name} is not bound")
+            return total
         if time.var in STEP_COUNTS:
             return self.steps + time.offset
         if time.var not in env:

@@ -195,8 +195,8 @@ def classify(tree, defined: set[tuple], gradient_names: set[tuple]) -> str:
         return RANGE
     if isinstance(lhs, Tuple):
         return GENERAL
-    if isinstance(rhs, Number) and rhs.value == 0 and has_gradient(lhs):
-        return BOUNDARY
+    if isinstance(rhs, Number) and rhs.value == 0 and has_gradient(lhs) and _past_a_step(lhs):
+        return BOUNDARY  # δh_{T+1} = 0; ∂L/∂g_t = 0 is a claim
     if is_loss_symbol(lhs):
         return LOSS if _lhs_key(lhs) not in defined else FORWARD_CLAIM
     if is_delta_name(lhs) and isinstance(rhs, Derivative) and key(lhs) not in gradient_names:
@@ -262,6 +262,11 @@ def _binds_step(lhs, rhs) -> bool:
         if not isinstance(node, Symbol | Number | Add | Sub):
             return False
     return True
+
+
+def _past_a_step(lhs) -> bool:
+    """Does the left side name a step after another (h_{T+1}, h_{t+1}): the boundary of a recurrence?"""
+    return any(isinstance(n, Symbol) and n.time is not None and n.time.offset > 0 for n in walk(lhs))
 
 
 def _initial_value(lhs, rhs) -> bool:
