@@ -16,6 +16,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import reading
+from .claim_values import (
+    Jacobian,
+    ShapeClash,
+    SidesClash,
+    as_matrix,
+    chain,
+    compare_values,
+    elementwise,
+    fmt,
+    matmul,
+    plus,
+    scale,
+)
 from .model import STEP_COUNTS, NoteModel, is_scalar_expr
 from .numbers import Unsupported
 from .program import Program, ProgramError, function_name
@@ -49,27 +62,6 @@ class Missing(Exception):
     def __init__(self, what: str, gradient: bool):
         super().__init__(what)
         self.gradient = gradient
-
-
-class ShapeClash(Unsupported):
-    """The two operands of an operation do not fit (the claim is written with wrong shapes)."""
-
-
-class SidesClash(ShapeClash):
-    """Each side evaluated, but to values of different shapes (e.g. a Jacobian and a vector)."""
-
-
-@dataclass
-class Jacobian:
-    """∂a/∂b as a matrix (rows: entries of a, columns: entries of b) and the two shapes."""
-
-    matrix: np.ndarray
-    of_shape: tuple[int, int]
-    wrt_shape: tuple[int, int]
-
-    @property
-    def T(self) -> Jacobian:
-        return Jacobian(self.matrix.T, self.wrt_shape, self.of_shape)
 
 
 @dataclass(frozen=True)
@@ -182,7 +174,7 @@ class ClaimEvaluator:
         if isinstance(node, Symbol):
             return self._symbol(node, env)
         if isinstance(node, Neg):
-            return _scale(-1, self.value(node.operand, env))
+            return scale(-1, self.value(node.operand, env))
         if isinstance(node, Add | Sub):
             return self._add(node, env)
         if isinstance(node, Product):
@@ -193,7 +185,7 @@ class ClaimEvaluator:
                 raise Unsupported("a quotient of Jacobians")
             if den.shape == (1, 1):
                 return num / den[0, 0]
-            return _elementwise(num, den, lambda a, b: a / b)
+            return elementwise(num, den, lambda a, b: a / b)
         if isinstance(node, Power):
             return self._power(node, env)
         if isinstance(node, Transpose):
@@ -271,16 +263,16 @@ class ClaimEvaluator:
                 raise Missing("a sum of terms past the last step", gradient=True)
             return a
         if a is ZERO:
-            return _scale(sign, b)
+            return scale(sign, b)
         if isinstance(a, Jacobian) or isinstance(b, Jacobian):
-            a, b = _as_matrix(a), _as_matrix(b)
+            a, b = as_matrix(a), as_matrix(b)
         if a.shape != b.shape:
             if a.shape == (1, 1) or b.shape == (1, 1):
                 return a + sign * b
             if a.shape == b.T.shape and 1 in a.shape:
                 b = b.T
             else:
-                raise ShapeClash(f"a sum of a {_fmt(a)} and a {_fmt(b)} value")
+                raise ShapeClash(f"a sum of a {fmt(a)} and a {fmt(b)} value")
         return a + sign * b
 
     def _product(self, node: Product, env: dict):
@@ -291,15 +283,15 @@ class ClaimEvaluator:
             if isinstance(factor, Missing):
                 raise factor
         if isinstance(a, Jacobian) or isinstance(b, Jacobian):
-            return _chain(a, b)
+            return chain(a, b)
         scalar = a.shape == (1, 1) or b.shape == (1, 1)
         if scalar:
             return a * b if a.shape != (1, 1) or b.shape == (1, 1) else b * a[0, 0]
         if node.op in ELEMENTWISE:
-            return _elementwise(a, b, lambda x, y: x * y)
+            return elementwise(a, b, lambda x, y: x * y)
         if node.op == "cdot" and a.shape == b.shape and a.shape[1] == 1 and not is_scalar_expr(node.left, self.model):
-            return _elementwise(a, b, lambda x, y: x * y)
-        return _matmul(a, b)
+            return elementwise(a, b, lambda x, y: x * y)
+        return matmul(a, b)
 
     def _power(self, node: Power, env: dict):
         base = self.value(node.base, env)
@@ -367,8 +359,8 @@ class ClaimEvaluator:
                     # remembered, so that only a difference can come of it.
                     self.missing_terms.append(str(missing))
                 continue  # a gradient past the last step is zero
-            term = _as_matrix(term) if isinstance(term, Jacobian) else term
-            total = term if total is None else _plus(total, term)
+            term = as_matrix(term) if isinstance(term, Jacobian) else term
+            total = term if total is None else plus(total, term)
         if total is None:
             return self.arith.zeros((1, 1))
         return total
@@ -446,88 +438,8 @@ def _is_timed(node) -> bool:
     return isinstance(node, Symbol) and node.time is not None and node.time.var not in STEP_COUNTS
 
 
-def _fmt(a) -> str:
-    return " × ".join(str(n) for n in np.shape(a))
-
-
-def _scale(c, a):
-    if isinstance(a, Jacobian):
-        return Jacobian(a.matrix * c, a.of_shape, a.wrt_shape)
-    return a * c
-
-
-def _plus(a, b):
-    if a.shape != b.shape:
-        if a.shape == b.T.shape and 1 in a.shape:
-            return a + b.T
-        raise ShapeClash(f"a sum of a {_fmt(a)} and a {_fmt(b)} value")
-    return a + b
-
-
-def _elementwise(a, b, f):
-    if a.shape != b.shape:
-        if a.shape == (1, 1) or b.shape == (1, 1):
-            return f(a, b)
-        if a.shape == b.T.shape and 1 in a.shape:
-            return f(a, b.T)
-        raise ShapeClash(f"an element-wise operation on a {_fmt(a)} and a {_fmt(b)} value")
-    return f(a, b)
-
-
-def _matmul(a, b):
-    if a.shape[1] == b.shape[0]:
-        return a @ b
-    # No vector is turned round to make a product fit: a missing transpose is an error of the note.
-    raise ShapeClash(f"a product of a {_fmt(a)} and a {_fmt(b)} value")
-
-
-def _as_matrix(a):
-    if isinstance(a, Jacobian):
-        return a.matrix
-    return a
-
-
-def _chain(a, b):
-    """A product with a Jacobian factor: the chain rule, with vectors in either orientation."""
-    if isinstance(a, Jacobian) and isinstance(b, Jacobian):
-        if a.matrix.shape[1] == b.matrix.shape[0]:
-            return Jacobian(a.matrix @ b.matrix, a.of_shape, b.wrt_shape)
-        raise ShapeClash(f"a product of Jacobians of {_fmt(a.matrix)} and {_fmt(b.matrix)}")
-    if isinstance(b, Jacobian):
-        flat = a.reshape(-1) if a.size == b.matrix.shape[0] else None
-        if flat is not None and (1 in a.shape):
-            out = flat @ b.matrix
-            return out.reshape(b.wrt_shape)
-        if a.shape[1] == b.matrix.shape[0]:
-            return a @ b.matrix
-        raise ShapeClash(f"a product of a {_fmt(a)} value and a Jacobian of {_fmt(b.matrix)}")
-    flat = b.reshape(-1) if b.size == a.matrix.shape[1] else None
-    if flat is not None and (1 in b.shape):
-        out = a.matrix @ flat
-        return out.reshape(a.of_shape)
-    if a.matrix.shape[1] == b.shape[0]:
-        return a.matrix @ b
-    raise ShapeClash(f"a product of a Jacobian of {_fmt(a.matrix)} and a {_fmt(b)} value")
-
-
 def _name(symbol: Symbol) -> str:
     return symbol.name + (f"_{symbol.sub}" if symbol.sub else "") + (f"^{symbol.sup}" if symbol.sup else "")
-
-
-def compare_values(a, b, arith) -> tuple[bool, float]:
-    """Equal up to rounding, vectors in either orientation; Jacobians as matrices."""
-    a, b = _as_matrix(a), _as_matrix(b)
-    a, b = np.asarray(a), np.asarray(b)
-    if a.shape != b.shape:
-        if a.size == b.size and (1 in a.shape or a.size == 1) and (1 in b.shape):
-            b = b.reshape(a.shape)
-        elif b.shape == (1, 1) and b[0, 0] == 0:
-            b = a * 0  # "= 0": zero of the other side's shape
-        elif a.shape == (1, 1) and a[0, 0] == 0:
-            a = b * 0
-        else:
-            raise SidesClash(f"the left side is {_fmt(a)}, the right side {_fmt(b)}")
-    return arith.close(a, b)
 
 
 def is_loss_node(node) -> bool:
