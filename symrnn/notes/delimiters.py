@@ -146,14 +146,14 @@ def mark_sum_bodies(text: str) -> str:
         return text
     out = None
     for m in _BIG_OPERATOR.finditer(text):
-        i = _after_scripts(text, m.end())
+        i = after_scripts(text, m.end())
         if i < len(text) and text[i] == "-":
             out = out or list(text)
             out[i] = BODY_MINUS
     return text if out is None else "".join(out)
 
 
-def _after_scripts(text: str, i: int) -> int:
+def after_scripts(text: str, i: int) -> int:
     """The first offset after the limits (``_{…}^{…}``, ``\\limits``) and spaces that follow ``i``."""
     n = len(text)
     while True:

@@ -10,6 +10,7 @@ import re
 from lark import Token
 from lark import Tree as LarkTree
 
+from .delimiters import after_scripts
 from .tree import TimeIndex
 
 # Letters read as a step when written bare as a script (h_t, h^{n+1}).
@@ -168,14 +169,24 @@ def matching(tokens: list[Token], i: int) -> int | None:
 
 
 def bound_indices(text: str) -> frozenset[str]:
-    """The index letters of the sums and products written in ``text`` (``\\sum_{i=t}^{T}`` → i)."""
+    """The index letters of the sums and products over steps in ``text`` (``\\sum_{i=t}^{T}`` → i).
+
+    Only a sum whose limits name a step (t, T or τ) runs over steps: the i of
+    ``\\sum_{i=1}^{n}`` or the b of ``\\sum_{b=1}^{B}`` counts classes or samples.
+    """
     if "\\sum" not in text and "\\prod" not in text:
         return frozenset()
     found = set()
     for m in _BOUND.finditer(text):
         name = next(g for g in m.groups() if g)
-        found.add(name)
+        start = m.start() + (4 if text.startswith("\\sum", m.start()) else 5)
+        limits = text[start : after_scripts(text, start)]
+        if _STEP_IN_LIMITS.search(limits.replace(name, " ", 1) if name not in ("t", "T") else limits):
+            found.add(name)
     return frozenset(found)
+
+
+_STEP_IN_LIMITS = re.compile(r"(?<![A-Za-z\\])[tT](?![A-Za-z])|\\tau(?![A-Za-z])")
 
 
 def compound_step(tokens: list[Token], names: frozenset[str]) -> TimeIndex | None:

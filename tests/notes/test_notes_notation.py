@@ -282,7 +282,10 @@ def test_semicolon_arguments_and_a_negated_sum_body():
     assert rhs(r"L = \ell(z_t; y_t)") == Apply(Symbol("ell"), (sym("z", "t"), sym("y", "t")))
     loss = rhs(r"L = \frac{1}{n} \sum_{i=1}^{n} -\log p_i + c")
     total = loss.left.right
-    assert isinstance(total, Sum) and total.body == Neg(Apply(Func("log"), (sym("p", "i"),)))
+    # i counts classes (its sum does not run over steps): p_i is entry-like, labelled i
+    assert isinstance(total, Sum) and total.body == Neg(Apply(Func("log"), (Symbol("p", sub="i"),)))
+    assert rhs(r"L = \sum_{b=1}^{B} x_b").body == Symbol("x", sub="b")
+    assert rhs(r"L = \sum_{i=t+1}^{T} x_i").body == sym("x", "i")
     assert loss.right == Symbol("c")  # the sum's body ends at + as in TeX
 
 
