@@ -247,7 +247,7 @@ def check_document(document: str, filename: str) -> None:
         for i, ch in enumerate(chunk.text):
             # a character copied from the file maps to itself (joined rows, macros insert others)
             if _copied(chunk, i):  # (markdown-it reads a lone \r as a line break)
-                assert document[chunk.file_offset(i)].replace("\r", "\n") == ch
+                assert document[chunk.file_offset(i)].replace("\r", "\n") == ch.replace("\r", "\n")
         try:
             parse_equation(chunk, functions)
         except NotesSyntaxError as e:
