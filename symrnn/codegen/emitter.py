@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from symrnn import ir
-from symrnn.codegen.numpy_module import worth_a_temp
-from symrnn.codegen.numpy_printer import NumpyPrinter, dim_code, python_number
+from symrnn.codegen.numpy_printer import NumpyPrinter, dim_code, python_number, worth_a_temp
 from symrnn.codegen.plan import terms
 from symrnn.ir import Node
 

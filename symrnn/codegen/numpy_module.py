@@ -11,15 +11,14 @@ recomputed.  This module prints the plain per-step code (the reference, and
 
 from __future__ import annotations
 
-import keyword
-import re
 import types
 from dataclasses import dataclass
 
 import sympy
 
 from symrnn import ir
-from symrnn.codegen.numpy_printer import CodegenError, NumpyPrinter, dim_code
+from symrnn.codegen.names import LOSS_CODE, leaf_name, py_name
+from symrnn.codegen.numpy_printer import CodegenError, NumpyPrinter, dim_code, worth_a_temp
 from symrnn.ir import Node
 from symrnn.printing.text import text
 
@@ -50,37 +49,6 @@ def _sigmoid_bce(z, y):
 def _squared_error(yhat, y):
     return 0.5 * np.sum((yhat - y) ** 2)
 """
-
-LOSS_CODE = {
-    "softmax_ce": "_softmax_ce({logits}, y)",
-    "bce": "_sigmoid_bce({logits}, y)",
-    "mse": "_squared_error({logits}, y)",
-}
-
-
-def py_name(name: str) -> str:
-    out = re.sub(r"\W", "_", name)
-    return out + "_" if keyword.iskeyword(out) or out in {"np", "t", "x", "y", "dtype"} else out
-
-
-def leaf_name(node: Node) -> str:
-    """The Python name of a leaf in generated code: W_hh, x, h_prev, d_h, g_W_hh."""
-    base = py_name(node.name)
-    if node.kind == ir.PARAM:
-        return base
-    if node.kind == ir.INPUT_KIND:
-        return "x" if node.name == "x" else f"in_{base}"
-    if node.kind == ir.TARGET:
-        return "y"
-    if node.kind == ir.GRAD:
-        if node.shift is None:
-            return f"g_{base}"
-        assert node.shift == 0, node
-        return f"d_{base}"
-    if node.shift == -1:
-        return f"{base}_prev"
-    assert node.shift == 0, node
-    return base
 
 
 @dataclass(frozen=True)
@@ -136,20 +104,6 @@ class _Block:
             op = "+=" if accumulate else "="
             self.line(f"{target} {op} {code}" + (f"  # {comment}" if comment else ""))
         return target
-
-
-def worth_a_temp(node: Node) -> bool:
-    if node.op in ("var", "zeros", "broadcast") or (node.op == "transpose" and node.args[0].op == "var"):
-        return False
-    if (
-        node.op == "matmul"
-        and node.args[0].batched
-        and node.args[1].batched
-        and node.args[0].is_column
-        and node.args[1].is_row
-    ):
-        return False  # an outer product only exists fused into its batch sum
-    return True
 
 
 def _dims_code(d) -> list[str]:
