@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from symrnn.codegen.params import init_params
+
 
 def random_problem(
     derivation, *, hidden_size=3, input_size=2, output_size=2, steps=3, batch=2, seed=0, dtype="float64"
@@ -14,8 +16,8 @@ def random_problem(
     normal for mse.  Initial states are non-zero so their gradients are exercised.
     """
     rng = np.random.default_rng(seed)
-    params = derivation.init_params(
-        hidden_size=hidden_size, input_size=input_size, output_size=output_size, seed=seed, dtype=dtype
+    params = init_params(
+        derivation, hidden_size=hidden_size, input_size=input_size, output_size=output_size, seed=seed, dtype=dtype
     )
     xs = rng.standard_normal((steps, batch, input_size)).astype(dtype)
     loss = derivation.loss.name

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from symrnn import ir
-from symrnn.derivation import FORWARD, READOUT
+from symrnn.equation_kinds import FORWARD, READOUT
 from symrnn.functions import function_spec
 from symrnn.ir import Node, derivative
 from symrnn.printing.appendix import backward_step_source
