@@ -33,6 +33,10 @@ _EXPORTS = {
     "flow": "symrnn.gradient_flow",
     "ir": "symrnn.ir",
     "check": "symrnn.notes.checker",
+    "stack": "symrnn.layers.run",
+    "bidirectional": "symrnn.layers.run",
+    "layers": "symrnn.layers",
+    "testing": "symrnn.testing",
     "read_notes": "symrnn.notes.checker",
 }
 

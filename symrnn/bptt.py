@@ -48,6 +48,10 @@ class Equation:
     def __str__(self):
         return self.text()
 
+    def __repr__(self):
+        step = "" if self.at is None else f", at t = {self.at}"
+        return f"<Equation {self.kind}{step}: {self.text()}>"
+
 
 @dataclass
 class DerivationData:

@@ -28,9 +28,12 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class Derivation(DerivationData):
-    """The forward equations and the BPTT recurrences of one cell with one loss, and their outputs."""
+    """The forward equations and the BPTT recurrences of one cell with one loss, and their outputs.
+
+    ``str(d)`` is the text of :meth:`text`; ``repr(d)`` one line that says what it holds.
+    """
 
     # ---------------------------------------------------------- outputs
     def text(self) -> str:
@@ -38,22 +41,36 @@ class Derivation(DerivationData):
 
         return derivation_text(self)
 
-    def latex(self, *, picture_rendered: bool | None = None) -> str:
-        """The step-by-step LaTeX document, as ``symrnn export`` writes it (see ``printing.document``)."""
+    def latex(self, material=None) -> str:
+        """The step-by-step LaTeX document (see ``printing.document``); fast, and the same on every machine.
+
+        ``symrnn export`` writes it with its ``material`` (pictures, gradient flow, code):
+        ``symrnn.export.document(d, "tex")`` gives that text.
+        """
         from symrnn.printing.document import derivation_latex
 
-        return derivation_latex(self, picture_rendered=picture_rendered)
+        return derivation_latex(self, material)
 
-    def markdown(self, *, picture_rendered: bool | None = None) -> str:
-        """The step-by-step Markdown document, as ``symrnn export`` writes it."""
+    def markdown(self, material=None) -> str:
+        """The step-by-step Markdown document; ``symrnn.export.document(d, "md")`` adds what the export adds."""
         from symrnn.printing.document import derivation_markdown
 
-        return derivation_markdown(self, picture_rendered=picture_rendered)
+        return derivation_markdown(self, material)
 
     def to_json(self) -> dict:
         from symrnn.printing.document import derivation_json
 
         return derivation_json(self)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return (
+            f"<Derivation of {self.cell.name} with {self.loss.name}: {len(self.forward)} forward equations, "
+            f"{len(self.backward)} δ recursions, {len(self.param_grads)} parameter gradients, "
+            f"{len(self.initial_grads)} initial-state gradients; .text(), .latex(), .markdown(), .numpy()>"
+        )
 
     def _repr_latex_(self):
         from symrnn.printing.document import derivation_aligned
@@ -86,6 +103,30 @@ class Derivation(DerivationData):
         from symrnn.codegen.torch_function import torch_function
 
         return torch_function(self)
+
+    def layer(self, backend: str = "numpy"):
+        """The cell as a layer (no readout): ``forward(params, xs, initial_state, mask)`` and ``backward``.
+
+        ``backward(params, tape, grad_outputs, grad_final)`` is the derived vector-Jacobian product,
+        with gradients of the parameters, ``xs`` and the initial states (:mod:`symrnn.layers`).
+        """
+        from symrnn.layers.run import Layer
+
+        return Layer(self.cell, backend)
+
+    def torch_module(self, *, input_size: int, hidden_size: int, **kw):
+        """An ``nn.Module`` ``(xs, initial_state=None, mask=None) -> (outputs, final_state)`` whose
+        backward is the derived one (see :func:`symrnn.layers.torch_layer.torch_module`). Imports torch."""
+        from symrnn.layers.torch_layer import torch_module
+
+        return torch_module(self.cell, input_size=input_size, hidden_size=hidden_size, **kw)
+
+    def jax_function(self, *, reverse: bool = False):
+        """``fn(params, xs, initial_state=None, mask=None) -> (outputs, final_state)`` with the
+        derived backward as its ``jax.custom_vjp`` (:func:`symrnn.layers.jax_layer.jax_function`)."""
+        from symrnn.layers.jax_layer import jax_function
+
+        return jax_function(self.cell, reverse=reverse)
 
     def init_params(self, *, hidden_size: int, input_size: int, output_size: int, seed: int = 0, dtype="float64"):
         """A valid parameter dict: uniform(±1/√hidden) weights, as PyTorch initialises RNNs."""

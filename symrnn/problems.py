@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from symrnn.codegen.params import init_params
+from symrnn.evaluate import concrete_size
 
 
 def random_problem(
@@ -30,7 +31,7 @@ def random_problem(
     sizes = {"hidden_size": hidden_size, "input_size": input_size, "output_size": output_size}
     initial = {}
     for name, node in derivation.cell.states.items():
-        size = int(node.shape[0].subs({s: sizes[str(s)] for s in node.shape[0].free_symbols}))
+        size = concrete_size(node.shape[0], sizes)
         initial[name] = (0.5 * rng.standard_normal((batch, size))).astype(dtype)
     return params, xs, ys, initial
 

@@ -33,7 +33,7 @@ from tests.test_rules import ROWS, SIZES
 
 def _torch_code(node):
     pytest.importorskip("torch")
-    from symrnn.codegen.torch_function import TorchPrinter
+    from symrnn.codegen.torch_printer import TorchPrinter
 
     return TorchPrinter(_names(node)).doprint(node)
 

@@ -20,42 +20,8 @@ from symrnn.codegen.numpy_module import (
     plain_loss_and_grads_body,
     py_name,
 )
-from symrnn.codegen.numpy_printer import CodegenError, NumpyPrinter, dim_code
-from symrnn.functions import function_spec
-
-
-class TorchPrinter(NumpyPrinter):
-    """The batched layout of :class:`NumpyPrinter`, spelled with torch ops.
-
-    ``dtype`` in generated torch code is the dict of tensor options (dtype and device).
-    """
-
-    outer = "torch.outer"
-
-    def _print_zeros(self, node):
-        rows = dim_code(node.shape[0])
-        if node.batched:
-            return f"torch.zeros((batch_size, {rows}), **dtype)"
-        if node.is_column:
-            return f"torch.zeros({rows}, **dtype)"
-        return f"torch.zeros(({rows}, {dim_code(node.shape[1])}), **dtype)"
-
-    def _print_apply(self, node):
-        spec = function_spec(node.attrs[0])
-        if spec.torch is None:
-            raise CodegenError(f"the function {spec.name} has no torch form")
-        return spec.torch.format(self.atom(node.args[0]))
-
-    def _print_matmul(self, node):
-        a, b = node.args
-        if a.batched and b.batched and a.is_row and b.is_column:  # per-example inner product
-            return f"({self.factor(a)} * {self.factor(b, right=True)}).sum(dim=1, keepdim=True)"
-        return super()._print_matmul(node)
-
-    def _print_concat(self, node):
-        axis = 1 if node.batched else 0
-        return f"torch.cat(({', '.join(self.doprint(a) for a in node.args)}), dim={axis})"
-
+from symrnn.codegen.numpy_printer import CodegenError, dim_code  # noqa: F401  (kept importable here)
+from symrnn.codegen.torch_printer import TorchPrinter
 
 TORCH = Backend(
     printer=TorchPrinter,
@@ -149,7 +115,8 @@ def torch_function(d):
         generated code.  ``params`` maps names to tensors (shapes as in ``d.init_params``),
         ``xs`` is (T, batch, input_size), ``ys`` (T, batch, output_size), and initial states
         (batch, size) tensors keyed by state name.  Gradients flow to the parameters and the
-        initial states (not to ``xs``/``ys``).
+        initial states, and, when ``xs`` or ``ys`` requires grad, to them as well (the cell's
+        part then runs as the derived layer, :func:`symrnn.layers.torch_layer.readout_loss_function`).
     """
     import torch
     from torch.autograd.function import once_differentiable
@@ -174,11 +141,19 @@ def torch_function(d):
         def backward(ctx, g):
             return (None, None, *[None if v is None else g * v for v in ctx.grads])
 
+    through_layer = []  # built on first use: the loss through the derived layer, for xs gradients
+
     def fn(params, xs, ys, initial_state=None):
         initial = initial_state or {}
         unknown = sorted(set(initial) - set(states))
         if unknown:
             raise ValueError(f"unknown initial state {unknown[0]!r}; states are {states}")
+        if xs.requires_grad or ys.requires_grad:  # DerivedBPTT has no δx: the layer form has
+            from symrnn.layers.torch_layer import readout_loss_function
+
+            if not through_layer:
+                through_layer.append(readout_loss_function(d))
+            return through_layer[0](params, xs, ys, initial)
         return DerivedBPTT.apply(xs, ys, *[params[k] for k in names], *[initial.get(s) for s in states])
 
     fn.function = DerivedBPTT

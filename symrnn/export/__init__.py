@@ -1,23 +1,28 @@
 """``symrnn export``: the step-by-step derivation documents of catalogue cells, written to a directory.
 
-For each cell ``NAME`` the export writes ``NAME.md`` and/or ``NAME.tex``, the picture of the
-computation unrolled over three steps (``NAME-unrolled.dot``, and ``NAME-unrolled.svg`` when
-Graphviz's ``dot`` is installed), the gradient-flow plot ``NAME-flow.svg`` (when matplotlib is
-installed) and, with the format ``pdf``, ``NAME.pdf`` compiled by pdflatex.
-Exporting every cell also writes ``README.md``, an index linking the documents.
+For each cell ``NAME`` the export writes ``NAME.md`` and/or ``NAME.tex`` with their pictures beside
+them — the one-step cell diagram ``NAME-cell``, the computation unrolled over three steps
+``NAME-unrolled`` and the gradient-flow plot ``NAME-flow`` — as SVG for Markdown and as PDF for
+LaTeX, drawn with matplotlib by our own layout code (no system program); with the format ``pdf``
+also ``NAME.pdf``, compiled by pdflatex (two runs).  Exporting every cell also writes
+``README.md``, an index linking the documents.
 
 Everything is planned before anything is written: the documents are built in memory, the
-directory is checked for files symrnn may not replace (see :mod:`symrnn.export.ownership`), and
-only then is each file replaced atomically.  The output is deterministic — byte-identical from
-the same catalogue — so ``derivations/`` can be compared with a fresh export (``tests/test_export.py``).
+directory is checked for files symrnn may not replace (a mark in each file says who wrote it, see
+:mod:`symrnn.export.ownership`), and then the whole set is replaced atomically — all files of the
+run or none (:func:`symrnn.files.replace_all_atomically`).  The output is deterministic —
+byte-identical from the same catalogue — so ``derivations/`` can be compared with a fresh export
+(``tests/test_export.py``).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass, field
 
 from symrnn.export.index import INDEX, REFRESH_COMMAND, index_page
+from symrnn.export.names import file_stem
 from symrnn.export.ownership import foreign_files, same_content
 
 __all__ = [
@@ -27,6 +32,7 @@ __all__ = [
     "REFRESH_COMMAND",
     "ExportError",
     "ExportResult",
+    "document",
     "export_documents",
     "parse_formats",
     "plan",
@@ -37,7 +43,7 @@ DEFAULT_FORMATS = ("md", "tex")
 
 
 class ExportError(ValueError):
-    """The export would replace files symrnn did not write, or was asked for something unknown."""
+    """The export cannot be done as asked: one line naming the file or the option."""
 
 
 @dataclass
@@ -60,27 +66,49 @@ def parse_formats(text: str) -> tuple[str, ...]:
     return names
 
 
-def _cell_files(d, formats, *, dot_available: bool, plot_available: bool, result: ExportResult) -> dict[str, bytes]:
-    """File name → content for one derivation."""
-    from symrnn.export import graphviz, pdflatex
-    from symrnn.export.flow_plot import flow_svg
-    from symrnn.printing.document import derivation_latex, derivation_markdown
-    from symrnn.printing.unrolled import unrolled_dot
-    from symrnn.printing.walkthrough import file_stem, flow_plot_stem, picture_stem
+def pictures_available() -> bool:
+    """Whether matplotlib, which draws every picture, is importable (it is a dependency of symrnn)."""
+    return importlib.util.find_spec("matplotlib") is not None
 
-    stem, picture = file_stem(d), picture_stem(d)
-    dot_source = unrolled_dot(d)
-    files = {f"{picture}.dot": dot_source.encode("utf-8")}
-    if dot_available:
-        files[f"{picture}.svg"] = graphviz.render_svg(dot_source, d.cell.name).encode("utf-8")
-    flow_plot = flow_svg(d) if plot_available else None
-    if flow_plot is not None:
-        files[f"{flow_plot_stem(d)}.svg"] = flow_plot
+
+def document(d, fmt: str = "md") -> str:
+    """The text ``symrnn export`` writes for ``d`` as ``fmt`` ("md" or "tex"), pictures and all.
+
+    Unlike ``d.markdown()`` this computes: it draws the pictures, measures the gradient flow and
+    generates the code (about a second).  The pictures themselves are not written anywhere.
+    """
+    from symrnn.export.material import document_material
+    from symrnn.printing.document import derivation_latex, derivation_markdown
+
+    if fmt not in ("md", "tex"):
+        raise ExportError(f"unknown document format {fmt!r}; valid names: md, tex")
+    made = document_material(d, pictures=pictures_available(), formats=("svg",) if fmt == "md" else ("pdf",))
+    return (derivation_markdown if fmt == "md" else derivation_latex)(d, made.material)
+
+
+def _cell_files(d, formats, *, pictures: bool, result: ExportResult) -> dict[str, bytes]:
+    """File name → content for one derivation."""
+    from symrnn.export import pdflatex
+    from symrnn.export.material import PictureError, document_material
+    from symrnn.printing.document import derivation_latex, derivation_markdown
+
+    stem = file_stem(d)
+    picture_formats = tuple(
+        f for f, wanted in (("svg", "md" in formats), ("pdf", "tex" in formats or "pdf" in formats)) if wanted
+    )
+    try:
+        made = document_material(d, pictures=pictures, formats=picture_formats)
+    except PictureError as e:
+        raise ExportError(str(e)) from None
+    files: dict[str, bytes] = {}
     if "md" in formats:
-        files[f"{stem}.md"] = derivation_markdown(d, picture_rendered=dot_available).encode("utf-8")
-    tex = derivation_latex(d, picture_rendered=dot_available)
-    if "tex" in formats:
+        files[f"{stem}.md"] = derivation_markdown(d, made.material).encode("utf-8")
+        files.update({f"{p}.svg": data["svg"] for p, data in made.pictures.items()})
+    tex = derivation_latex(d, made.material)
+    figures = {f"{p}.pdf": data["pdf"] for p, data in made.pictures.items() if "pdf" in data}
+    if "tex" in formats:  # self-contained: every figure the .tex includes lies beside it
         files[f"{stem}.tex"] = tex.encode("utf-8")
+        files.update(figures)
     if "pdf" in formats:
         if pdflatex.pdflatex_program() is None:
             result.missing.append(
@@ -88,9 +116,11 @@ def _cell_files(d, formats, *, dot_available: bool, plot_available: bool, result
                 "the .tex compiles with it"
             )
         else:
-            pictures = {f"{picture}.pdf": graphviz.render_pdf(dot_source)} if dot_available else {}
-            files[f"{stem}.pdf"] = pdflatex.compile_pdf(tex, stem, pictures)
-    return files
+            try:
+                files[f"{stem}.pdf"] = pdflatex.compile_pdf(tex, stem, figures)
+            except pdflatex.PdflatexError as e:
+                raise ExportError(str(e)) from None
+    return dict(sorted(files.items()))
 
 
 def plan(cell_names: list[str] | None, formats=DEFAULT_FORMATS, *, loss: str = "softmax_ce", result=None):
@@ -104,35 +134,29 @@ def plan(cell_names: list[str] | None, formats=DEFAULT_FORMATS, *, loss: str = "
 
     Raises:
         symrnn.catalogue.UnknownCellError: a name is not in the catalogue (the message lists them).
+        ExportError: a picture or the PDF could not be made (the message names the file).
     """
     from symrnn.catalogue import cell, cells
     from symrnn.derivation import derive
-    from symrnn.export.graphviz import dot_program
-    from symrnn.printing import walkthrough
 
     result = result if result is not None else ExportResult()
     everything = not cell_names
     names = cells() if everything else list(dict.fromkeys(cell_names))
     built = [cell(name) for name in names]  # unknown names fail here, before any work
-    dot_available = dot_program() is not None
-    if not dot_available:
+    pictures = pictures_available()
+    if not pictures:
         result.missing.append(
-            "pictures: Graphviz's dot was not found (on Debian: apt-get install graphviz); the .dot "
-            "sources are written and the documents say how to render them"
-        )
-    plot_available = walkthrough.plot_available()
-    if not plot_available:
-        result.missing.append(
-            "gradient-flow plots: matplotlib was not found (pip install 'symrnn[plot]'); the documents say so"
+            "pictures and gradient-flow plots: matplotlib, a dependency of symrnn, is not installed "
+            "(pip install matplotlib); the documents leave them out"
         )
     files: dict[str, bytes] = {}
     derivations = []
     for c in built:
         d = derive(c, loss)
         derivations.append(d)
-        files.update(_cell_files(d, formats, dot_available=dot_available, plot_available=plot_available, result=result))
+        files.update(_cell_files(d, formats, pictures=pictures, result=result))
     if everything and ("md" in formats or "tex" in formats):
-        files[INDEX] = index_page(derivations, formats)
+        files[INDEX] = index_page(derivations, formats, pictures=pictures)
     return files
 
 
@@ -146,18 +170,28 @@ def export_documents(
 ) -> ExportResult:
     """Write the derivation documents of ``cell_names`` (every cell when empty) into ``out_dir``.
 
-    Files symrnn exported before are replaced; any other existing file of the same name is kept
-    and the export refused, unless ``force``.  Files whose content is already right are not touched.
+    Files that carry symrnn's mark are replaced; any other existing file of the same name is kept
+    and the export refused, unless ``force``.  Files whose content is already right are not
+    touched.  The files of the run are replaced all or none.
 
     Raises:
-        ExportError: existing files that symrnn did not write would be replaced (nothing is written).
+        ExportError: a file symrnn did not write would be replaced, the directory cannot be made,
+            or a picture or PDF could not be made (nothing is written).
+        symrnn.files.WriteError: a file could not be written (nothing is replaced).
         symrnn.catalogue.UnknownCellError: an unknown cell name.
     """
-    from symrnn.files import replace_atomically
+    from symrnn.files import replace_all_atomically
 
     result = ExportResult()
     files = plan(cell_names, formats, loss=loss, result=result)
-    os.makedirs(out_dir, exist_ok=True)
+    if os.path.islink(out_dir) and not os.path.exists(out_dir):
+        raise ExportError(f"{out_dir}: the output directory is a link to {os.readlink(out_dir)}, which does not exist")
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as e:
+        raise ExportError(f"{out_dir}: cannot create the output directory: {e.strerror or e}") from None
+    if not os.path.isdir(out_dir):
+        raise ExportError(f"{out_dir}: not a directory")
     paths = {name: os.path.join(out_dir, name) for name in files}
     changed = {name: p for name, p in paths.items() if not same_content(p, files[name])}
     foreign = foreign_files(list(changed.values()))
@@ -166,10 +200,7 @@ def export_documents(
             f"refusing to replace {len(foreign)} file(s) that symrnn did not generate: "
             f"{', '.join(foreign)}; move them away or pass --force"
         )
+    replace_all_atomically({changed[name]: files[name] for name in changed})
     for name, path in paths.items():
-        if name in changed:
-            replace_atomically(path, files[name])
-            result.written.append(path)
-        else:
-            result.unchanged.append(path)
+        (result.written if name in changed else result.unchanged).append(path)
     return result

@@ -1,9 +1,10 @@
-"""Compile an exported ``.tex`` with ``pdflatex``, locked down, in a temporary directory.
+"""Compile an exported ``.tex`` with ``pdflatex``, locked down, in a temporary directory, twice.
 
 ``-no-shell-escape`` forbids running programs from the document, ``openin_any=p`` and
 ``openout_any=p`` (paranoid) keep TeX from reading or writing files outside the working
 directory, and ``SOURCE_DATE_EPOCH``/``FORCE_SOURCE_DATE`` make the PDF's dates, and so its
-bytes, reproducible.
+bytes, reproducible.  The second run reads what the first wrote (figure numbers, the column
+widths of the symbol table), so references and tables have settled in the PDF it returns.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import shutil
 import subprocess
 import tempfile
 
-TIMEOUT = 120  # seconds per document
+TIMEOUT = 120  # seconds per run
+RUNS = 2
 
 
 class PdflatexError(RuntimeError):
-    """pdflatex failed; the message ends with the end of its log."""
+    """pdflatex failed or timed out; the message is one line naming the document."""
 
 
 def pdflatex_program() -> str | None:
@@ -25,12 +27,19 @@ def pdflatex_program() -> str | None:
     return shutil.which("pdflatex")
 
 
+def _first_error(log: str) -> str:
+    """The first TeX error of a log (``! ...``), or its last line."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("!")]
+    return (errors or lines or ["no output"])[0]
+
+
 def compile_pdf(tex_source: str, stem: str, extra_files: dict[str, bytes] | None = None) -> bytes:
-    """The PDF of ``tex_source``, compiled as ``stem.tex`` next to ``extra_files`` (e.g. the picture).
+    """The PDF of ``tex_source``, compiled as ``stem.tex`` next to ``extra_files`` (its figures).
 
     Raises:
         FileNotFoundError: pdflatex is not installed.
-        PdflatexError: the document did not compile.
+        PdflatexError: the document did not compile, or a run took longer than TIMEOUT seconds.
     """
     program = pdflatex_program()
     if program is None:
@@ -48,17 +57,21 @@ def compile_pdf(tex_source: str, stem: str, extra_files: dict[str, bytes] | None
         for name, data in (extra_files or {}).items():
             with open(os.path.join(work, name), "wb") as f:
                 f.write(data)
-        done = subprocess.run(
-            [program, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", f"{stem}.tex"],
-            cwd=work,
-            env=env,
-            capture_output=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
-        pdf = os.path.join(work, f"{stem}.pdf")
-        if done.returncode != 0 or not os.path.exists(pdf):
-            log = done.stdout.decode("utf-8", "replace").strip().splitlines()
-            raise PdflatexError(f"pdflatex failed on {stem}.tex:\n" + "\n".join(log[-20:]))
+        for _ in range(RUNS):
+            try:
+                done = subprocess.run(
+                    [program, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", f"{stem}.tex"],
+                    cwd=work,
+                    env=env,
+                    capture_output=True,
+                    timeout=TIMEOUT,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise PdflatexError(f"{stem}.pdf: pdflatex did not finish within {TIMEOUT} s") from None
+            pdf = os.path.join(work, f"{stem}.pdf")
+            if done.returncode != 0 or not os.path.exists(pdf):
+                log = done.stdout.decode("utf-8", "replace")
+                raise PdflatexError(f"{stem}.pdf: pdflatex failed on {stem}.tex: {_first_error(log)}")
         with open(pdf, "rb") as f:
             return f.read()

@@ -67,11 +67,14 @@ class Table:
 
 @dataclass(frozen=True)
 class Picture:
-    """The unrolled computation: ``stem.dot`` always, ``stem.svg``/``stem.pdf`` when rendered."""
+    """A figure written beside the document: ``stem.svg`` for Markdown, ``stem.pdf`` for LaTeX.
+
+    The export draws both at the size they are printed (at most the LaTeX text width), so LaTeX
+    includes the PDF at its natural size and the labels keep their point size.
+    """
 
     stem: str
     caption: Text
-    rendered: bool
 
 
 @dataclass(frozen=True)

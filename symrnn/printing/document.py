@@ -3,13 +3,11 @@
 Text and JSON list the equations in the order a textbook appendix uses: forward
 equations, the δ recurrences (t = T … 1, with every δ at T+1 zero), parameter
 gradients as sums over t, and the gradient of the initial state.  LaTeX and
-Markdown are the step-by-step documents of :mod:`symrnn.printing.walkthrough`,
-the same text ``symrnn export`` writes.
+Markdown are the step-by-step documents of :mod:`symrnn.printing.walkthrough`;
+``symrnn export`` writes them with its pictures, gradient flow and code added.
 """
 
 from __future__ import annotations
-
-import shutil
 
 from symrnn.printing.text import text
 
@@ -49,36 +47,31 @@ def derivation_aligned(d) -> str:
     return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
 
-def _picture_rendered(picture_rendered: bool | None) -> bool:
-    # The exported documents link the rendered picture only when Graphviz could render it.
-    return shutil.which("dot") is not None if picture_rendered is None else picture_rendered
-
-
-def derivation_latex(d, *, picture_rendered: bool | None = None) -> str:
+def derivation_latex(d, material=None) -> str:
     """The step-by-step document as LaTeX: a complete amsmath document that compiles with plain pdflatex.
 
     Args:
         d: the derivation.
-        picture_rendered: whether the unrolled picture exists as a file next to the document;
-            by default, whether Graphviz's ``dot`` is installed (as ``symrnn export`` decides).
+        material: a :class:`~symrnn.printing.walkthrough.material.Material` (pictures, gradient
+            flow, code) made by ``symrnn.export``; None for the derivation's own sections only.
     """
     from symrnn.printing.latex_document import render_latex
-    from symrnn.printing.walkthrough import walkthrough
+    from symrnn.printing.walkthrough import NOTHING, walkthrough
 
-    return render_latex(walkthrough(d, picture_rendered=_picture_rendered(picture_rendered)))
+    return render_latex(walkthrough(d, material or NOTHING))
 
 
-def derivation_markdown(d, *, picture_rendered: bool | None = None) -> str:
+def derivation_markdown(d, material=None) -> str:
     """The step-by-step document as Markdown that renders on GitHub (math in ```math blocks).
 
     Args:
         d: the derivation.
-        picture_rendered: as for :func:`derivation_latex`.
+        material: as for :func:`derivation_latex`.
     """
     from symrnn.printing.markdown_document import render_markdown
-    from symrnn.printing.walkthrough import walkthrough
+    from symrnn.printing.walkthrough import NOTHING, walkthrough
 
-    return render_markdown(walkthrough(d, picture_rendered=_picture_rendered(picture_rendered)))
+    return render_markdown(walkthrough(d, material or NOTHING))
 
 
 def derivation_json(d) -> dict:

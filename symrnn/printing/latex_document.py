@@ -3,7 +3,8 @@
 It needs only what Debian's ``texlive-latex-base`` ships (amsmath, geometry, graphicx, longtable)
 and is pure ASCII: prose is escaped and Unicode is spelled with LaTeX commands, so it compiles
 with plain ``pdflatex`` and no shell escape.  Equations carry explicit ``\\tag`` numbers, the same
-as in the Markdown document, so one run of pdflatex gives the final PDF.
+as in the Markdown document; figure numbers and the longtable's column widths settle on the
+second run (``symrnn.export.pdflatex`` runs it twice).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from symrnn.printing.blocks import (
     render_inline,
 )
 from symrnn.printing.notation import GREEK_TEXT
-from symrnn.printing.walkthrough import Plot
 
 CODE_WIDTH = 96  # characters per line of the code appendix before a line is wrapped
 
@@ -135,33 +135,13 @@ def _table(block: Table) -> list[str]:
 
 
 def _picture(block: Picture) -> list[str]:
-    pdf = f"{block.stem}.pdf"
-    missing = (
-        rf"\fbox{{\parbox{{0.8\textwidth}}{{The picture is not rendered here.  Render it with "
-        rf"\texttt{{dot -Tpdf {escape_text(block.stem)}.dot -o {escape_text(pdf)}}} and compile again.}}}}"
-    )
+    """The figure at its natural size: the export draws it no wider than the text."""
     return [
         r"\begin{figure}[htbp]",
         r"\centering",
-        rf"\IfFileExists{{{pdf}}}{{\includegraphics[width=\textwidth,height=0.75\textheight,keepaspectratio]{{{pdf}}}}}{{{missing}}}",
+        rf"\includegraphics{{{block.stem}.pdf}}",
         rf"\caption{{{_inline(block.caption)}}}",
         r"\end{figure}",
-    ]
-
-
-def _plot(block: Plot) -> list[str]:
-    """pdflatex cannot include SVG: the caption and where the file is, in a box where the figure would be."""
-    where = (
-        rf"The plot is the SVG file \texttt{{{escape_text(block.file)}}} next to this document, written by "
-        rf"\texttt{{{escape_text(block.command)}}}; open it in a web browser (pdflatex cannot include SVG)."
-        if block.rendered
-        else rf"The plot \texttt{{{escape_text(block.file)}}} was not drawn because matplotlib is not installed; "
-        rf"install it (\texttt{{pip install 'symrnn[plot]'}}) and run \texttt{{{escape_text(block.command)}}}."
-    )
-    return [
-        r"\begin{center}",
-        rf"\fbox{{\parbox{{0.9\textwidth}}{{Plot: {_inline(block.caption)}\\[0.5ex] {where}}}}}",
-        r"\end{center}",
     ]
 
 
@@ -213,7 +193,6 @@ _BLOCKS = {
     Table: _table,
     Picture: _picture,
     Listing: _listing,
-    Plot: _plot,
 }
 
 

@@ -21,7 +21,6 @@ from symrnn.printing.blocks import (
     render_block,
     render_inline,
 )
-from symrnn.printing.walkthrough import Plot
 
 _MARKDOWN_SPECIAL = "\\`*_[]<>|#"
 
@@ -72,29 +71,7 @@ def _table(block: Table) -> list[str]:
 
 
 def _picture(block: Picture) -> list[str]:
-    dot = f"{block.stem}.dot"
-    if block.rendered:
-        return [f"![{escape_text(block.stem)}]({block.stem}.svg)", "", f"*{_inline(block.caption)}*", ""]
-    return [
-        f"The picture was not rendered because Graphviz's `dot` was not found.  Its source is [{dot}]({dot}); "
-        f"render it with `dot -Tsvg {dot} -o {block.stem}.svg`.",
-        "",
-        f"*{_inline(block.caption)}*",
-        "",
-    ]
-
-
-def _plot(block: Plot) -> list[str]:
-    caption = f"*{_inline(block.caption)}*"
-    if block.rendered:
-        return [f"![{escape_text(block.file)}]({block.file})", "", caption, ""]
-    return [
-        f"The plot `{block.file}` was not drawn because matplotlib is not installed; "
-        f"`pip install 'symrnn[plot]'` and run `{block.command}` to write it next to this document.",
-        "",
-        caption,
-        "",
-    ]
+    return [f"![{escape_text(block.stem)}]({block.stem}.svg)", "", f"*{_inline(block.caption)}*", ""]
 
 
 def _listing(block: Listing) -> list[str]:
@@ -109,7 +86,6 @@ _BLOCKS = {
     Table: _table,
     Picture: _picture,
     Listing: _listing,
-    Plot: _plot,
 }
 
 

@@ -1,10 +1,9 @@
 """karpathy-min-char-rnn: every claim of the note recomputed with torch autograd in float64."""
 
-import pathlib
 import sys
-import tomllib
 
 import torch
+from _harness import probe, report
 
 SLUG = "karpathy-min-char-rnn"
 
@@ -66,65 +65,7 @@ def main() -> int:
         (43, "holds", r"db_h =", "db_h", db_h, sum(dh_raw[t] for t in rng)),
         (45, "holds", r"dh_0 =", "dh_0", dh0, Whh.T @ dh_raw[1]),
     ]
-    return report(claims)
-
-
-# --- comparison and report (the same in every corpus script) ---------------------------------
-
-
-def probe(*shape):
-    """A zero added to a quantity so that autograd reports the total gradient with respect to it."""
-    if len(shape) == 1:
-        shape = (shape[0], 1)
-    return torch.zeros(*shape, dtype=torch.float64, requires_grad=True)
-
-
-HOLDS_TOL = 1e-9  # a claim that holds agrees to this relative max-norm difference
-WRONG_TOL = 1e-6  # a planted error differs by more than this
-
-
-def compare(lhs, rhs):
-    """("holds" | "wrong" | "unclear", relative max-norm difference) of two tensors."""
-    if tuple(lhs.shape) != tuple(rhs.shape):
-        return "wrong", float("inf")
-    scale = max(1.0, float(lhs.abs().max()), float(rhs.abs().max()))
-    diff = float((lhs - rhs).abs().max()) / scale
-    if diff <= HOLDS_TOL:
-        return "holds", diff
-    return ("wrong" if diff > WRONG_TOL else "unclear"), diff
-
-
-def note_lines():
-    """The note's lines, with JSON's doubled backslashes undone for notebooks."""
-    here = pathlib.Path(__file__).resolve().parent
-    (note,) = [p for p in here.glob(SLUG + ".*") if p.suffix in (".md", ".tex", ".ipynb")]
-    text = note.read_text(encoding="utf-8")
-    if note.suffix == ".ipynb":
-        text = text.replace("\\\\", "\\")
-    return text.splitlines()
-
-
-def report(claims):
-    """Print one line per claim; 0 iff every claim's truth and line agree with the manifest."""
-    here = pathlib.Path(__file__).resolve().parent
-    manifest = tomllib.loads((here / (SLUG + ".expect.toml")).read_text(encoding="utf-8"))
-    listed = sorted((c["line"], c["verdict"]) for c in manifest["claim"])
-    checked = sorted((c[0], c[1]) for c in claims)
-    status = 0
-    if listed != checked:
-        print(f"{SLUG}: MISMATCH manifest lists {listed}, script checks {checked}")
-        status = 1
-    lines = note_lines()
-    for line, verdict, marker, what, lhs, rhs in claims:
-        found, diff = compare(lhs, rhs)
-        placed = 1 <= line <= len(lines) and marker in lines[line - 1]
-        good = found == verdict and placed
-        status |= 0 if good else 1
-        where = "" if placed else f" [line {line} lacks {marker!r}]"
-        print(
-            f"{SLUG}:{line}: {what}: {found} (manifest {verdict}, diff {diff:.1e}){where} {'ok' if good else 'MISMATCH'}"
-        )
-    return status
+    return report(SLUG, claims)
 
 
 if __name__ == "__main__":
