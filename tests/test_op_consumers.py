@@ -1,7 +1,7 @@
 """Every IR op × every consumer of the IR: a new op fails here until each consumer has decided on it.
 
 :data:`CONSUMERS` is the one table of what reads IR nodes op by op: the VJP rules, the evaluator,
-forward mode for gradient flow, the LaTeX and text printers, the NumPy, fast-NumPy and torch code
+forward mode for gradient flow, the LaTeX and text printers, the NumPy, fast-NumPy, torch and JAX code
 printers, the bounds of gradient flow and the canonical form of equivalence. Each consumer is run on
 one expression per op (the test rows of ``test_rules``), not looked up, so an op that a consumer
 silently mishandles fails too. A consumer may refuse an op only by its own documented refusal and
@@ -25,6 +25,7 @@ from symrnn.equivalence import OutsideFamily, _Canonical
 from symrnn.evaluate import FLOAT64, Evaluator
 from symrnn.gradient_flow.bound import UNBOUNDED, interval
 from symrnn.gradient_flow.differentials import FlowError, differential
+from symrnn.layers.emit import JaxPrinter
 from symrnn.printing.latex import latex
 from symrnn.printing.text import text
 from symrnn.rules import vjp
@@ -95,6 +96,7 @@ CONSUMERS: dict[str, Consumer] = {
     "NumPy code": Consumer(lambda n: NumpyPrinter(_names(n)).doprint(n), _is_text),
     "fast NumPy code": Consumer(lambda n: FastPrinter(_names(n)).doprint(n), _is_text),
     "torch code": Consumer(_torch_code, _is_text),
+    "JAX code (layers)": Consumer(lambda n: JaxPrinter(_names(n)).doprint(n), _is_text),
     "bounds (gradient flow)": Consumer(
         _bounds,
         lambda r: isinstance(r, tuple) and len(r) == 2,

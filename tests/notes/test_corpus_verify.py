@@ -100,10 +100,16 @@ def test_verify_script_agrees_with_manifest(script, monkeypatch):
         text = source.read_text(encoding="utf-8")
         assert not re.search(r"^\s*(import|from)\s+symrnn", text, re.M), f"{source.name} must not use symrnn"
     monkeypatch.syspath_prepend(str(CORPUS))  # as `python <slug>.verify.py` would, for `from _harness import`
-    namespace = runpy.run_path(str(script), run_name="corpus_verify")
-    out = io.StringIO()
-    with redirect_stdout(out):
-        rc = namespace["main"]()
+    import torch
+
+    default_dtype = torch.get_default_dtype()  # scripts set float64 for their own process; keep it to them
+    try:
+        namespace = runpy.run_path(str(script), run_name="corpus_verify")
+        out = io.StringIO()
+        with redirect_stdout(out):
+            rc = namespace["main"]()
+    finally:
+        torch.set_default_dtype(default_dtype)
     assert rc == 0, f"{script.name} disagrees with its manifest:\n{out.getvalue()}"
     assert "MISMATCH" not in out.getvalue(), out.getvalue()
     manifest = tomllib.loads(script.with_name(script.name.removesuffix(".verify.py") + ".expect.toml").read_text())
