@@ -94,22 +94,26 @@ def test_tex_note_is_a_document(note):
     assert "\\documentclass" in text and "\\begin{document}" in text and "\\end{document}" in text
 
 
+@pytest.fixture(autouse=True)
+def _torch_default_dtype_restored():
+    """The scripts run in this process and some set torch's default dtype to float64: later tests
+    (layers trained in float32) must not inherit it."""
+    torch = pytest.importorskip("torch")
+    default_dtype = torch.get_default_dtype()
+    yield
+    torch.set_default_dtype(default_dtype)
+
+
 @pytest.mark.parametrize("script", VERIFIERS, ids=lambda p: p.name.removesuffix(".verify.py"))
 def test_verify_script_agrees_with_manifest(script, monkeypatch):
     for source in (script, CORPUS / "_harness.py"):
         text = source.read_text(encoding="utf-8")
         assert not re.search(r"^\s*(import|from)\s+symrnn", text, re.M), f"{source.name} must not use symrnn"
     monkeypatch.syspath_prepend(str(CORPUS))  # as `python <slug>.verify.py` would, for `from _harness import`
-    import torch
-
-    default_dtype = torch.get_default_dtype()  # scripts set float64 for their own process; keep it to them
-    try:
-        namespace = runpy.run_path(str(script), run_name="corpus_verify")
-        out = io.StringIO()
-        with redirect_stdout(out):
-            rc = namespace["main"]()
-    finally:
-        torch.set_default_dtype(default_dtype)
+    namespace = runpy.run_path(str(script), run_name="corpus_verify")
+    out = io.StringIO()
+    with redirect_stdout(out):
+        rc = namespace["main"]()
     assert rc == 0, f"{script.name} disagrees with its manifest:\n{out.getvalue()}"
     assert "MISMATCH" not in out.getvalue(), out.getvalue()
     manifest = tomllib.loads(script.with_name(script.name.removesuffix(".verify.py") + ".expect.toml").read_text())
