@@ -1,6 +1,7 @@
 """Gradient flow: the symbolic one-step Jacobian, Pascanu's bound, measured norms, the ``flow`` command."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -153,7 +154,49 @@ def test_symbolic_jacobian_matches_finite_differences_of_the_generated_step(name
     symbolic, numeric = _one_step(name)
     np.testing.assert_allclose(symbolic, numeric, rtol=1e-6, atol=1e-8, err_msg=name)
     assert np.abs(symbolic).max() > 0.05  # a real Jacobian, not zeros on both sides
-    assert flow(name).latex() == flow(name).latex()  # printable and deterministic
+
+
+_BLOCK_HEAD = re.compile(r"\\frac\{\\partial (.+?)_\{t\}\}\{\\partial (.+?)_\{t-1\}\} &= (.*)$")
+_CONTINUATION = re.compile(r"&\\quad ([+-] .*)$")
+
+
+def _printed_blocks(latex: str) -> list[tuple[str, str, list[str]]]:
+    """(row state, column state, printed terms) for each block row of the state-Jacobian align."""
+    body = latex.split(r"\begin{align*}")[2].split(r"\end{align*}")[0]
+    blocks: list[tuple[str, str, list[str]]] = []
+    for row in (r.strip() for r in body.split(" \\\\\n")):
+        if m := _BLOCK_HEAD.match(row):
+            blocks.append((m.group(1), m.group(2), [m.group(3)]))
+        elif m := _CONTINUATION.match(row):
+            blocks[-1][2].append(m.group(1))
+    return blocks
+
+
+@pytest.mark.parametrize("name", symrnn.cells())
+def test_the_printed_state_jacobian_has_every_block_and_every_path(name):
+    """Each ∂a_t/∂b_{t-1} is printed once, in state order, with one term per path, and 0 only when zero.
+
+    A printer that drops a path, a block, or prints a non-zero block as 0 fails here (checked by
+    planting each); the numeric side comes from central differences of the generated step.
+    """
+    f = flow(name)
+    blocks = _printed_blocks(f.latex())
+    assert [(a, b) for a, b, _ in blocks] == [(a, b) for a in f.states for b in f.states], name
+    _, numeric = _one_step(name)
+    d = symrnn.derive(name)
+    sizes = {ir.HIDDEN: 3, ir.INPUT: 2, ir.OUTPUT: 2}
+    widths = [int(d.cell.states[s].shape[0].subs(sizes)) for s in f.states]
+    edges = np.concatenate([[0], np.cumsum(widths)])
+    pairs = [(i, j) for i in range(len(f.states)) for j in range(len(f.states))]
+    for (a, b, terms), (i, j) in zip(blocks, pairs, strict=True):
+        paths = f.block(f.states[i], f.states[j])
+        block = numeric[:, edges[i] : edges[i + 1], edges[j] : edges[j + 1]]
+        if terms == ["0"]:
+            assert not paths and np.abs(block).max() < 1e-8, (name, a, b)
+        else:
+            assert len(terms) == len(paths), (name, a, b, terms)
+            assert np.abs(block).max() > 1e-8, f"{name}: ∂{a}/∂{b} is printed but is zero numerically"
+    assert f.latex() == flow(name).latex()  # deterministic across fresh flows
 
 
 # ---------------------------------------------------------------- measured norms

@@ -66,19 +66,6 @@ def test_reference_reads_the_cells_parameters_and_states(name):
     assert p.read == set(d.params), f"the reference reads {sorted(p.read)}; symrnn's cell has {sorted(d.params)}"
 
 
-@pytest.mark.parametrize("name", CELLS)
-def test_generated_forward_equals_the_reference(name):
-    d = symrnn.derive(name)
-    ref = REFERENCES[name]
-    params, xs, _, initial = _problem(d, seed=5)
-    _, states, logits, _ = run(ref, leaves(params, initial), xs)
-    for optimize in (True, False):
-        values = d.numpy(optimize=optimize).forward(params, xs, initial)
-        for s in ref.states:
-            _close(values[s], states[s].detach().numpy(), f"{name} optimize={optimize}: {s}")
-        _close(values[d.logits], logits.detach().numpy(), f"{name} optimize={optimize}: logits")
-
-
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("name", CELLS)
 def test_derived_gradients_equal_autograd_of_the_reference(name, loss):

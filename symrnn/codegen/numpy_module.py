@@ -11,56 +11,26 @@ recomputed.  This module prints the plain per-step code (the reference, and
 
 from __future__ import annotations
 
-import keyword
-import re
 import types
 from dataclasses import dataclass
 
 import sympy
 
 from symrnn import ir
+from symrnn.codegen.names import check_names, py_name
 from symrnn.codegen.numpy_printer import CodegenError, NumpyPrinter, dim_code
+from symrnn.codegen.runtime import source_text
 from symrnn.ir import Node
 from symrnn.printing.text import text
 
-HELPERS = """
-def _sigmoid(x):
-    # σ(x) = exp(-logaddexp(0, -x)) without overflow for large |x|
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
-def _softmax(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _softmax_ce(z, y):
-    # Σ -yᵀ log softmax(z) from the logits, as Σ y ⊙ (log Σ e^{z - m} - (z - m)): both terms
-    # are ≥ 0 for targets ≥ 0, so confident predictions lose no digits (m + log s - z would)
-    shifted = z - z.max(axis=1, keepdims=True)
-    return np.sum(y * (np.log(np.exp(shifted).sum(axis=1, keepdims=True)) - shifted))
-
-
-def _sigmoid_bce(z, y):
-    # Σ -(y log σ(z) + (1 - y) log(1 - σ(z))) = Σ max(z, 0) - z y + log(1 + e^{-|z|})
-    return np.sum(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
-
-
-def _squared_error(yhat, y):
-    return 0.5 * np.sum((yhat - y) ** 2)
-"""
+# Activations and losses of the plain code: real Python in symrnn/codegen/runtime/numpy_math.py.
+HELPERS = source_text("numpy_math")
 
 LOSS_CODE = {
     "softmax_ce": "_softmax_ce({logits}, y)",
     "bce": "_sigmoid_bce({logits}, y)",
     "mse": "_squared_error({logits}, y)",
 }
-
-
-def py_name(name: str) -> str:
-    out = re.sub(r"\W", "_", name)
-    return out + "_" if keyword.iskeyword(out) or out in {"np", "t", "x", "y", "dtype"} else out
 
 
 def leaf_name(node: Node) -> str:
@@ -136,6 +106,14 @@ class _Block:
             op = "+=" if accumulate else "="
             self.line(f"{target} {op} {code}" + (f"  # {comment}" if comment else ""))
         return target
+
+
+def input_line(cell) -> str:
+    """The statement binding step t's input: ``x = xs[t]`` (``in_u = xs[t]`` for an input named u)."""
+    if len(cell.inputs) != 1:
+        raise CodegenError(f"cell {cell.name} has {len(cell.inputs)} inputs; generated code reads exactly one (xs)")
+    (node,) = cell.inputs.values()
+    return f"{leaf_name(node)} = xs[t]"
 
 
 def worth_a_temp(node: Node) -> bool:
@@ -232,7 +210,7 @@ def _forward_loop(
         out.append(f"    loss = {backend.scalar_zero}")
     out.append("    for t in range(T):")
     block = _Block(leaf_names, "        ", backend.printer)
-    block.line("x = xs[t]")
+    block.line(input_line(d.cell))
     if with_loss:
         block.line("y = ys[t]")
     eqs = [e for e in d.forward if e.lhs.name != "L"]
@@ -300,7 +278,7 @@ def plain_loss_and_grads_body(d, backend: Backend = NUMPY) -> list[str]:
         out.append(f"    carry_{py_name(s)} = {backend.zeros.format(shape=shape)}")
     out.append("    for t in range(T - 1, -1, -1):")
     block = _Block({leaf: leaf_name(leaf) for root in roots for leaf in ir.leaves(root)}, "        ", backend.printer)
-    block.line("x = xs[t]")
+    block.line(input_line(d.cell))
     block.line("y = ys[t]")
     for name in save:
         block.line(f"{py_name(name)} = tape_{py_name(name)}[t]")
@@ -343,6 +321,7 @@ def module_source(d, optimize: bool = True) -> str:
     for s in states:
         if s in d.params:
             raise CodegenError(f"state {s} and a parameter share a name")
+    check_names(d)
 
     plan = _plan_or_none(d) if optimize else None
     doc = _docstring(d)
@@ -396,62 +375,8 @@ def module_source(d, optimize: bool = True) -> str:
     return "\n".join(out)
 
 
-_PRELUDE = '''
-def _as_array(a, name, ndim):
-    a = np.asarray(a)
-    if a.ndim != ndim or a.dtype.kind != "f":
-        raise ValueError(f"{name} must be a floating-point array of shape (T, batch, size); got {a.dtype} {a.shape}")
-    return a
-
-
-def _shape(params, name):
-    """The shape of a parameter that is a real floating-point array of the expected rank."""
-    if name not in params:
-        raise ValueError(f"missing parameter {name!r}; expected {PARAMETERS[name]}")
-    a = params[name]
-    expected = PARAMETERS[name]
-    if not isinstance(a, np.ndarray) or a.dtype.kind != "f":
-        got = f"a {a.dtype} array" if isinstance(a, np.ndarray) else repr(a)[:60]
-        raise TypeError(f"parameter {name!r} must be a real floating-point array of shape {expected}; got {got}")
-    rank = expected.count(",") + (0 if expected.endswith(",)") else 1)
-    if a.ndim != rank:
-        raise ValueError(f"parameter {name!r} has shape {a.shape}; expected {expected}")
-    return a.shape
-
-
-def _check(params, xs, ys, initial_state, dims, expected, states):
-    """Every parameter present with its shape; the dtype all arrays share."""
-    for name, shape in expected.items():
-        given = _shape(params, name)
-        if tuple(given) != shape:
-            raise ValueError(f"parameter {name!r} has shape {tuple(given)}; expected {PARAMETERS[name]} = {shape}")
-    unknown = sorted(set(params) - set(expected))
-    if unknown:
-        raise ValueError(f"unknown parameter {unknown[0]!r}; expected {sorted(expected)}")
-    T, batch_size = xs.shape[:2]
-    if ys is not None:
-        want = (T, batch_size, dims.get("output_size", ys.shape[2]))
-        if ys.shape != want:
-            raise ValueError(f"ys has shape {ys.shape}; expected (T, batch, output_size) = {want}")
-    if initial_state is not None:
-        for name in initial_state:
-            if name not in states:
-                raise ValueError(f"unknown initial state {name!r}; states are {list(states)}")
-    return np.result_type(xs, *params.values())
-
-
-def _initial(initial_state, name, batch_size, size, dtype):
-    if initial_state is None or initial_state.get(name) is None:
-        return np.zeros((batch_size, size), dtype)
-    s = np.asarray(initial_state[name])
-    if s.dtype.kind != "f":
-        raise TypeError(f"initial state {name!r} must be a real floating-point array; got {s.dtype}")
-    s = s.astype(dtype, copy=False)
-    if s.shape != (batch_size, size):
-        raise ValueError(f"initial state {name!r} has shape {s.shape}; expected (batch, size) = {(batch_size, size)}")
-    return s
-
-'''
+# Argument checks: real Python in symrnn/codegen/runtime/numpy_checks.py.
+_PRELUDE = source_text("numpy_checks") + "\n"
 
 
 def _docstring(d) -> str:

@@ -12,6 +12,7 @@ weight and bias gradients (one product over all steps per group of gates).  See
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import sympy
 
@@ -22,27 +23,82 @@ from symrnn.codegen.emitter import CONSTANTS, Emitter, FastPrinter, signed_terms
 from symrnn.codegen.layout import gate_columns, gate_index, input_leaves, scaled, size_code
 from symrnn.codegen.numpy_module import LOSS_CODE, leaf_name, py_name
 from symrnn.codegen.numpy_printer import dim_code
-from symrnn.codegen.plan import Plan, backward_roots, grad_stacks, operand_blocks, row_products, sum_of, terms
-from symrnn.functions import function_spec
+from symrnn.codegen.optimized_pieces import (
+    _bind_buffers,
+    _bind_step_values,
+    _every_gate,
+    _factor_of,
+    _factor_runs,
+    _forward_wave,
+    _merge_by_gates,
+    _operand_doc,
+    _operand_key,
+    _reached,
+    _saved_nodes,
+    _span,
+    _stack_code,
+)
+from symrnn.codegen.plan import Plan, grad_stacks, operand_blocks, row_products, sum_of, terms
 from symrnn.ir import Node
 from symrnn.printing.text import text
 
 
 def loss_and_grads_body(d, plan: Plan) -> list[str]:
-    """The body of the optimised ``loss_and_grads`` after its prologue (indented 4)."""
-    cell = d.cell
-    states = list(cell.states)
-    gate_of = {g.value.name: g for g in plan.gates}
-    pre_of = {g.pre.name: g for g in plan.gates}
-    width = dim_code(plan.width)
-    saved = _saved_nodes(d, plan)
-    param_names = {node: py_name(name) for name, node in d.params.items()}
-    out: list[str] = []
+    """The body of the optimised ``loss_and_grads`` after its prologue (indented 4).
 
-    def emit(text: str):
-        out.append("    " + text)
+    Printed in phases, in the order of the generated function (see the module's docstring); each
+    phase appends to the shared lines and records on the :class:`_Body` what later ones read.
+    """
+    b = _Body(d, plan)
+    for phase in (_buffers, _hoisted, _forward, _readout, _readout_grads, _carries, _backward, _param_grads):
+        phase(b)
+    return b.out
 
-    # ------------------------------------------------------------ buffers
+
+@dataclass
+class _Body:
+    """The optimised function being printed: its lines so far and what its phases hand on."""
+
+    d: object
+    plan: Plan
+    out: list[str] = field(default_factory=list)
+    # set by _buffers
+    gate_size: str = ""
+    shapes: dict[str, str] = field(default_factory=dict)  # workspace buffer → its shape (code)
+    forward_size: dict[str, str] = field(default_factory=dict)
+    operands: dict = field(default_factory=dict)  # operand key → its columns in tape_U
+    workspace_line: int = 0  # the line that binds ws, written last
+    # set by _readout, _readout_grads and _carries
+    bulk: object = None
+    readout_names: set[str] = field(default_factory=set)
+    loop_terms: dict[str, list[Node]] = field(default_factory=dict)
+    early_terms: dict[str, list[Node]] = field(default_factory=dict)
+    hoisted_grads: dict[str, str] = field(default_factory=dict)
+    carries: dict[str, list[Node]] = field(default_factory=dict)
+    stacked_back: list[tuple[int, Node]] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.cell = self.d.cell
+        self.states = list(self.cell.states)
+        self.gate_of = {g.value.name: g for g in self.plan.gates}
+        self.pre_of = {g.pre.name: g for g in self.plan.gates}
+        self.width = dim_code(self.plan.width)
+        self.saved = _saved_nodes(self.d, self.plan)
+        self.param_names = {node: py_name(name) for name, node in self.d.params.items()}
+
+    def emit(self, text: str):
+        self.out.append("    " + text)
+
+    def fields(self, names: str) -> tuple:
+        """Several attributes at once, for a phase's locals: ``d, plan = b.fields("d plan")``."""
+        return tuple(getattr(self, name) for name in names.split())
+
+
+def _buffers(b: _Body) -> None:
+    """The workspace's buffers (shapes known so far) and the tapes bound from it; the initial states."""
+    d, plan, cell, states, out, emit, saved, width, gate_of = b.fields(
+        "d plan cell states out emit saved width gate_of"
+    )
     gate_size = dim_code(plan.gates[0].pre.shape[0])
     # gates: step-major (each step's gates one contiguous block); their δs: gate-major (each
     # gate's δ over all steps one contiguous block, for the products over all steps)
@@ -94,8 +150,18 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         emit(f"tape_U[:, :, {dim_code(operands['1'][0])}] = 1")
     if operands:
         emit("U_all = tape_U[:T].reshape(T * batch_size, tape_U.shape[2])  # the operands of every step as rows")
+    b.gate_size, b.shapes, b.forward_size, b.operands, b.workspace_line = (
+        gate_size,
+        shapes,
+        forward_size,
+        operands,
+        workspace_line,
+    )
 
-    # ------------------------------------------------------------ hoisted: every step at once
+
+def _hoisted(b: _Body) -> None:
+    """Every step's input projections and biases at once, and the stacked recurrent weights."""
+    d, plan, emit, param_names, operands = b.fields("d plan emit param_names operands")
     # tape_A[1:] is (T, gates, batch, size); x_t[:, None] @ W (gates, inputs, size) fills it in one call
     emit("A_all = tape_A[1:]  # every gate's pre-activation at every step")
     steps_x = {leaf: "xs" for leaf in input_leaves(d)}
@@ -110,8 +176,8 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
             bias_codes.append(b or f"np.zeros({size_code(g.pre)}, dtype)")
         scales = ", ".join(str(g.scale) for g, _ in blocks)
         columns = f"{dim_code(operands['x'][0])}:{dim_code(operands['1'][1])}"
-        emit(f"W_in = _gates_with_bias([{', '.join(weights)}], [{', '.join(bias_codes)}], [{scales}])")
-        emit(f"np.matmul(tape_U[:T, None, :, {columns}], W_in, out=A_all)  # input projections and biases")
+        emit(f"W_gates_in = _gates_with_bias([{', '.join(weights)}], [{', '.join(bias_codes)}], [{scales}])")
+        emit(f"np.matmul(tape_U[:T, None, :, {columns}], W_gates_in, out=A_all)  # input projections and biases")
     elif plan.hoisted:
         for k, (operand, blocks) in enumerate(plan.hoisted):
             stack = _stack_code(blocks, operand.shape[0], True, param_names, "_gates")
@@ -131,7 +197,12 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         first = "[0]" if len(stack.blocks) == 1 else ""
         emit(f"W_stack{k} = {_stack_code(stack.blocks, matrix_cols, True, param_names, '_gates')}{first}")
 
-    # ------------------------------------------------------------ forward loop
+
+def _forward(b: _Body) -> None:
+    """The forward loop: one stacked product per wave of gates, activations in place."""
+    d, plan, cell, states, out, emit, saved, param_names, gate_of, shapes = b.fields(
+        "d plan cell states out emit saved param_names gate_of shapes"
+    )
     forward_loop = len(out)
     emit("for t in range(T):")
     step = Emitter({}, "        ", {node: f"{tape}[t + 1]" for node, tape in saved.items()}, buffers=True)
@@ -164,7 +235,12 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
     out += step.lines
     out[forward_loop:forward_loop] = _bind_buffers(step, "forward", shapes)
 
-    # ------------------------------------------------------------ readout over all steps
+
+def _readout(b: _Body) -> None:
+    """The readout and the loss over all steps; splits each step's δ into loop and all-steps terms."""
+    d, plan, out, emit, saved, param_names, shapes, forward_size = b.fields(
+        "d plan out emit saved param_names shapes forward_size"
+    )
     bulk = make_bulk(d, plan, saved, param_names, out)
     readout_names = {eq.lhs.name for eq in plan.readout}
     rows = {"value " + eq.lhs.name: size_code(eq.lhs) for eq in plan.readout}
@@ -193,8 +269,14 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         bulk.names[eq.lhs] = name
     if fused is not None:
         emit("loss = " + LOSS_CODE[d.loss.name].format(logits=bulk.names[logits]))
+    b.bulk, b.readout_names, b.loop_terms, b.early_terms = bulk, readout_names, loop_terms, early_terms
 
-    # ------------------------------------------------------------ backward: readout δs over all steps
+
+def _readout_grads(b: _Body) -> None:
+    """The readout's δs over all steps, and the parts of each δ that only read them."""
+    d, emit, forward_size, bulk, readout_names, early_terms = b.fields(
+        "d emit forward_size bulk readout_names early_terms"
+    )
     for eq in d.backward:
         if eq.lhs.name in readout_names:
             name = "d_" + py_name(eq.lhs.name) + "_all"
@@ -209,7 +291,12 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
             emit(f"hoisted_d_{py_name(name)} = ws[{'hoisted δ ' + name!r}]")
             bulk_assign(bulk, f"hoisted_d_{py_name(name)}", sum_of(early))
             emit(f"hoisted_d_{py_name(name)} = hoisted_d_{py_name(name)}.reshape(T, batch_size, {forward_size[name]})")
+    b.hoisted_grads = hoisted_grads
 
+
+def _carries(b: _Body) -> None:
+    """The carries of the states, each stacked product's share as one stand-in."""
+    d, plan, cell, states, emit, param_names = b.fields("d plan cell states emit param_names")
     # carries, with each stack's share as one product
     carries: dict[str, list[Node]] = {s: [row_products(t) for t in terms(d.carries[s])] for s in states}
     stacked_back: list[tuple[int, Node]] = []
@@ -226,8 +313,32 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
             emit(f"W_back{k} = {_stack_code(stack.blocks, op.shape[0], False, param_names)}")
     for s in states:
         emit(f"carry_{py_name(s)} = np.zeros((batch_size, {dim_code(cell.states[s].shape[0])}), dtype)")
+    b.carries, b.stacked_back = carries, stacked_back
 
-    # ------------------------------------------------------------ backward loop
+
+def _backward(b: _Body) -> None:
+    """The backward loop: the δs of each step, the stacked products into the carries' buffers."""
+    (
+        d,
+        plan,
+        cell,
+        states,
+        out,
+        emit,
+        saved,
+        param_names,
+        pre_of,
+        gate_size,
+        shapes,
+        bulk,
+        readout_names,
+        loop_terms,
+        hoisted_grads,
+        carries,
+        stacked_back,
+    ) = b.fields(
+        "d plan cell states out emit saved param_names pre_of gate_size shapes bulk readout_names loop_terms hoisted_grads carries stacked_back"
+    )
     back = Emitter({}, "        ", buffers=True)
     back.names.update(param_names)
     back.names.update({leaf: "x" for leaf in input_leaves(d)})
@@ -379,7 +490,12 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
     views = [f"    {name} = tape_DA[:, :, {columns}]" for columns, name in column_views.items()]
     out[backward_loop:backward_loop] = views + _bind_buffers(back, "backward", shapes)
 
-    # ------------------------------------------------------------ parameter gradients over all steps
+
+def _param_grads(b: _Body) -> None:
+    """The parameter gradients over all steps (one product per group of gates) and the workspace line."""
+    d, plan, states, out, emit, width, gate_size, shapes, forward_size, operands, workspace_line, bulk = b.fields(
+        "d plan states out emit width gate_size shapes forward_size operands workspace_line bulk"
+    )
     emit(
         f"DA_all = tape_DA.reshape(T * batch_size, {width} * {gate_size})  # the gates' gradients at every step as rows"
     )
@@ -442,234 +558,3 @@ def loss_and_grads_body(d, plan: Plan) -> list[str]:
         names, values = ", ".join(n for n, _ in used), ", ".join(str(v) for _, v in used)
         comma = "," if len(used) == 1 else ""
         out.insert(workspace_line + 1, f"    {names}{comma} = (np.array(v, dtype) for v in ({values}{comma}))")
-    return out
-
-
-def _bind_buffers(emitter: Emitter, loop: str, shapes: dict[str, str]) -> list[str]:
-    """Lines binding a loop's (batch, size) buffers from the workspace (their shapes added to ``shapes``)
-    and its tanh flags."""
-    lines = []
-    for name, size in emitter.buffers.items():
-        key = f"{loop} step {name}"
-        shapes[key] = f"(batch_size, {size})"
-        lines.append(f"    {name} = ws[{key!r}]")
-    for name, entries in emitter.flags.items():
-        lines.append(f"    {name} = _tanh_ufunc({entries}, dtype)")
-    return lines
-
-
-def _factor_of(rhs: Node) -> Node | None:
-    """The hoisted factor of ``step ⊙ factor`` (a gate's δ after :func:`hoist_factors`)."""
-    if rhs.op == "mul" and rhs.args[1].op == "var" and rhs.args[1].kind == "opt":
-        return rhs.args[1]
-    return None
-
-
-def _factor_runs(plan: Plan, rhs_of: dict[str, Node], factors: list) -> list[tuple[Node, list[Node]]]:
-    """Adjacent gates whose δ is ``step ⊙ factor`` with one shared ``step``: (step, [factor, …]).
-
-    Their factors share one buffer (T, batch, gates, size), so a step's δs of the whole run
-    are one broadcast product into adjacent columns of the gradient buffer.
-    """
-    hoisted = {id(f) for f, _ in factors}
-    runs: list[tuple[Node, list[Node]]] = []
-    current: tuple[Node | None, list[Node]] = (None, [])
-    for g in plan.gates:
-        rhs = rhs_of.get(g.pre.name)
-        factor = None if rhs is None else _factor_of(rhs)
-        step = rhs.args[0] if factor is not None and id(factor) in hoisted else None
-        if step is not None and step == current[0]:
-            current[1].append(factor)
-            continue
-        if len(current[1]) > 1:
-            runs.append(current)
-        current = (step, [factor] if step is not None else [])
-    if len(current[1]) > 1:
-        runs.append(current)
-    return runs
-
-
-def _reached(roots: list[Node], stops: set[Node]) -> set[Node]:
-    """Every node the roots read, not looking inside ``stops`` (values already on a tape)."""
-    seen: set[Node] = set()
-
-    def walk(n: Node):
-        if n in seen:
-            return
-        seen.add(n)
-        if n not in stops:
-            for arg in n.args:
-                walk(arg)
-
-    for root in roots:
-        walk(root)
-    return seen
-
-
-def _stack_code(
-    blocks, matrix_cols: sympy.Expr | None, scaled: bool, names: dict[Node, str], helper: str = "_stack"
-) -> str:
-    """``_stack([...], [...])`` (or ``_gates``) over a span of gates; missing blocks are zeros."""
-    parts, scales = [], []
-    for g, matrix in blocks:
-        if matrix is None:
-            shape = f"{size_code(g.pre)}" if matrix_cols is None else f"({size_code(g.pre)}, {dim_code(matrix_cols)})"
-            parts.append(f"np.zeros({shape}, dtype)")
-        else:
-            parts.append(FastPrinter(names).doprint(matrix))
-        scales.append(str(g.scale if scaled else 1))
-    return f"{helper}([{', '.join(parts)}], [{', '.join(scales)}])"
-
-
-def _saved_nodes(d, plan: Plan) -> dict[Node, str]:
-    """Step subexpressions (not named values) that the backward pass reads: kept on a tape."""
-    loop_nodes: set[Node] = set()
-    for _, eq in plan.loop:
-        loop_nodes.update(ir.postorder(eq.rhs))
-    for stack in plan.stacks:
-        loop_nodes.update(ir.postorder(stack.operand))
-    for rest in plan.rest.values():
-        for term in rest:
-            loop_nodes.update(ir.postorder(term))
-    saved: dict[Node, str] = {}
-    for root in backward_roots(d):
-        for node in ir.postorder(root):
-            if node in loop_nodes and node.op not in ("var", "broadcast", "transpose", "zeros") and node.batched:
-                saved.setdefault(node, f"tape_s{len(saved)}")
-    return saved
-
-
-def _operand_key(operand: Node | None) -> str | None:
-    """The operand tape's name for a weight-gradient operand: a state, ``x`` or ``1`` (biases)."""
-    if operand is None:
-        return "1"
-    if operand.op == "var" and (operand.kind == ir.INPUT_KIND or operand.shift == -1):
-        return operand.name
-    return None
-
-
-def _merge_by_gates(stacks, operands: dict) -> list[list]:
-    """Weight-gradient groups over the same gates whose operands sit side by side: one product each."""
-    order = list(operands)
-    merged: dict[tuple, list] = {}
-    for stack in stacks:
-        gates = tuple(dict.fromkeys(id(g) for g, _ in stack.members))
-        merged.setdefault(gates, []).append(stack)
-    out = []
-    for group in merged.values():
-        inside = sorted(
-            (s for s in group if _operand_key(s.operand) in operands),
-            key=lambda s: order.index(_operand_key(s.operand)),
-        )
-        run: list = []
-        for stack in inside:
-            if run and order.index(_operand_key(stack.operand)) != order.index(_operand_key(run[-1].operand)) + 1:
-                out.append(run)
-                run = []
-            run.append(stack)
-        if run:
-            out.append(run)
-        out += [[s] for s in group if _operand_key(s.operand) not in operands]
-    return out
-
-
-def _span(columns) -> str:
-    return f"{dim_code(columns[0])}:{dim_code(columns[1])}"
-
-
-def _operand_doc(operands: dict) -> str:
-    names = {"1": "1", "x": "x_t"}
-    return "[" + " | ".join(names.get(k, f"{k}_(t-1)") for k in operands) + "]"
-
-
-def _forward_wave(step: Emitter, plan: Plan, wave: int):
-    """One wave of gates: stacked products, other terms, activations in place."""
-    views: dict[str, str] = {}
-
-    def view(first, last) -> str:
-        """The gates first..last of this step: ``A_t`` itself, or a view bound once (``A_t[k] += …``
-        would index twice and assign back)."""
-        if _every_gate(plan, first, last):
-            return "A_t"
-        key = _block_range(first, last)
-        if key not in views:
-            views[key] = "_a" + re.sub(r"\W+", "_", key)
-            step.line(f"{views[key]} = A_t[{key}]")
-        return views[key]
-
-    for k, stack in enumerate(plan.stacks):
-        if stack.wave != wave:
-            continue
-        operand = step.code(stack.operand)
-        product = "np.dot" if len(stack.blocks) == 1 else "np.matmul"  # dot: 2-D, and about 1 µs less per call
-        step.line(f"{product}({operand}, W_stack{k}, out=S{k})")
-        step.line(f"{view(stack.blocks[0][0], stack.blocks[-1][0])} += S{k}")
-    gates = [g for g in plan.gates if g.wave == wave]
-    for g in gates:
-        if g in plan.rest:
-            term = scaled(sum_of(plan.rest[g]), g.scale)
-            step.code(term, root_too=False)
-            step.add_into(view(g, g), 1, term)
-    sig = [g for g in gates if g.function == "sigmoid"]
-    tanh = [g for g in gates if g.function == "tanh"]
-    exp_gates = sig + tanh
-    if tanh and not sig:  # tanh gates alone: np.tanh(-a'/2) is two calls against four, on small arrays
-        q = view(tanh[0], tanh[-1])
-        entries = f"batch_size * {dim_code(tanh[0].pre.shape[0] * len(tanh))}"
-        ufunc = [f"np.multiply({q}, {step.const(-0.5)}, out={q})", f"np.tanh({q}, out={q})"]
-        step.tanh_by_size(entries, ufunc, [f"np.exp({q}, out={q})", f"{q} += {step.const(1)}", *step.finish_tanh(q)])
-        exp_gates = []
-    if exp_gates:  # e^{κ a} + 1 for all of them, then 1/· (σ) and 2/· - 1 (tanh)
-        e = view(exp_gates[0], exp_gates[-1])
-        step.line(f"np.exp({e}, out={e})")
-        step.line(f"{e} += {step.const(1)}")
-    if sig:
-        s = view(sig[0], sig[-1])
-        step.line(f"np.divide({step.const(1)}, {s}, out={s})  # σ")
-    if exp_gates and tanh:
-        for text in step.finish_tanh(view(tanh[0], tanh[-1])):
-            step.line(text)
-    for g in gates:
-        name = py_name(g.value.name)
-        known = views.get(_block_range(g, g))
-        step.line(f"{name} = {known}" if known else f"{name} = A_t[{gate_index(g)}]")
-        if g.function == "relu":
-            step.line(f"np.maximum({name}, {step.const(0)}, out={name})")
-        elif g.function not in ("sigmoid", "tanh", "identity"):
-            step.line(f"{name}[...] = {function_spec(g.function).numpy.format(name)}")
-        step.names[g.value] = name
-
-
-def _every_gate(plan: Plan, first, last) -> bool:
-    """Whether gates first..last are all of a step's gates (the whole block, no view needed)."""
-    return first is plan.gates[0] and last is plan.gates[-1]
-
-
-def _block_range(first, last) -> str:
-    """Index of gates first..last in a step's gate block: ``k`` for one gate, else ``k0:k1``."""
-    if first is last:
-        return gate_index(first)
-    return f"{dim_code(first.start)}:{dim_code(last.stop)}"
-
-
-def _bind_step_values(back: Emitter, d, plan: Plan, saved: dict[Node, str], used: set[Node]):
-    """Load what the backward step reads: gate columns, tape rows, saved subexpressions."""
-    gate_of = {g.value.name: g for g in plan.gates}
-    for node in sorted((n for n in used if n.op == "var"), key=lambda n: (n.kind, n.name, str(n.shift))):
-        if node.kind not in (ir.VALUE, ir.STATE) or node in back.names:
-            continue
-        row = "t + 1" if node.shift == 0 else "t"
-        if node.name in gate_of:
-            k = gate_index(gate_of[node.name])
-            code = f"A_t[{k}]" if node.shift == 0 else f"tape_A[t, {k}]"
-        elif node.name in plan.taped:
-            code = f"tape_{py_name(node.name)}[{row}]"
-        else:
-            code = f"{py_name(node.name)}_all.reshape(T, batch_size, {size_code(node)})[{row.replace(' + 1', '')}]"
-        back.line(f"{leaf_name(node)} = {code}")
-        back.names[node] = leaf_name(node)
-    for node, tape in saved.items():
-        if node in used:
-            name = tape.replace("tape_", "")
-            back.line(f"{name} = {tape}[t + 1]")
-            back.names[node] = name

@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from symrnn.notes import NotesSyntaxError, extract_math, function_letters, parse_equation, parse_latex
@@ -57,9 +57,10 @@ latex_soup = st.lists(
     max_size=40,
 ).map("".join)
 
+# An opener repeated at least twice and at most one closer after it: never a complete formula.
 deep_nesting = st.tuples(
     st.sampled_from(["{", "(", "[", r"\left(", r"\frac{", r"\sqrt{", "x^{", r"\hat{", r"\begin{bmatrix}"]),
-    st.integers(min_value=1, max_value=3000),
+    st.one_of(st.integers(min_value=2, max_value=45), st.integers(min_value=46, max_value=3000)),
     st.sampled_from(["", "x", "}", ")"]),
 ).map(lambda t: t[0] * t[1] + t[2])
 
@@ -106,9 +107,22 @@ def test_latex_soup_parses_or_raises_notes_syntax_error(texts, rnd):
 
 
 @given(st.lists(deep_nesting, min_size=1, max_size=5))
+@example(["{{x", "((x", r"\sqrt{\sqrt{x", "x^{x^{x}", r"\hat{\hat{x"])  # shallow: under every depth limit
 def test_deep_nesting_is_a_syntax_error_not_a_crash(texts):
+    """Unclosed nesting, shallow or 3000 deep, is a positioned NotesSyntaxError: never a tree, never a crash.
+
+    A reader that closed the brackets itself, or gave up at a depth limit with the part it had
+    read, would return a tree here; the old form of this test accepted that.
+    """
     for text in texts:
-        check_parse(text)
+        try:
+            tree = parse_latex(text, "fuzz.md")
+        except NotesSyntaxError as e:
+            assert "internal error" not in e.message, e.message
+            assert e.line == 1 and 1 <= e.column <= len(text) + 1, (e.line, e.column, len(text))
+            assert "^" in str(e)
+        else:
+            raise AssertionError(f"{text[:40]!r}… ({len(text)} characters, unclosed) parsed as {tree!r}"[:300])
 
 
 # Well-formed formulas built from the supported constructs must always parse.

@@ -1,0 +1,111 @@
+"""Which user names the generated code can carry: no keyword, builtin or name the generator uses itself.
+
+Generated code spells a user's parameter ``W`` as ``W``, its gradient ``g_W``, a state ``h`` as ``h``
+with ``h_prev``, ``d_h``, ``tape_h``, ``h_0``; around them it has locals of its own (``T``,
+``batch_size``, ``params``, ``s0``, ``W_stack0`` …), helpers (``_sigmoid``) and module names
+(``PARAMETERS``, ``np``).  A user name equal to one of those, or shaped like a derived one, would
+be silently rebound (a wrong answer, or a crash far from its cause), so :func:`check_names` refuses
+it before any code is printed, naming it and why.  Derived names are checked against the cell's own
+names: ``h_0`` is refused in a cell with a state ``h`` and allowed otherwise.  Keywords stay usable: ``py_name`` spells
+``lambda`` as ``lambda_``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+
+from symrnn.codegen.numpy_printer import CodegenError
+
+# Names the generated modules bind themselves, at module level or in forward/loss/loss_and_grads
+# (collected from the generated code of every catalogue cell; tests/test_codegen_names.py keeps
+# this list complete).  Helpers' own locals live in their own scopes and cannot collide.
+GENERATED_NAMES = frozenset(
+    """
+    PARAMETERS STATES T J batch_size dims dtype forward loss loss_and_grads clear_workspace np threading torch
+    params xs ys initial_state hidden_size input_size output_size scratch t x y v ws values grads
+    y_bar y_hat yhat logits A_t DA_t A_all DA_all U_all W_gates_in
+    """.split()
+)
+
+# Generated names with a number or a fixed stem: s0, F1, W_stack0, DA_cols2, tape_A, xs2 …
+_GENERATED_PATTERN = re.compile(
+    r"(?:s|S|F|G|stack|W_stack|W_back|g_stack|DA_cols|DA_run|xs|tape_s)\d+(?:_all)?|tape_(?:A|DA|U)|y_(?:bar|hat)_all"
+)
+
+# What the generator puts before or after a user's name: g_W (W's gradient), d_h (h's δ), tape_h,
+# carry_h, next_h, hoisted_d_h, in_u (an input u); h_prev, h_0, h_all, z_bar, and combinations.
+DERIVED_PREFIXES = ("", "g_", "d_", "tape_", "tape_d_", "carry_", "next_", "hoisted_d_", "in_")
+DERIVED_SUFFIXES = ("", "_prev", "_prev_all", "_0", "_all", "_bar")
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+def py_name(name: str) -> str:
+    """The Python spelling of a user's name: non-word characters (primes) as _, keywords as lambda_."""
+    out = re.sub(r"\W", "_", name)
+    return out + "_" if keyword.iskeyword(out) or out in {"np", "t", "x", "y", "dtype"} else out
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a user's name in generated code, or None when it can.
+
+    Args:
+        name: a parameter, state, input or equation name as the user wrote it.
+
+    Returns:
+        A phrase such as ``"is a Python builtin"``, or None.
+    """
+    py = re.sub(r"\W", "_", name)
+    if keyword.iskeyword(py):
+        return None  # spelled with a trailing underscore, which nothing else ends with
+    if py.startswith("_"):
+        return "starts with an underscore (the generated code's private names do)"
+    if py in _BUILTINS:
+        return "is a Python builtin the generated code may call"
+    if py in GENERATED_NAMES or _GENERATED_PATTERN.fullmatch(py):
+        return "is a name the generated code uses itself"
+    return None
+
+
+def _derived_names(py: str) -> dict[str, str]:
+    """The generated code's names made from one user name (``g_W``, ``h_prev``, ``d_z_bar`` …) → how."""
+    return {f"{p}{py}{s}": f"{p}…{s}" for p in DERIVED_PREFIXES for s in DERIVED_SUFFIXES if p or s}
+
+
+def check_names(derivation) -> None:
+    """Refuse a cell whose names the generated code cannot carry unchanged.
+
+    Args:
+        derivation: a :class:`~symrnn.derivation.Derivation`.
+
+    Raises:
+        CodegenError: a name that is a builtin, the generator's own, shaped like a derived name,
+            or two names spelled alike in Python (``W-1`` and ``W_1``); the message names it.
+    """
+    cell = derivation.cell
+    named = [("parameter", n) for n in derivation.params]
+    named += [("state", n) for n in cell.states] + [("input", n) for n in cell.inputs if n != "x"]
+    named += [("value", lhs.name) for lhs, _ in cell.equations if lhs.name not in cell.states]
+    named += [("pre-activation", pre) for v, pre in cell.preactivations.items() if pre != f"{v}_bar"]
+    derived: dict[str, str] = {}
+    for name in [n for _, n in named] + ["y_bar", "y_hat"]:  # and the readout's own values
+        for spelled, how in _derived_names(py_name(name)).items():
+            derived.setdefault(spelled, f"{how.replace('…', name)}")
+    seen: dict[str, tuple[str, str]] = {}
+    for kind, name in named:
+        problem = name_problem(name)
+        if problem:
+            raise CodegenError(f"{kind} name {name!r} {problem}; rename it (cell {cell.name})")
+        py = py_name(name)
+        if py in derived:
+            raise CodegenError(
+                f"{kind} name {name!r} is what the generated code calls {derived[py]}; rename it (cell {cell.name})"
+            )
+        if py in seen and seen[py] != (kind, name):
+            other_kind, other = seen[py]
+            raise CodegenError(
+                f"{kind} name {name!r} and {other_kind} name {other!r} are both {py} in Python; rename one (cell {cell.name})"
+            )
+        seen[py] = (kind, name)
