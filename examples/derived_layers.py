@@ -80,7 +80,7 @@ def train_torch(cell, steps=300):
             "head": torch.nn.Linear(16, 1).double(),
         }
     )
-    optimiser = torch.optim.Adam(model.parameters(), lr=0.01)
+    optimiser = torch.optim.Adam(model.parameters(), lr=0.03)
 
     def loss_of(xs, ys, mask):
         _, final = model["rnn"](model["encoder"](xs), mask=mask)
