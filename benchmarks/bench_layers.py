@@ -2,8 +2,10 @@
 
     python -m benchmarks.bench_layers [--quick]
 
-* torch: ``d.torch_module()`` forward + backward against torch autograd of the same step
-  equations in torch ops (the generated step code, differentiated by autograd) and against
+* torch: ``d.torch_module()`` forward + backward against torch autograd of the same
+  equations in torch ops (the generated forward code itself — input terms of all steps in one
+  product, gates' recurrent products stacked, then the per-step equations — differentiated by
+  autograd) and against
   ``nn.LSTM`` / ``nn.GRU`` (PyTorch's fused CPU kernels), float32, one thread;
 * JAX: ``d.jax_function()`` (custom_vjp, derived backward) under ``jax.jit(jax.grad(...))``
   against ``jax.grad`` of the same ``lax.scan`` without the custom VJP;
@@ -61,10 +63,12 @@ def torch_figures(cell: str, rounds: int, repeats: int):
 
     def autograd_same_equations():
         P = tuple(module.params[k] for k in names)
+        P += tuple(torch.cat([P[i] for i in rows], 0) for rows in steps.STACKS)  # as the layer does
         prev = tuple(torch.zeros(n, H) for _ in module.states)
+        terms = [u.reshape(T, n, -1) for u in steps.bulk_inputs(P, xs.reshape(T * n, X))]
         outs = []
         for t in range(T):
-            prev, _ = steps.step_forward(P, xs[t], *prev)
+            prev, _ = steps.step_forward(P, xs[t], tuple(u[t] for u in terms), *prev)
             outs.append(prev[module.layer.output_index])
         torch.stack(outs).backward(delta)
 
@@ -116,12 +120,15 @@ def jax_figures(cell: str, rounds: int, repeats: int):
 
     def plain_loss(p, x):
         P = tuple(p[k] for k in names)
+        P += tuple(jnp.concatenate([P[i] for i in rows], axis=0) for rows in steps.STACKS)
 
-        def body(prev, x_t):
-            new, _ = steps.step_forward(P, x_t, *prev)
+        def body(prev, inputs):
+            x_t, terms = inputs
+            new, _ = steps.step_forward(P, x_t, terms, *prev)
             return new, new[out_index]
 
-        _, out = lax.scan(body, tuple(jnp.zeros((n, H), jnp.float32) for _ in states), x)
+        terms = tuple(u.reshape(T, n, -1) for u in steps.bulk_inputs(P, x.reshape(T * n, X)))
+        _, out = lax.scan(body, tuple(jnp.zeros((n, H), jnp.float32) for _ in states), (x, terms))
         return jnp.sum(out * delta)
 
     g_derived = jax.jit(jax.grad(derived_loss, argnums=(0, 1)))

@@ -30,15 +30,23 @@ _EXPORTS = {
     "compare": "symrnn.equivalence",
     "flow": "symrnn.gradient_flow",
     "ir": "symrnn.ir",
-    "check": "symrnn.notes.checker",
+    "check": "symrnn.notebook",  # the checker's verdicts as a report that renders itself
     "stack": "symrnn.layers.run",
     "bidirectional": "symrnn.layers.run",
     "layers": "symrnn.layers",
     "testing": "symrnn.testing",
     "read_notes": "symrnn.notes.checker",
+    "check_text": "symrnn.notebook",
 }
 
 __all__ = sorted(_EXPORTS)
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext symrnn``: the ``%%symrnn_check`` cell magic and rich display (see :mod:`symrnn.notebook`)."""
+    from symrnn.notebook import load_ipython_extension as load
+
+    load(ipython)
 
 
 def __getattr__(name: str):

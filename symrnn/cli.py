@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import click
 
 from symrnn.files import replace_atomically
 
-FORMATS = ("text", "latex", "markdown", "numpy", "json")
+FORMATS = ("text", "latex", "markdown", "numpy", "numba", "json")
 LOSS_NAMES = ("softmax_ce", "bce", "mse")
 
 
@@ -25,8 +26,59 @@ def _choice(value: str, valid, what: str) -> str:
     return value
 
 
+PYTHON_CELL = re.compile(r"^(?P<path>.+\.py):(?P<name>[A-Za-z_][A-Za-z_0-9]*)$")
+
+
+def _is_python_cell(name: str) -> bool:
+    return PYTHON_CELL.match(name) is not None
+
+
+def _python_cell(spec: str):
+    """The Cell named by ``path/to/module.py:name``: a Cell, or a function returning one, in that file.
+
+    The module is imported as the user asked, like pytest imports a test file; nothing of the
+    argument itself is evaluated (the name must be an identifier).
+    """
+    import importlib.util
+
+    from symrnn.cellspec import Cell
+
+    m = PYTHON_CELL.match(spec)
+    path, attribute = m.group("path"), m.group("name")
+    if not os.path.isfile(path):
+        raise UserError(f"{path}: no such file (in {spec})")
+    module_name = "symrnn_user_cells_" + re.sub(r"\W", "_", os.path.abspath(path))
+    loader_spec = importlib.util.spec_from_file_location(module_name, path)
+    if loader_spec is None or loader_spec.loader is None:
+        raise UserError(f"{path}: cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(loader_spec)
+    try:
+        loader_spec.loader.exec_module(module)
+    except Exception as e:  # noqa: BLE001 - the user's module failed: their error, in one line
+        raise UserError(f"{path}: importing it failed: {type(e).__name__}: {e}") from None
+    if not hasattr(module, attribute):
+        names = sorted(
+            n
+            for n, v in vars(module).items()
+            if isinstance(v, Cell) or (callable(v) and getattr(v, "__module__", None) == module_name)
+        )
+        raise UserError(f"{path} has no {attribute!r}; it defines: {', '.join(names) or 'nothing usable'}")
+    value = getattr(module, attribute)
+    if callable(value) and not isinstance(value, Cell):
+        try:
+            value = value()
+        except Exception as e:  # noqa: BLE001 - the user's function failed: their error, in one line
+            raise UserError(f"{spec}: calling it failed: {type(e).__name__}: {e}") from None
+    if not isinstance(value, Cell):
+        raise UserError(f"{spec} is a {type(value).__name__}, not a symrnn Cell or a function returning one")
+    return value
+
+
 def _load_cell(name: str):
     from symrnn.catalogue import UnknownCellError, cell
+
+    if _is_python_cell(name):
+        return _python_cell(name)
 
     try:
         return cell(name)
@@ -38,6 +90,8 @@ NOTE_SUFFIXES = (".md", ".markdown", ".tex", ".latex", ".ltx", ".txt")
 
 
 def _is_note(name: str) -> bool:
+    if _is_python_cell(name):
+        return False
     return name.lower().endswith(NOTE_SUFFIXES) or os.sep in name or os.path.isfile(name)
 
 
@@ -133,7 +187,7 @@ def list_cells():
     "--loss", "loss_name", default=None, help="softmax_ce (default), bce or mse; a note's own loss by default"
 )
 @click.option("--cell", "cell_number", type=click.IntRange(1), help="which cell of a note that defines several")
-@click.option("--format", "fmt", default="text", show_default=True, help="text, latex, markdown, numpy or json")
+@click.option("--format", "fmt", default="text", show_default=True, help="text, latex, markdown, numpy, numba or json")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to FILE (atomically) instead of stdout")
 @click.option("--force", is_flag=True, help="replace FILE even if symrnn did not write it")
 def derive(cell_name, loss_name, cell_number, fmt, output, force):
@@ -152,6 +206,8 @@ def derive(cell_name, loss_name, cell_number, fmt, output, force):
         out = d.markdown()
     elif fmt == "json":
         out = json.dumps(d.to_json(), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "numba":
+        out = d.numpy_source(backend="numba")
     else:
         out = d.numpy_source()
     if output:
@@ -313,7 +369,7 @@ def _check_page(files, verdicts) -> str:
     notes = []
     for path in dict.fromkeys(files):
         text = None
-        if path.lower().endswith((".md", ".markdown")):
+        if path.lower().endswith((".md", ".markdown", ".tex", ".latex", ".ltx")):
             try:
                 with open(path, encoding="utf-8") as f:
                     text = f.read()
@@ -326,11 +382,16 @@ def _check_page(files, verdicts) -> str:
 @main.command()
 @click.argument("cell_names", metavar="[CELL]...", nargs=-1)
 @click.option("--out", "out_dir", default="derivations", show_default=True, type=click.Path(file_okay=False))
-@click.option("--formats", default="md,tex", show_default=True, help="comma-separated: md, tex, pdf")
-@click.option("--loss", "loss_name", default="softmax_ce", show_default=True, help="softmax_ce, bce or mse")
+@click.option("--formats", default="md,tex", show_default=True, help="comma-separated: md, tex, pdf, html")
+@click.option(
+    "--loss", "loss_name", default="softmax_ce", show_default=True, help="softmax_ce, bce or mse (a note: its own loss)"
+)
 @click.option("--force", is_flag=True, help="also replace files in DIR that symrnn did not generate")
 def export(cell_names, out_dir, formats, loss_name, force):
     """Write step-by-step derivation documents (and pictures) for CELLs, or every cell and an index.
+
+    A CELL is a catalogue name, a note (its documents are named after the file), or
+    path/to/module.py:name (a Cell, or a function returning one, in that file).
 
     Files that carry symrnn's mark are refreshed; other files are never replaced without --force.
     The files of a run are replaced all or none.  Exit 1 when something asked for could not be
@@ -340,16 +401,33 @@ def export(cell_names, out_dir, formats, loss_name, force):
     from symrnn.export import ExportError, export_documents, parse_formats
     from symrnn.files import WriteError
 
-    for name in cell_names:
-        _load_cell(name)  # an unknown name: one line listing the valid ones, exit 2
+    items = [_export_item(name, loss_name) for name in cell_names]  # a bad name: one line, exit 2
     try:
-        result = export_documents(list(cell_names), out_dir, parse_formats(formats), force=force, loss=loss_name)
+        result = export_documents(items, out_dir, parse_formats(formats), force=force, loss=loss_name)
     except (ExportError, WriteError) as e:
         raise UserError(str(e)) from None
     click.echo(f"{out_dir}: {len(result.written)} written, {len(result.unchanged)} unchanged", err=True)
     for sentence in result.missing:
         click.echo(f"not made: {sentence}", err=True)
     sys.exit(1 if result.missing else 0)
+
+
+def _export_item(name: str, loss_name: str):
+    """A catalogue name as it is, or a note's or Python module's cell as an export Source."""
+    import copy
+
+    from symrnn.derivation import derive as derive_cell
+    from symrnn.export import Source
+
+    if _is_python_cell(name):
+        return Source(derive_cell(_python_cell(name), loss_name), name)
+    if _is_note(name):
+        d = _derivation(name, None, None)
+        named = copy.copy(d.cell)  # the documents are named after the note: notes/rnn.md → rnn.md, rnn.tex
+        named.name = os.path.splitext(os.path.basename(name))[0]
+        return Source(derive_cell(named, d.loss), name)
+    _load_cell(name)
+    return name
 
 
 @main.command()
@@ -361,7 +439,7 @@ def export(cell_names, out_dir, formats, loss_name, force):
 @click.option("--hidden", default=32, show_default=True, type=click.IntRange(1, 1024))
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(1, 100), help="parameter draws 0 … N-1")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="write the plot to FILE.png or FILE.svg")
-@click.option("--force", is_flag=True, help="replace the plot file if it exists")
+@click.option("--force", is_flag=True, help="replace the plot file even if symrnn did not write it")
 @click.option("--json", "as_json", is_flag=True, help="print the measurements as JSON")
 def flow(cell_names, steps, scale, forget_bias, input_scale, hidden, seeds, plot_path, force, as_json):
     """Gradient flow: ‖∂L_T/∂s_k‖ by distance T - k for CELLs, the fitted rate per step, and a plot."""
@@ -377,8 +455,10 @@ def flow(cell_names, steps, scale, forget_bias, input_scale, hidden, seeds, plot
     if plot_path:
         if fmt not in ("png", "svg"):
             raise UserError(f"--plot needs a .png or .svg file name, got {plot_path}")
-        if os.path.exists(plot_path) and not force:
-            raise UserError(f"{plot_path} exists; pass --force to replace it")
+        from symrnn.export.ownership import is_generated
+
+        if os.path.lexists(plot_path) and not force and not is_generated(plot_path):
+            raise UserError(f"{plot_path} exists; pass --force to replace it (symrnn did not write it)")
         try:
             import matplotlib  # noqa: F401 - fail early, before measuring
         except ImportError:
@@ -398,7 +478,8 @@ def flow(cell_names, steps, scale, forget_bias, input_scale, hidden, seeds, plot
     if plot_path:
         from symrnn.gradient_flow.plot import render
 
-        write_atomically(plot_path, render(measurements, fmt), force=force)
+        creator = "Generated by symrnn flow: " + " ".join(c.name for c in cells)
+        write_atomically(plot_path, render(measurements, fmt, creator=creator), force=force, ours_ok=True)
         click.echo(f"wrote {plot_path}", err=True)
 
 

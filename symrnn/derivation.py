@@ -90,11 +90,30 @@ class Derivation:
 
         return derivation_latex(self, material)
 
-    def markdown(self, material=None) -> str:
-        """The step-by-step Markdown document; ``symrnn.export.document(d, "md")`` adds what the export adds."""
+    def markdown(self, material=None, *, flavor: str = "github") -> str:
+        """The step-by-step Markdown document; ``symrnn.export.document(d, "md")`` adds what the export adds.
+
+        ``flavor``: "github" (```` ```math ```` blocks, ``$`…`$``, as the export writes) or "jupyter"
+        (``$$…$$`` and ``$…$``, for ``display(Markdown(...))``).
+        """
         from symrnn.printing.document import derivation_markdown
 
-        return derivation_markdown(self, material)
+        return derivation_markdown(self, material, flavor)
+
+    def html(self, material=None) -> str:
+        """The step-by-step document as one HTML page, math as MathML (see ``printing.html_document``)."""
+        from symrnn.printing.document import derivation_html
+
+        return derivation_html(self, material)
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown(flavor="jupyter")
+
+    def _repr_html_(self) -> str:
+        from symrnn.printing.html_document import render_html_body
+        from symrnn.printing.walkthrough import walkthrough
+
+        return render_html_body(walkthrough(self))
 
     def to_json(self) -> dict:
         from symrnn.printing.document import derivation_json
@@ -116,18 +135,35 @@ class Derivation:
 
         return f"$${derivation_aligned(self)}$$"
 
-    def numpy_source(self, optimize: bool = True) -> str:
+    def numpy_source(self, optimize: bool = True, backend: str = "numpy") -> str:
         """The standalone NumPy module (imports only NumPy) as source text.
 
         ``optimize=False`` gives the plain per-step ``loss_and_grads``, the reference the
         optimised one (hoisted, stacked, bulk weight gradients) is tested against.
+        ``backend="numba"``: the module whose ``loss_and_grads`` numba compiles (imports numba too).
         """
+        if backend == "numba":
+            from symrnn.codegen.numba_module import module_source as numba_source
+
+            return numba_source(self)
+        if backend != "numpy":
+            raise ValueError(f"backend must be 'numpy' or 'numba', got {backend!r}")
         from symrnn.codegen.numpy_module import module_source
 
         return module_source(self, optimize)
 
-    def numpy(self, optimize: bool = True):
-        """Compile to NumPy: an object with ``forward`` and ``loss_and_grads`` (see ``numpy_source``)."""
+    def numpy(self, optimize: bool = True, backend: str = "numpy"):
+        """Compile to NumPy: an object with ``forward`` and ``loss_and_grads`` (see ``numpy_source``).
+
+        ``backend="numba"`` compiles ``loss_and_grads`` to machine code (``pip install "symrnn[numba]"``;
+        an ImportError naming the extra without it); the machine code is cached across processes.
+        """
+        if backend == "numba":
+            from symrnn.codegen.numba_module import compile_module as compile_numba
+
+            return compile_numba(self)
+        if backend != "numpy":
+            raise ValueError(f"backend must be 'numpy' or 'numba', got {backend!r}")
         from symrnn.codegen.numpy_module import compile_module
 
         return compile_module(self, optimize)
@@ -167,12 +203,23 @@ class Derivation:
 
         return jax_function(self.cell, reverse=reverse)
 
-    def init_params(self, *, hidden_size: int, input_size: int, output_size: int, seed: int = 0, dtype="float64"):
-        """A valid parameter dict: uniform(±1/√hidden) weights, as PyTorch initialises RNNs."""
+    def init_params(
+        self, *, hidden_size: int, input_size: int, output_size: int, seed: int = 0, dtype="float64", sizes=None
+    ):
+        """A valid parameter dict: uniform(±1/√hidden) weights, as PyTorch initialises RNNs.
+
+        ``sizes`` gives any further size the cell declares, e.g. ``{"proj_size": 4}``.
+        """
         from symrnn.codegen.params import init_params
 
         return init_params(
-            self, hidden_size=hidden_size, input_size=input_size, output_size=output_size, seed=seed, dtype=dtype
+            self,
+            hidden_size=hidden_size,
+            input_size=input_size,
+            output_size=output_size,
+            seed=seed,
+            dtype=dtype,
+            sizes=sizes,
         )
 
     @property

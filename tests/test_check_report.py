@@ -147,3 +147,41 @@ def test_the_page_renders_in_a_browser_with_every_badge_at_its_equation(tmp_path
         shot = tmp_path / "report.png"
         page.screenshot(path=str(shot), full_page=True)
     assert shot.read_bytes().startswith(b"\x89PNG")
+
+
+LATEX_NOTE = r"""\documentclass{article}
+\usepackage{amsmath}
+\newcommand{\dd}[2]{\frac{\partial #1}{\partial #2}}
+\begin{document}
+\section{Gradients}
+With $h_t = \tanh(a_t)$ we get % a comment
+\begin{align}
+  \dd{J}{a_t} &= \delta h_t \odot (1 - h_t^2) \\
+  \dd{J}{W} &= \sum_t \delta a_t\, h_{t-1}^\top
+\end{align}
+and \emph{nothing else}.
+\end{document}
+"""
+
+
+def test_a_latex_note_is_rendered_with_its_macros_and_a_badge_per_row():
+    verdicts = [
+        {"file": "n.tex", "line": 6, "column": 7, "latex": r"h_t = \tanh(a_t)", "verdict": "definition", "message": ""},
+        {"file": "n.tex", "line": 8, "column": 3, "latex": "…", "verdict": "holds", "message": ""},
+        {"file": "n.tex", "line": 9, "column": 3, "latex": "…", "verdict": "wrong", "message": "does not hold"},
+    ]
+    page = check_report_html([NoteReport("n.tex", LATEX_NOTE, verdicts)])
+    body = page.split('<section class="note"', 1)[1]
+    assert "<h2>Gradients</h2>" in body and "<em>nothing else</em>" in body
+    assert "documentclass" not in body and "amsmath" not in body and "a comment" not in body
+    rows = re.findall(r'<div class="claim verdict-(\w+)" id="[^"]*" data-line="(\d+)">', body)
+    assert rows == [("holds", "8"), ("wrong", "9")]
+    assert 'class="inline-claim"' in body and 'data-verdict="definition"' in body
+    assert body.count("<mfrac>") >= 2 and UNRENDERED_CLASS + '">' not in body  # \dd expanded
+    assert "Verdicts at lines" not in body
+
+
+def test_a_macro_that_expands_without_end_is_bounded():
+    from symrnn.printing.check_report_latex import expand
+
+    assert len(expand(r"\a", {"a": (0, r"\a\a")})) < 50_000

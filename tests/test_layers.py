@@ -18,6 +18,7 @@ from symrnn.layers import Layer, derive_layer
 from symrnn.layers.loss import loss_and_grads
 from tests.layers.layer_reference import layer_outputs, to_tensors, vjp
 from tests.layers.torch_stacks import MODULES, layer_grads, layer_params
+from tests.references import REFERENCES
 
 T, B, X, H = 5, 3, 3, 4
 LENGTHS = np.array([5, 3, 1])
@@ -38,12 +39,8 @@ def _assert_grads(got, want, keys=None):
         np.testing.assert_allclose(got[k], want[k], rtol=1e-10, atol=1e-12, err_msg=k)
 
 
-CELLS = ["rnn", "lstm", "gru", "lstm-olah", "gru-pytorch", "mgu", "lstm-peephole", "rnn-relu"]
-
-
-@pytest.mark.parametrize("name", CELLS)
-@pytest.mark.parametrize("masked", [False, True])
-@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("name", symrnn.cells())
+@pytest.mark.parametrize("masked,reverse", [(False, False), (True, False), (True, True)])
 def test_backward_is_the_vjp_of_the_papers_equations(name, masked, reverse):
     rng = np.random.default_rng(3)
     _, params = _cell_params(name)
@@ -88,23 +85,32 @@ def _torch_loss(loss, z, y):
     return 0.5 * ((z - y) ** 2).sum(-1)
 
 
-@pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
-@pytest.mark.parametrize("loss", ["softmax_ce", "bce", "mse"])
-@pytest.mark.parametrize("at", ["every", "last"])
-@pytest.mark.parametrize("reduction", ["sum", "mean"])
-def test_every_loss_structure_equals_torch_autograd(name, loss, at, reduction):
+STRUCTURES = [
+    (loss, at, reduction, masked)
+    for loss in ("softmax_ce", "bce", "mse")
+    for at in ("every", "last")
+    for reduction in ("sum", "mean")
+    for masked in (False, True)
+]
+
+
+@pytest.mark.parametrize("name", symrnn.cells())
+def test_every_loss_structure_equals_torch_autograd(name):
+    """Every catalogue cell × loss × where it is read × reduction × mask, inputs' gradients included."""
     rng = np.random.default_rng(5)
     params, cell_params = _cell_params(name)
     layer = Layer(name)
     xs = rng.standard_normal((T, B, X))
-    for mask in (None, _mask()):
+    _, weight, bias = REFERENCES[name].readout
+    for loss, at, reduction, masked in STRUCTURES:
+        mask = _mask() if masked else None
         y = _targets(rng, loss, (T, B) if at == "every" else (B,), 3)
         J, grads = loss_and_grads(layer, params, xs, y, mask, loss=loss, at=at, reduction=reduction)
         p, x = to_tensors(params), torch.tensor(xs, requires_grad=True)
         s0 = {s: torch.zeros(B, H, dtype=torch.float64, requires_grad=True) for s in layer.states}
         m = None if mask is None else torch.tensor(mask)
         out, _ = layer_outputs(name, {k: p[k] for k in cell_params}, x, s0, m)
-        z = out @ p["W_y"].T + p["b_y"]
+        z = out @ p[weight].T + (p[bias] if bias else 0)
         w = torch.ones(T, B, dtype=torch.float64) if m is None else m
         if at == "last":
             last = [T - 1] * B if mask is None else list(LENGTHS - 1)
@@ -215,6 +221,10 @@ def test_bad_inputs_name_the_parameter_and_the_expected_shape():
         layer.forward({k: v for k, v in params.items() if k != "b_o"}, xs)
     with pytest.raises(TypeError, match=r"parameter 'W_xf' must be a floating-point array"):
         layer.forward(dict(params, W_xf=np.zeros((H, X), int)), xs)
+    with pytest.raises(TypeError, match=r"parameter 'W_xf' is float32 but xs is float64; give every array one dtype"):
+        layer.forward(dict(params, W_xf=params["W_xf"].astype(np.float32)), xs)
+    with pytest.raises(TypeError, match=r"initial state 'h' is float32 but xs is float64"):
+        layer.forward(params, xs, {"h": np.zeros((B, H), np.float32)})
     with pytest.raises(ValueError, match=r"xs must be a floating-point array of shape \(T, batch, input_size\)"):
         layer.forward(params, np.zeros((T, X)))
     with pytest.raises(ValueError, match=r"xs has 2 features; expected input_size = 3"):
@@ -270,3 +280,25 @@ def test_training_on_the_adding_problem_with_ragged_lengths_beats_the_mean_predi
     J, _ = loss_and_grads(layer, params, xs, y, mask, loss="mse", at="last", reduction="mean")
     baseline = 0.5 * np.mean((y - y.mean()) ** 2)  # the mean predictor's loss, ½ Var(y) ≈ 1/12
     assert J < 0.25 * baseline, (J, baseline)
+
+
+def test_stack_and_bidirectional_texts_show_the_terms_that_connect_them():
+    text = symrnn.stack(symrnn.bidirectional("rnn"), "gru").text()
+    assert "δh[t] = Δ_h[t] + W_hhᵀ δh̄[t+1]" in text  # the forward direction
+    assert "δh[t] = Δ_h[t] + W_hhᵀ δh̄[t-1]" in text  # the reverse one: the carry comes from t-1
+    assert "∂J/∂W_hh = Σ_t δh̄[t] h[t+1]ᵀ" in text
+    assert "δx[t] = δx[t] forward + δx[t] backward" in text
+    assert "Δ[t] of layer 1 = δx[t] of layer 2 (its input gradient)" in text
+    assert "── layer 2 of 2: its inputs are layer 1's outputs" in text
+
+
+def test_the_user_cell_with_two_sizes_derives_compiles_and_passes_gradcheck():
+    d = symrnn.derive(_projected_indrnn())
+    with pytest.raises(ValueError, match=r"parameter 'U' has a size proj_size: pass sizes=\{'proj_size': n\}"):
+        d.init_params(hidden_size=3, input_size=2, output_size=2)
+    params = d.init_params(hidden_size=3, input_size=2, output_size=2, sizes={"proj_size": 2}, seed=1)
+    assert params["U"].shape == (3, 2) and params["V"].shape == (2, 3) and params["u"].shape == (3,)
+    rng = np.random.default_rng(0)
+    xs, ys = rng.standard_normal((4, 2, 2)), np.eye(2)[rng.integers(0, 2, (4, 2))]
+    for optimize in (True, False):
+        assert symrnn.gradcheck(d.numpy(optimize=optimize).loss_and_grads, params, xs, ys)

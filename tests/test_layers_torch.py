@@ -34,7 +34,7 @@ def test_gradcheck_for_parameters_inputs_and_initial_states(name):
     assert torch.autograd.gradcheck(run, (xs, *params, *s0))
 
 
-@pytest.mark.parametrize("name", ["rnn", "lstm", "gru", "gru-pytorch", "lstm-olah"])
+@pytest.mark.parametrize("name", symrnn.cells())
 def test_module_gradients_equal_autograd_of_the_papers_equations(name):
     module = torch_module(name, input_size=X, hidden_size=H, dtype=F64, seed=3)
     rng = np.random.default_rng(1)

@@ -167,8 +167,12 @@ def parameters_code(d) -> list[str]:
 def expected_shapes_code(d) -> list[str]:
     """``_expected_shapes(dims)``: each parameter's shape for the sizes bound in ``dims``."""
     out = ["def _expected_shapes(dims):"]
-    dims = ", ".join(str(s) for s in ir.DIMS)
-    out.append(f"    {dims} = (dims.get(k) for k in {tuple(str(s) for s in ir.DIMS)!r})")
+    symbols = list(ir.DIMS)  # and any further size a cell declares (e.g. a projection's)
+    for node in d.params.values():
+        for dim in node.shape:
+            symbols += [s for s in sorted(dim.free_symbols, key=str) if s not in symbols]
+    dims = ", ".join(str(s) for s in symbols)
+    out.append(f"    {dims} = (dims.get(k) for k in {tuple(str(s) for s in symbols)!r})")
     out.append("    return {")
     out += [f"        {name!r}: {_shape_code(node)}," for name, node in d.params.items()]
     out += ["    }", "", ""]

@@ -1,7 +1,7 @@
 """``symrnn export``: the step-by-step derivation documents of catalogue cells, written to a directory.
 
-For each cell ``NAME`` the export writes ``NAME.md`` and/or ``NAME.tex`` with their pictures beside
-them — the one-step cell diagram ``NAME-cell``, the computation unrolled over three steps
+For each cell ``NAME`` the export writes ``NAME.md``, ``NAME.tex`` and/or ``NAME.html`` (math as
+MathML, offline) with their pictures beside them — the one-step cell diagram ``NAME-cell``, the computation unrolled over three steps
 ``NAME-unrolled`` and the gradient-flow plot ``NAME-flow`` — as SVG for Markdown and as PDF for
 LaTeX, drawn with matplotlib by our own layout code (no system program); with the format ``pdf``
 also ``NAME.pdf``, compiled by pdflatex (two runs).  Exporting every cell also writes
@@ -32,13 +32,14 @@ __all__ = [
     "REFRESH_COMMAND",
     "ExportError",
     "ExportResult",
+    "Source",
     "document",
     "export_documents",
     "parse_formats",
     "plan",
 ]
 
-FORMATS = ("md", "tex", "pdf")
+FORMATS = ("md", "tex", "pdf", "html")
 DEFAULT_FORMATS = ("md", "tex")
 
 
@@ -86,23 +87,42 @@ def document(d, fmt: str = "md") -> str:
     return (derivation_markdown if fmt == "md" else derivation_latex)(d, made.material)
 
 
-def _cell_files(d, formats, *, pictures: bool, result: ExportResult) -> dict[str, bytes]:
+@dataclass(frozen=True, eq=False)  # hashed by identity: the same source twice is exported once
+class Source:
+    """A derivation to export that is not a catalogue cell: from a note or a Python module.
+
+    Attributes:
+        derivation: what to write.
+        argument: the command-line argument it came from (``notes.md``, ``cells.py:peephole``),
+            named in the documents' mark and in the command that rewrites them.
+    """
+
+    derivation: object
+    argument: str
+
+
+def _cell_files(d, formats, *, pictures: bool, result: ExportResult, source: str | None = None) -> dict[str, bytes]:
     """File name → content for one derivation."""
     from symrnn.export import pdflatex
     from symrnn.export.material import PictureError, document_material
-    from symrnn.printing.document import derivation_latex, derivation_markdown
+    from symrnn.printing.document import derivation_html, derivation_latex, derivation_markdown
 
     stem = file_stem(d)
     picture_formats = tuple(
-        f for f, wanted in (("svg", "md" in formats), ("pdf", "tex" in formats or "pdf" in formats)) if wanted
+        f
+        for f, wanted in (("svg", "md" in formats or "html" in formats), ("pdf", "tex" in formats or "pdf" in formats))
+        if wanted
     )
     try:
-        made = document_material(d, pictures=pictures, formats=picture_formats)
+        made = document_material(d, pictures=pictures, formats=picture_formats, source=source)
     except PictureError as e:
         raise ExportError(str(e)) from None
     files: dict[str, bytes] = {}
     if "md" in formats:
         files[f"{stem}.md"] = derivation_markdown(d, made.material).encode("utf-8")
+    if "html" in formats:  # math as MathML, the SVG pictures linked beside it like the Markdown's
+        files[f"{stem}.html"] = derivation_html(d, made.material).encode("utf-8")
+    if "md" in formats or "html" in formats:
         files.update({f"{p}.svg": data["svg"] for p, data in made.pictures.items()})
     tex = derivation_latex(d, made.material)
     figures = {f"{p}.pdf": data["pdf"] for p, data in made.pictures.items() if "pdf" in data}
@@ -127,7 +147,8 @@ def plan(cell_names: list[str] | None, formats=DEFAULT_FORMATS, *, loss: str = "
     """File name → content of an export, without writing anything.
 
     Args:
-        cell_names: catalogue names (or aliases); None or empty for every cell, which adds the index.
+        cell_names: catalogue names (or aliases) and :class:`Source` items (a note's or a Python
+            module's cell); None or empty for every catalogue cell, which adds the index.
         formats: a subset of :data:`FORMATS`.
         loss: the loss of every derivation.
         result: an :class:`ExportResult` that collects what could not be produced.
@@ -142,7 +163,7 @@ def plan(cell_names: list[str] | None, formats=DEFAULT_FORMATS, *, loss: str = "
     result = result if result is not None else ExportResult()
     everything = not cell_names
     names = cells() if everything else list(dict.fromkeys(cell_names))
-    built = [cell(name) for name in names]  # unknown names fail here, before any work
+    built = [name if isinstance(name, Source) else cell(name) for name in names]  # unknown names fail here
     pictures = pictures_available()
     if not pictures:
         result.missing.append(
@@ -152,10 +173,15 @@ def plan(cell_names: list[str] | None, formats=DEFAULT_FORMATS, *, loss: str = "
     files: dict[str, bytes] = {}
     derivations = []
     for c in built:
-        d = derive(c, loss)
+        d = c.derivation if isinstance(c, Source) else derive(c, loss)
+        source = c.argument if isinstance(c, Source) else None
         derivations.append(d)
-        files.update(_cell_files(d, formats, pictures=pictures, result=result))
-    if everything and ("md" in formats or "tex" in formats):
+        made = _cell_files(d, formats, pictures=pictures, result=result, source=source)
+        clash = sorted(set(made) & set(files))
+        if clash:
+            raise ExportError(f"two of the cells exported would both write {clash[0]}; export them separately")
+        files.update(made)
+    if everything and any(f in formats for f in ("md", "tex", "html")):
         files[INDEX] = index_page(derivations, formats, pictures=pictures)
     return files
 

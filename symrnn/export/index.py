@@ -28,10 +28,14 @@ def index_page(derivations, formats, *, pictures: bool = True) -> bytes:
         "| cell | family | source | documents | pictures |",
         "|---|---|---|---|---|",
     ]
-    picture_ext = "svg" if "md" in formats else "pdf"
+    picture_ext = "svg" if "md" in formats or "html" in formats else "pdf"
     for d in derivations:
         stem = file_stem(d)
-        docs = [f"[{label}]({stem}.{ext})" for ext, label in (("md", "Markdown"), ("tex", "LaTeX")) if ext in formats]
+        docs = [
+            f"[{label}]({stem}.{ext})"
+            for ext, label in (("md", "Markdown"), ("tex", "LaTeX"), ("html", "HTML"))
+            if ext in formats
+        ]
         shown = (
             f"[one step]({cell_picture_stem(d)}.{picture_ext}), [unrolled]({unrolled_picture_stem(d)}.{picture_ext})"
             if pictures

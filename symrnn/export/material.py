@@ -50,13 +50,14 @@ def _draw(stem: str, draw_files) -> dict[str, bytes]:
         raise PictureError(f"{stem}: the picture could not be drawn: {type(e).__name__}: {e}") from e
 
 
-def document_material(d, *, pictures: bool = True, formats=("svg", "pdf")) -> Made:
+def document_material(d, *, pictures: bool = True, formats=("svg", "pdf"), source: str | None = None) -> Made:
     """Everything a derivation document shows besides the derivation: computed here, once.
 
     Args:
         d: the derivation.
         pictures: False to leave the pictures (and the plot) out, e.g. when matplotlib is missing.
         formats: the picture formats to draw ("svg" for Markdown, "pdf" for LaTeX).
+        source: the note or ``module.py:name`` the cell came from (None: the catalogue).
 
     Raises:
         PictureError: a picture could not be drawn (the message names it).
@@ -64,7 +65,7 @@ def document_material(d, *, pictures: bool = True, formats=("svg", "pdf")) -> Ma
     from symrnn.gradient_flow import FlowError, flow
     from symrnn.gradient_flow.section import flow_document_section, plot_caption
 
-    mark = generated_by(d)
+    mark = generated_by(d, source)
     made = Made(Material())
     code, refused = _code(d)
     cell_picture = unrolled_picture = plot = None
@@ -92,7 +93,7 @@ def document_material(d, *, pictures: bool = True, formats=("svg", "pdf")) -> Ma
             (
                 f"{d.cell.name}: the forward computation for t = 1, 2, 3, and the δ terms of the states "
                 "(red, dashed), drawn by ",
-                Code(export_command(d)),
+                Code(export_command(d, source)),
                 ".",
             ),
         )
@@ -127,13 +128,4 @@ def document_material(d, *, pictures: bool = True, formats=("svg", "pdf")) -> Ma
 
 
 def _plot_files(render, measurement, formats, mark: str) -> dict[str, bytes]:
-    out = {}
-    for fmt in formats:
-        data = render([measurement], fmt, fixed_layout=True, creator=mark)
-        if fmt == "svg":
-            svg = data.decode("utf-8")
-            head, _, rest = svg.partition("\n")
-            comment = f"<!-- {mark} -->\n"
-            data = (f"{head}\n{comment}{rest}" if head.startswith("<?xml") else comment + svg).encode("utf-8")
-        out[fmt] = data
-    return out
+    return {fmt: render([measurement], fmt, fixed_layout=True, creator=mark) for fmt in formats}

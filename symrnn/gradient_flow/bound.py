@@ -252,6 +252,15 @@ class Bound:
             terms.append(f"{c} {product}".strip())
         return " + ".join(terms) or "0"
 
+    def __repr__(self):  # the dataclass repr printed IR nodes the text printer has no rule for (diag)
+        return f"<Bound of {self.flow.cell.name}: " + "; ".join(self.lines()) + ">"
+
+    def __str__(self):
+        return "\n".join(self.lines())
+
+    def _repr_markdown_(self):
+        return "\n".join(f"- {line}" for line in self.lines(latex=True)) + "\n"
+
     def lines(self, latex: bool = False) -> list[str]:
         """The bound and the carry terms as sentences (inline math in ``$…$`` for LaTeX)."""
         from symrnn.gradient_flow.printing import partial, sum_of_paths

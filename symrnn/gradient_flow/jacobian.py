@@ -385,6 +385,9 @@ class Flow:
 
         return f"$${blocks_aligned(self)}$$"
 
+    def __repr__(self):  # the dataclass repr printed IR nodes the text printer has no rule for (diag)
+        return f"<Flow of {self.cell.name}: ∂s_t/∂s_(t-1) over the states {', '.join(self.states)}; .text(), .latex()>"
+
 
 def flow(cell) -> Flow:
     """∂s_t/∂s_{t-1} = [∂a_t/∂b_{t-1}]_{a,b} for a cell, every block as a sum of paths in matrix form.

@@ -25,7 +25,8 @@ def render(measurements: list, fmt: str = "svg", *, fixed_layout: bool = False, 
     Each panel shows ‖∂L_T/∂s_{T-d}‖ per seed (thin), their geometric mean (thick) and the fitted
     C ρ^d (dashed), against the distance d.  ``fixed_layout`` places the panels by fixed margins
     instead of matplotlib's constrained layout, about three times faster (``symrnn export`` draws one
-    figure per cell).  ``creator`` is written as a PDF's ``/Creator`` (the export's mark).
+    figure per cell).  ``creator`` is symrnn's mark: a PDF's ``/Creator``, a PNG's ``Software``, an
+    SVG's first comment (by it a later run knows the file as its own).
 
     Raises:
         ValueError: an unknown format or no measurements.
@@ -71,8 +72,16 @@ def render(measurements: list, fmt: str = "svg", *, fixed_layout: bool = False, 
         metadata = dict(_METADATA[fmt])
         if creator is not None and fmt == "pdf":
             metadata["Creator"] = creator
+        elif creator is not None and fmt == "png":
+            metadata["Software"] = creator  # a tEXt chunk before the image data: within the file's head
         fig.savefig(buffer, format=fmt, metadata=metadata, dpi=100)
-    return buffer.getvalue()
+    data = buffer.getvalue()
+    if creator is not None and fmt == "svg":  # an XML comment right after the declaration
+        head, _, rest = data.decode("utf-8").partition("\n")
+        comment = f"<!-- {creator.replace('--', '- -')} -->\n"
+        svg = f"{head}\n{comment}{rest}" if head.startswith("<?xml") else comment + head + "\n" + rest
+        data = svg.encode("utf-8")
+    return data
 
 
 def plot_flow(cells, fmt: str = "svg", *, steps: int = 100, init=None, seeds=(0, 1, 2)) -> bytes:

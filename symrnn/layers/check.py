@@ -55,6 +55,10 @@ def bind_sizes(ld: LayerDerivation, params: dict, xs) -> dict[str, int]:
             raise TypeError(
                 f"parameter {name!r} must be a floating-point array of shape {_shape_text(node)}; got {got}"
             )
+        if a.dtype != xs.dtype:
+            raise TypeError(f"parameter {name!r} is {a.dtype} but xs is {xs.dtype}; give every array one dtype")
+        if getattr(a, "device", None) != getattr(xs, "device", None) and hasattr(xs, "is_cuda"):  # torch
+            raise ValueError(f"parameter {name!r} is on {a.device} but xs is on {xs.device}")
         if a.ndim != _rank(node):
             raise ValueError(f"parameter {name!r} has shape {tuple(a.shape)}; expected {_shape_text(node)}")
         for axis, dim in enumerate(node.shape[: _rank(node)]):
@@ -89,9 +93,11 @@ def expected_shape(node: Node, sizes: dict) -> tuple[int, ...] | None:
 
 
 def check_state(name: str, value, want: tuple[int, int], dtype) -> None:
-    """An initial state or its gradient: a floating-point (batch, size) array."""
+    """An initial state: a (batch, size) array of the dtype of xs."""
     if not _is_float(value):
         raise TypeError(f"initial state {name!r} must be a floating-point array of shape {want}; got {value!r:.60}")
+    if value.dtype != dtype:
+        raise TypeError(f"initial state {name!r} is {value.dtype} but xs is {dtype}; give every array one dtype")
     if tuple(value.shape) != want:
         raise ValueError(f"initial state {name!r} has shape {tuple(value.shape)}; expected (batch, size) = {want}")
 

@@ -169,3 +169,30 @@ def derive_layer(cell: Cell | str) -> LayerDerivation:
         output=output,
         params=dict(cell.params),
     )
+
+
+def _mirror(node: Node) -> Node:
+    """The expression for the reverse direction: t-1 ↔ t+1 (the previous step is the next one)."""
+
+    def walk(n: Node) -> Node:
+        if n.op == "var":
+            if n.shift in (None, 0):
+                return n
+            return Node("var", (), (n.name, n.kind, -n.shift), n.shape, n.batched)
+        return ir.rebuild(n, tuple(walk(a) for a in n.args)) if n.args else n
+
+    return walk(node)
+
+
+def reversed_text(ld: LayerDerivation) -> str:
+    """:meth:`LayerDerivation.text` for the direction that runs from the last step back."""
+    lines = [f"{ld.cell.name} as a layer run from t = T back to 1: outputs {ld.output}_t, states at t = 1", ""]
+    for eq in ld.forward:
+        lines.append(Equation(eq.lhs, _mirror(eq.rhs), eq.kind).text())
+    lines.append("")
+    for eq in ld.backward + ld.input_grads + ld.param_grads:
+        lines.append(Equation(eq.lhs, _mirror(eq.rhs), eq.kind).text())
+    for s in ld.states:
+        rhs = Equation(ir.grad(ld.cell.states[s]), _mirror(ld.carries[s])).text().split(" = ", 1)[1]
+        lines.append(f"∂J/∂{s}[T+1] = {rhs}  at t = T (the carry of the first step this direction runs)")
+    return "\n".join(lines) + "\n"

@@ -36,10 +36,15 @@ def jax_function(cell, *, reverse: bool = False):
     names, states = list(ld.params), ld.states
     out_index = states.index(ld.output)
 
+    def with_stacks(P):
+        return P + tuple(jnp.concatenate([P[i] for i in rows], axis=0) for rows in steps.STACKS)
+
     def run_forward(P, xs, s0, mask):
+        P = with_stacks(P)
+
         def body(prev, inputs):
-            x, m = inputs
-            new, saved = steps.step_forward(P, x, *prev)
+            x, terms, m = inputs
+            new, saved = steps.step_forward(P, x, terms, *prev)
             if m is not None:
                 m = m[:, None]
                 new = tuple(m * n + (1 - m) * p for n, p in zip(new, prev, strict=True))
@@ -48,27 +53,38 @@ def jax_function(cell, *, reverse: bool = False):
                 out = new[out_index]
             return new, (out, prev, saved)
 
-        final, (outs, prevs, saved) = lax.scan(body, s0, (xs, mask), reverse=reverse)
+        T, batch = xs.shape[0], xs.shape[1]
+        flat = xs.reshape(T * batch, xs.shape[2])
+        terms = tuple(u.reshape(T, batch, u.shape[-1]) for u in steps.bulk_inputs(P, flat))
+        final, (outs, prevs, saved) = lax.scan(body, s0, (xs, terms, mask), reverse=reverse)
         return outs, final, prevs, saved
 
     def run_backward(P, xs, mask, prevs, saved, grad_outs, grad_final):
-        zero_grads = tuple(jnp.zeros_like(p) for p in P)
+        P = with_stacks(P)
 
-        def body(acc, inputs):
-            carry, grads = acc
+        def body(carry, inputs):
             x, m, prev, saved_t, delta = inputs
             if m is not None:
                 m = m[:, None]
                 through = tuple((1 - m) * c for c in carry)
                 delta, carry = m * delta, tuple(m * c for c in carry)
-            carry, dx, g = steps.step_backward(P, x, *prev, saved_t, delta, *carry)
+            carry, ds = steps.step_backward(P, x, *prev, saved_t, delta, *carry)
             if m is not None:
                 carry = tuple(c + p for c, p in zip(carry, through, strict=True))
-            return (carry, tuple(a + b for a, b in zip(grads, g, strict=True))), dx
+            return carry, ds
 
         inputs = (xs, mask, prevs, saved, grad_outs)
-        (carry, grads), dxs = lax.scan(body, (grad_final, zero_grads), inputs, reverse=not reverse)
-        return carry, grads, dxs
+        carry, ds = lax.scan(body, grad_final, inputs, reverse=not reverse)
+        T, batch = xs.shape[0], xs.shape[1]
+        rows = T * batch
+
+        def flat(a):
+            return a.reshape(rows, a.shape[-1])
+
+        prev_flat = [flat(p) if k in steps.BULK_PREVS else None for k, p in enumerate(prevs)]
+        saved_flat = tuple(flat(v) if k in steps.BULK_SAVED else None for k, v in enumerate(saved))
+        dx, grads = steps.bulk_gradients(P, flat(xs), *prev_flat, saved_flat, *[flat(d) for d in ds])
+        return carry, grads, dx.reshape(xs.shape)
 
     def primal(P, xs, s0, mask):
         outs, final, _, _ = run_forward(P, xs, s0, mask)

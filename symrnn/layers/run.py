@@ -87,6 +87,12 @@ class Layer:
     def source(self) -> str:
         return self.steps.__source__
 
+    def text(self) -> str:
+        """The layer-form recursions (:meth:`LayerDerivation.text`; mirrored in time when reversed)."""
+        from symrnn.layers.derive import reversed_text
+
+        return reversed_text(self.derivation) if self.reverse else self.derivation.text()
+
     def state_sizes(self, params, xs) -> dict[str, int]:
         """Each state's size, from the parameters (and xs) as given."""
         sizes = bind_sizes(self.derivation, params, xs)
@@ -134,12 +140,14 @@ class Layer:
         if mask is not None:
             check_mask(mask, T, batch)
         P = tuple(params[k] for k in self.names)
+        P += tuple(ops.concat([P[i] for i in rows], 0) for rows in self.steps.STACKS)
         order = range(T - 1, -1, -1) if self.reverse else range(T)
         prevs, saved, outputs = [None] * T, [None] * T, [None] * T
         prev = tuple(prev)
         forward_step = self.steps.step_forward
+        terms = self._input_terms(P, xs)
         for t in order:
-            new, saved[t] = forward_step(P, xs[t], *prev)
+            new, saved[t] = forward_step(P, xs[t], tuple(u[t] for u in terms), *prev)
             prevs[t] = prev
             if mask is not None:
                 m = ops.column(mask[t], xs)
@@ -181,8 +189,7 @@ class Layer:
             carry.append(g)
         carry = tuple(carry)
         P = tape["P"]
-        grads = None
-        dxs = [None] * T
+        ds = [None] * T
         zero_delta = ops.zeros((batch, out_size), xs) if grad_outputs is None else None
         order = range(T) if self.reverse else range(T - 1, -1, -1)
         backward_step = self.steps.step_backward
@@ -192,17 +199,47 @@ class Layer:
                 m = ops.column(mask[t], xs)
                 through = tuple((1 - m) * c for c in carry)
                 delta, carry = m * delta, tuple(m * c for c in carry)
-            carry, dxs[t], g = backward_step(P, xs[t], *tape["prevs"][t], tape["saved"][t], delta, *carry)
+            carry, ds[t] = backward_step(P, xs[t], *tape["prevs"][t], tape["saved"][t], delta, *carry)
             if mask is not None:
                 carry = tuple(c + p for c, p in zip(carry, through, strict=True))
-            grads = list(g) if grads is None else [a + b for a, b in zip(grads, g, strict=True)]
         result = {}
-        for k, name in enumerate(self.names):
-            result[name] = grads[k] if grads is not None else ops.zeros(tuple(params[name].shape), xs)
-        result["xs"] = ops.stack(dxs, tuple(xs.shape), xs)
+        if T * batch == 0:
+            result.update({name: ops.zeros(tuple(params[name].shape), xs) for name in self.names})
+            result["xs"] = ops.zeros(tuple(xs.shape), xs)
+        else:
+            dx, grads = self._bulk(P, tape, ds)
+            result.update(zip(self.names, grads, strict=True))
+            result["xs"] = dx.reshape(tuple(xs.shape))
         for s, c in zip(self.states, carry, strict=True):
             result[f"{s}_0"] = c
         return result
+
+    def _input_terms(self, P, xs) -> tuple:
+        """Each term that reads only x_t (e.g. W_xf x_t), for every step at once: (T, batch, size)."""
+        T, batch = int(xs.shape[0]), int(xs.shape[1])
+        if T * batch == 0 or self.steps.N_INPUT_TERMS == 0:
+            return ()
+        terms = self.steps.bulk_inputs(P, xs.reshape(T * batch, xs.shape[2]))
+        return tuple(u.reshape(T, batch, u.shape[-1]) for u in terms)
+
+    def _bulk(self, P, tape, ds):
+        """δx and the parameter gradients of every step at once, from arrays stacked over t."""
+        ops, xs, (T, batch) = self.ops, tape["xs"], tape["shape"]
+        rows = T * batch
+
+        def flat(items):
+            return ops.stack(items, None, xs).reshape(rows, items[0].shape[-1])
+
+        prevs, saved = tape["prevs"], tape["saved"]
+        prev_flat = [
+            flat([prevs[t][k] for t in range(T)]) if k in self.steps.BULK_PREVS else None
+            for k in range(len(self.states))
+        ]
+        saved_flat = tuple(
+            flat([saved[t][k] for t in range(T)]) if k in self.steps.BULK_SAVED else None for k in range(len(saved[0]))
+        )
+        ds_flat = [flat([ds[t][j] for t in range(T)]) for j in range(len(ds[0]))]
+        return self.steps.bulk_gradients(P, xs.reshape(rows, xs.shape[2]), *prev_flat, saved_flat, *ds_flat)
 
 
 class Stack:
@@ -226,6 +263,17 @@ class Stack:
             finals.append(final)
             tapes.append(tape)
         return h, finals, tapes
+
+    def text(self) -> str:
+        """Every layer's recursions, and the terms that connect them (layer k's Δ is δx of layer k+1)."""
+        out, K = [], len(self.layers)
+        for k, layer in enumerate(self.layers, start=1):
+            out.append(f"── layer {k} of {K}" + (f": its inputs are layer {k - 1}'s outputs" if k > 1 else ""))
+            out.append(layer.text())
+            upstream = "∂J/∂(the stack's outputs)_t" if k == K else f"δx[t] of layer {k + 1} (its input gradient)"
+            out.append(f"Δ[t] of layer {k} = {upstream}\n")
+        out.append("δx[t] of layer 1 is ∂J/∂xs[t]\n")
+        return "\n".join(out)
 
     def backward(self, params: list, tapes: list, grad_outputs=None, grad_final: list | None = None) -> dict:
         """``{"layers": [grads of each layer], "xs": ∂J/∂xs}``; layer k gets layer k+1's ∂J/∂x as Δ."""
@@ -258,6 +306,22 @@ class Bidirectional:
         runs = [d.forward(p, xs, s0, mask) for d, p, s0 in zip(self.directions, params, initial, strict=True)]
         out = self.ops.concat([r[0] for r in runs], 2)
         return out, [r[1] for r in runs], {"tapes": [r[2] for r in runs], "split": int(runs[0][0].shape[2])}
+
+    def text(self) -> str:
+        """Both directions' recursions (the second with t-1 and t+1 exchanged) and how they meet."""
+        from symrnn.layers.derive import reversed_text
+
+        ld = self.directions[0].derivation
+        out = ld.output
+        return "\n".join(
+            [
+                f"── forward direction\n{ld.text()}",
+                f"── backward direction\n{reversed_text(self.directions[1].derivation)}",
+                f"out[t] = [{out}[t] forward; {out}[t] backward]  (concatenated rows)",
+                "Δ[t] of each direction = its rows of ∂J/∂out[t]",
+                "δx[t] = δx[t] forward + δx[t] backward  (x[t] feeds both directions)\n",
+            ]
+        )
 
     def backward(self, params, tape, grad_outputs=None, grad_final=None) -> dict:
         """``{"directions": [grads forward, grads backward], "xs": the sum of both ∂J/∂xs}``."""

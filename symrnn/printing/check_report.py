@@ -24,6 +24,8 @@ from symrnn.printing.html import markdown_parser, math_html
 VERDICT_ORDER = ("wrong", "error", "warning", "unchecked", "holds", "definition")
 _SHOWN = ("file", "line", "column", "latex", "verdict", "message", "kind", "expected_latex", "counterexample")
 
+SCOPE = "symrnn-report"  # every rule applies inside this class only, so a notebook's own styles are untouched
+
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
        line-height: 1.5; color: #1b1b1b; }
@@ -256,10 +258,41 @@ def _assign(note: NoteReport, tokens) -> list[dict]:
     return left
 
 
+def _inline_claim(note: NoteReport, tex: str, verdicts: list[dict]) -> str:
+    """Inline math, with a badge after it for each verdict (linking to its details below)."""
+    math = math_html(tex)
+    if not verdicts:
+        return math
+    badges = "".join(
+        f'<a class="badge verdict-{html.escape(_verdict(v))}" data-verdict="{html.escape(_verdict(v))}" '
+        f'href="#{_note_id(note)}-{_anchor(v)}-detail">{html.escape(_verdict(v))}</a>'
+        for v in verdicts
+    )
+    return f'<span class="inline-claim" id="{_note_id(note)}-{_anchor(verdicts[0])}">{math} {badges}</span>'
+
+
+def inline_details(note: NoteReport, verdicts: list[dict]) -> str:
+    """The details (message, expected, counterexample) of inline claims, which have no room beside them."""
+    shown = [v for v in verdicts if _detail(v)]
+    if not shown:
+        return ""
+    return "<h2>Details of the inline claims</h2>" + "".join(
+        _claim(note, v, math_html(str(v.get("latex", "")), display=True), suffix="-detail") for v in shown
+    )
+
+
 def _note_html(note: NoteReport) -> str:
     head = f'<section class="note" id="{_note_id(note)}"><h1 class="report"><code>{html.escape(note.name)}</code></h1>'
     if note.text is None:
-        return head + _equation_list(note, note.verdicts, "The note is not Markdown: its equations, in order.")
+        return head + _equation_list(note, note.verdicts, "The note's equations, in order.") + "</section>"
+    if note.name.lower().endswith((".tex", ".latex", ".ltx")):
+        from symrnn.printing.check_report_latex import latex_note_body
+
+        body, left, inline = latex_note_body(note, _display_block, _inline_claim)
+        extra = inline_details(note, inline)
+        if left:
+            extra += _equation_list(note, left, "Verdicts at lines the page does not show as math:")
+        return head + body + extra + "</section>"
     md = markdown_parser()
 
     def block(self, tokens, i, options, env):
@@ -273,17 +306,7 @@ def _note_html(note: NoteReport) -> str:
         return default_fence(self, tokens, i, options, env)
 
     def inline(self, tokens, i, options, env):
-        tok = tokens[i]
-        math = math_html(tok.content)
-        verdicts = tok.meta.get("verdicts", [])
-        if not verdicts:
-            return math
-        badges = "".join(
-            f'<a class="badge verdict-{html.escape(_verdict(v))}" data-verdict="{html.escape(_verdict(v))}" '
-            f'href="#{_note_id(note)}-{_anchor(v)}-detail">{html.escape(_verdict(v))}</a>'
-            for v in verdicts
-        )
-        return f'<span class="inline-claim" id="{_note_id(note)}-{_anchor(verdicts[0])}">{math} {badges}</span>'
+        return _inline_claim(note, tokens[i].content, tokens[i].meta.get("verdicts", []))
 
     for name in ("math_block", "math_block_label", "amsmath"):
         md.add_render_rule(name, block)
@@ -293,19 +316,14 @@ def _note_html(note: NoteReport) -> str:
     tokens = md.parse(note.text)
     left = _assign(note, tokens)
     body = md.renderer.render(tokens, md.options, {})
-    inline_details = [
+    inline = [
         v
         for tok in tokens
         if tok.type == "inline"
         for child in tok.children or ()
         for v in child.meta.get("verdicts", [])
-        if _detail(v)
     ]
-    extra = ""
-    if inline_details:
-        extra += "<h2>Details of the inline claims</h2>" + "".join(
-            _claim(note, v, math_html(str(v.get("latex", "")), display=True), suffix="-detail") for v in inline_details
-        )
+    extra = inline_details(note, inline)
     if left:
         extra += _equation_list(note, left, "Verdicts at lines the page does not show as math:")
     return head + body + extra + "</section>"
@@ -315,6 +333,26 @@ def _equation_list(note: NoteReport, verdicts: list[dict], heading: str) -> str:
     ordered = sorted(verdicts, key=lambda v: (v.get("line", 0), v.get("column", 0)))
     items = "".join(_claim(note, v, math_html(str(v.get("latex", "")), display=True)) for v in ordered)
     return f'<p class="notice">{html.escape(heading)}</p>{items}'
+
+
+def _scoped(css: str) -> str:
+    """The style sheet with every selector inside ``.symrnn-report`` (``body`` becomes the wrapper)."""
+    out = []
+    for rule in css.strip().split("}"):
+        if "{" not in rule:
+            continue
+        selectors, body = rule.split("{", 1)
+        scoped = ", ".join(
+            f".{SCOPE}" if sel.strip() == "body" else f".{SCOPE} {sel.strip()}" for sel in selectors.split(",")
+        )
+        out.append(f"{scoped} {{{body}}}")
+    return "\n".join(out)
+
+
+def report_fragment(notes: list[NoteReport]) -> str:
+    """The report as an HTML fragment with its own scoped style (a notebook output)."""
+    body = [_summary(notes)] + [_note_html(n) for n in notes]
+    return f'<div class="{SCOPE}">\n<style>{_scoped(STYLE)}</style>\n' + "\n".join(body) + "\n</div>\n"
 
 
 def check_report_html(notes: list[NoteReport], *, title: str = "symrnn check") -> str:
@@ -327,12 +365,9 @@ def check_report_html(notes: list[NoteReport], *, title: str = "symrnn check") -
     Returns:
         The page, ending in a newline; the same input gives the same bytes.
     """
-    body = [_summary(notes)] + [_note_html(n) for n in notes]
     return (
         "<!DOCTYPE html>\n<!-- Generated by symrnn check: the report of the notes below -->\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="generator" content="symrnn check">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body>\n</html>\n"
+        f"<title>{html.escape(title)}</title>\n</head>\n<body>\n" + report_fragment(notes) + "</body>\n</html>\n"
     )

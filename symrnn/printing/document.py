@@ -61,17 +61,35 @@ def derivation_latex(d, material=None) -> str:
     return render_latex(walkthrough(d, material or NOTHING))
 
 
-def derivation_markdown(d, material=None) -> str:
-    """The step-by-step document as Markdown that renders on GitHub (math in ```math blocks).
+def derivation_markdown(d, material=None, flavor: str = "github") -> str:
+    """The step-by-step document as Markdown: for GitHub (math in ```math blocks) or for Jupyter ($, $$).
 
     Args:
         d: the derivation.
         material: as for :func:`derivation_latex`.
+        flavor: "github" or "jupyter".
+
+    Raises:
+        ValueError: an unknown flavor.
     """
     from symrnn.printing.markdown_document import render_markdown
     from symrnn.printing.walkthrough import NOTHING, walkthrough
 
-    return render_markdown(walkthrough(d, material or NOTHING))
+    return render_markdown(walkthrough(d, material or NOTHING), flavor)
+
+
+def derivation_html(d, material=None, *, svg_inline: dict[str, str] | None = None) -> str:
+    """The step-by-step document as one HTML page, math as MathML (renders offline in any browser).
+
+    Args:
+        d: the derivation.
+        material: as for :func:`derivation_latex`.
+        svg_inline: picture stem → SVG text to inline (a notebook); None links ``stem.svg`` beside the page.
+    """
+    from symrnn.printing.html_document import render_html
+    from symrnn.printing.walkthrough import NOTHING, walkthrough
+
+    return render_html(walkthrough(d, material or NOTHING), svg_inline=svg_inline)
 
 
 def derivation_json(d) -> dict:

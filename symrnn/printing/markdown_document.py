@@ -1,7 +1,9 @@
-"""A :class:`~symrnn.printing.blocks.Document` as Markdown that renders on GitHub.
+"""A :class:`~symrnn.printing.blocks.Document` as Markdown, for GitHub or for Jupyter.
 
-Displays go in ```` ```math ```` blocks (one ``aligned`` environment each), inline mathematics in
-GitHub's ``$`…`$`` form (safe next to Markdown's own ``_`` and ``*``), pictures are linked
+``flavor="github"`` (what the export writes): displays go in ```` ```math ```` blocks (one
+``aligned`` environment each), inline mathematics in GitHub's ``$`…`$`` form (safe next to
+Markdown's own ``_`` and ``*``).  ``flavor="jupyter"``: ``$…$`` and ``$$…$$``, which Jupyter (and
+markdown-it's dollarmath) render and GitHub's own syntax does not.  Pictures are linked
 relatively so the document works from any checkout.  Equation numbers are written in a column of
 their own, the same numbers as the LaTeX document's ``\\tag``.
 """
@@ -36,8 +38,13 @@ def _code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _inline(parts: Text) -> str:
-    return render_inline(parts, lambda m: f"$`{m.latex}`$", lambda c: _code_span(c.text), escape_text)
+FLAVORS = ("github", "jupyter")
+_INLINE_MATH = {"github": lambda m: f"$`{m.latex}`$", "jupyter": lambda m: f"${m.latex}$"}
+_DISPLAY = {"github": ("```math", "```"), "jupyter": ("$$", "$$")}
+
+
+def _inline(parts: Text, flavor: str = "github") -> str:
+    return render_inline(parts, _INLINE_MATH[flavor], lambda c: _code_span(c.text), escape_text)
 
 
 def _math_note(parts: Text) -> str:
@@ -52,26 +59,27 @@ def _line(line: Line) -> str:
     return row
 
 
-def _equations(block: Equations) -> list[str]:
+def _equations(block: Equations, flavor: str = "github") -> list[str]:
+    opening, closing = _DISPLAY[flavor]
     return [
-        "```math",
+        opening,
         r"\begin{aligned}",
         " \\\\\n".join(_line(line) for line in block.lines),
         r"\end{aligned}",
-        "```",
+        closing,
         "",
     ]
 
 
-def _table(block: Table) -> list[str]:
+def _table(block: Table, flavor: str = "github") -> list[str]:
     out = ["| " + " | ".join(escape_text(h) for h in block.header) + " |"]
     out.append("|" + "---|" * len(block.header))
-    out += ["| " + " | ".join(_inline(cell) for cell in row) + " |" for row in block.rows]
+    out += ["| " + " | ".join(_inline(cell, flavor) for cell in row) + " |" for row in block.rows]
     return [*out, ""]
 
 
-def _picture(block: Picture) -> list[str]:
-    return [f"![{escape_text(block.stem)}]({block.stem}.svg)", "", f"*{_inline(block.caption)}*", ""]
+def _picture(block: Picture, flavor: str = "github") -> list[str]:
+    return [f"![{escape_text(block.stem)}]({block.stem}.svg)", "", f"*{_inline(block.caption, flavor)}*", ""]
 
 
 def _listing(block: Listing) -> list[str]:
@@ -79,19 +87,31 @@ def _listing(block: Listing) -> list[str]:
     return [f"{fence}{block.language}", block.source.rstrip("\n"), fence, ""]
 
 
-_BLOCKS = {
-    Paragraph: lambda block: [_inline(block.parts), ""],
-    Items: lambda block: [*(f"- {_inline(item)}" for item in block.items), ""],
-    Equations: _equations,
-    Table: _table,
-    Picture: _picture,
-    Listing: _listing,
-}
+def _blocks(flavor: str) -> dict:
+    return {
+        Paragraph: lambda block: [_inline(block.parts, flavor), ""],
+        Items: lambda block: [*(f"- {_inline(item, flavor)}" for item in block.items), ""],
+        Equations: lambda block: _equations(block, flavor),
+        Table: lambda block: _table(block, flavor),
+        Picture: lambda block: _picture(block, flavor),
+        Listing: _listing,
+    }
 
 
-def render_markdown(doc: Document) -> str:
-    """The complete ``.md`` text: a generator comment, the title, numbered sections, the appendix."""
-    out = [f"<!-- {doc.generated_by} -->", "", f"# {_inline(doc.title)}", ""]
+def render_markdown(doc: Document, flavor: str = "github") -> str:
+    """The complete ``.md`` text: a generator comment, the title, numbered sections, the appendix.
+
+    Args:
+        doc: the document.
+        flavor: "github" (```` ```math ```` and ``$`…`$``) or "jupyter" (``$$…$$`` and ``$…$``).
+
+    Raises:
+        ValueError: an unknown flavor (the message lists both).
+    """
+    if flavor not in FLAVORS:
+        raise ValueError(f"unknown Markdown flavor {flavor!r}; valid: {', '.join(FLAVORS)}")
+    blocks = _blocks(flavor)
+    out = [f"<!-- {doc.generated_by} -->", "", f"# {_inline(doc.title, flavor)}", ""]
     number, letter = 0, 0
     for section in doc.sections:
         if section.appendix:
@@ -102,5 +122,5 @@ def render_markdown(doc: Document) -> str:
             label = f"{number}."
         out += [f"## {label} {escape_text(section.title)}", ""]
         for block in section.blocks:
-            out += render_block(block, _BLOCKS, "Markdown")
+            out += render_block(block, blocks, "Markdown")
     return "\n".join(out).rstrip("\n") + "\n"

@@ -94,6 +94,16 @@ def test_tex_note_is_a_document(note):
     assert "\\documentclass" in text and "\\begin{document}" in text and "\\end{document}" in text
 
 
+@pytest.fixture(autouse=True)
+def _torch_default_dtype_restored():
+    """The scripts run in this process and some set torch's default dtype to float64: later tests
+    (layers trained in float32) must not inherit it."""
+    torch = pytest.importorskip("torch")
+    default_dtype = torch.get_default_dtype()
+    yield
+    torch.set_default_dtype(default_dtype)
+
+
 @pytest.mark.parametrize("script", VERIFIERS, ids=lambda p: p.name.removesuffix(".verify.py"))
 def test_verify_script_agrees_with_manifest(script, monkeypatch):
     for source in (script, CORPUS / "_harness.py"):
