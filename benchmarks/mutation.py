@@ -52,7 +52,10 @@ MODULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("tests/test_simplify.py", "tests/test_rules.py", "tests/test_derivation.py"),
     ),
     "derivation": (("symrnn/derivation.py",), ("tests/test_derivation.py", "tests/test_references.py")),
-    "evaluator": (("symrnn/evaluate.py", "symrnn/evaluate"), ("tests/test_evaluate.py",)),
+    "evaluator": (
+        ("symrnn/evaluate.py", "symrnn/evaluate"),
+        ("tests/test_evaluate_close.py", "tests/test_evaluate.py"),
+    ),
     "codegen": (
         ("symrnn/codegen/numpy_printer.py", "symrnn/codegen/numpy_module.py", "symrnn/codegen/emitter.py"),
         ("tests/test_codegen.py", "tests/test_codegen_fuzz.py"),

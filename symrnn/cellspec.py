@@ -13,6 +13,7 @@ hidden × hidden, a bias is hidden × 1).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sympy
@@ -124,17 +125,35 @@ class Cell:
         return params
 
     # ------------------------------------------------------------ PyTorch
+    # The PyTorch bridge (symrnn.torch_interop) sits layers above the cell builder: it registers
+    # its converters here (symrnn.api does so without importing torch until one is used), so the
+    # builder never imports upward.
     def from_torch(self, module, readout=None) -> dict:
-        """Parameters of this cell from a PyTorch RNN/LSTM/GRU module or state dict."""
-        from symrnn.torch_interop import from_torch
+        """Parameters of this cell from a PyTorch RNN/LSTM/GRU module or state dict.
 
-        return from_torch(self, module, readout)
+        Args:
+            module: an ``nn.RNN``/``LSTM``/``GRU`` (or its ``*Cell``) module, or its state dict.
+            readout: the ``nn.Linear`` readout, if the cell has one.
+
+        Returns:
+            The parameters keyed by the cell's names, as NumPy arrays.
+
+        Raises:
+            ValueError: the cell has no PyTorch counterpart or the module does not fit it.
+        """
+        return _torch_bridge("from_torch")(self, module, readout)
 
     def to_torch(self, params: dict, **kw):
-        """A PyTorch module (and readout Linear) holding ``params``."""
-        from symrnn.torch_interop import to_torch
+        """A PyTorch module (and readout Linear) holding ``params``.
 
-        return to_torch(self, params, **kw)
+        Args:
+            params: the cell's parameters by name.
+            **kw: ``step=True`` for the ``*Cell`` module run step by step.
+
+        Returns:
+            A :class:`symrnn.torch_interop.TorchModel`.
+        """
+        return _torch_bridge("to_torch")(self, params, **kw)
 
     # ------------------------------------------------------------ checks
     def validate(self) -> Cell:
@@ -154,3 +173,29 @@ class Cell:
                 for s in sorted(d.free_symbols, key=str):
                     free.setdefault(s)
         return list(free)
+
+
+_TORCH_BRIDGE: dict[str, Callable] = {}
+
+
+def register_torch_bridge(*, from_torch: Callable, to_torch: Callable) -> None:
+    """Give :meth:`Cell.from_torch` and :meth:`Cell.to_torch` their converters (the PyTorch layer's).
+
+    Args:
+        from_torch: ``(cell, module, readout) -> params``.
+        to_torch: ``(cell, params, **kw) -> module``.
+
+    Returns:
+        None.
+    """
+    _TORCH_BRIDGE["from_torch"] = from_torch
+    _TORCH_BRIDGE["to_torch"] = to_torch
+
+
+def _torch_bridge(name: str) -> Callable:
+    if name not in _TORCH_BRIDGE:
+        raise RuntimeError(
+            f"Cell.{name} needs the PyTorch bridge, which registers when symrnn.api or "
+            f"symrnn.torch_interop is imported (symrnn.cell does it); or call symrnn.{name}(cell, ...)"
+        )
+    return _TORCH_BRIDGE[name]

@@ -249,9 +249,9 @@ def gradcheck(
         GradcheckError: naming the part that is wrong (forward, loss, gradient), the quantity,
             the index and both values of the worst entry.
     """
-    from symrnn.derivation import Derivation
+    from symrnn.bptt import DerivationData
 
-    if isinstance(fn, Derivation):
+    if isinstance(fn, DerivationData):
         report = check_generated(
             fn, params, *args, module=module, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode, names=names
         )

@@ -1,78 +1,39 @@
-"""BPTT in matrix form: forward equations → backward recurrences over t.
+"""The derivation with its outputs: ``derive(cell)`` → documents (text, LaTeX, Markdown, JSON) and code.
 
-The derivation works on the equations of one step t.  Every named value v gets
-a gradient δv = ∂J/∂v_t (total, through every later step), written as the sum
-of the VJPs of the equations that use v_t, plus — for a state s — the *carry*:
-what step t+1 sends back through its use of s_t as s_{(t+1)-1}.  The carry is
-built once from step t's own equations (their share for s_{t-1}) and shifted
-to t+1, so the result is a recurrence valid for every T and every size.
+The recurrences themselves are :mod:`symrnn.bptt` (data, low in the layers); this module adds
+the output methods, which reach the printers and the code generators above that data, so it sits
+above them, and the layers in between never import it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
 
-from symrnn import ir
+from symrnn.bptt import DerivationData, Equation
+from symrnn.bptt import derive as derive_data
 from symrnn.cellspec import Cell
-from symrnn.ir import Node
+from symrnn.equation_kinds import BACKWARD, FORWARD, INITIAL_GRAD, PARAM_GRAD, READOUT
 from symrnn.losses import Loss
-from symrnn.losses import loss as loss_by_name
-from symrnn.rules import vjp
-from symrnn.simplify import simplify
 
-# Equation kinds
-FORWARD, READOUT, BACKWARD, PARAM_GRAD, INITIAL_GRAD = "forward", "readout", "backward", "param_grad", "initial_grad"
-
-
-@dataclass(frozen=True)
-class Equation:
-    """``lhs = rhs``; a ``param_grad`` right-hand side is summed over t."""
-
-    lhs: Node
-    rhs: Node
-    kind: str = FORWARD
-    note: str = ""
-    at: int | None = None  # absolute step that t stands for (δh_0 is written at t = 1)
-
-    def latex(self, **settings) -> str:
-        from symrnn.printing.equations import equation_latex
-
-        return equation_latex(self, **settings)
-
-    def text(self) -> str:
-        from symrnn.printing.equations import equation_text
-
-        return equation_text(self)
-
-    def _repr_latex_(self):
-        return f"$${self.latex()}$$"
-
-    def __str__(self):
-        return self.text()
-
-    def __repr__(self):
-        step = "" if self.at is None else f", at t = {self.at}"
-        return f"<Equation {self.kind}{step}: {self.text()}>"
+__all__ = [
+    "BACKWARD",
+    "FORWARD",
+    "INITIAL_GRAD",
+    "PARAM_GRAD",
+    "READOUT",
+    "Derivation",
+    "DerivationData",
+    "Equation",
+    "derive",
+]
 
 
-@dataclass(repr=False)
-class Derivation:
-    """The forward equations and the BPTT recurrences of one cell with one loss.
+@dataclasses.dataclass(repr=False)
+class Derivation(DerivationData):
+    """The forward equations and the BPTT recurrences of one cell with one loss, and their outputs.
 
     ``str(d)`` is the text of :meth:`text`; ``repr(d)`` one line that says what it holds.
     """
-
-    cell: Cell
-    loss: Loss
-    forward: list[Equation]
-    backward: list[Equation]
-    param_grads: list[Equation]
-    initial_grads: list[Equation]
-    carries: dict[str, Node]  # state → step t's share of δs_{t-1} (before shifting)
-    local_grads: dict[str, Node]  # value → its δ from step t's own uses (no carry)
-    logits: str  # the name whose δ the loss seeds
-    prediction: str
-    params: dict[str, Node] = field(default_factory=dict)
 
     # ---------------------------------------------------------- outputs
     def text(self) -> str:
@@ -222,51 +183,6 @@ class Derivation:
             sizes=sizes,
         )
 
-    @property
-    def cell_equations(self) -> list[Equation]:
-        """The forward equations of the cell itself, without readout and loss."""
-        return [eq for eq in self.forward if eq.kind == FORWARD]
-
-    @property
-    def states(self) -> list[str]:
-        return list(self.cell.states)
-
-
-def _normalise(cell: Cell) -> list[Equation]:
-    """Name pre-activations: v = φ(e) with e compound becomes v̄ = e; v = φ(v̄)."""
-    out: list[Equation] = []
-    for lhs, rhs in cell.equations:
-        if rhs.op in ("apply", "softmax") and rhs.args[0].op != "var":
-            pre_name = cell.preactivations.get(lhs.name, f"{lhs.name}_bar")
-            pre = ir.var(pre_name, rhs.args[0].shape, ir.VALUE, 0)
-            out.append(Equation(pre, rhs.args[0], FORWARD, f"pre-activation of {lhs.name}"))
-            rhs = ir.rebuild(rhs, (pre,))
-        out.append(Equation(lhs, rhs, FORWARD))
-    return out
-
-
-def _readout(cell: Cell, loss: Loss, params: dict[str, Node]) -> tuple[list[Equation], str, str]:
-    state = cell.states[cell.readout_state]
-    logits = ir.var(state.name, state.shape, ir.STATE, 0)
-    if cell.readout_weight:
-        logits = params[cell.readout_weight] @ logits
-    if cell.readout_bias:
-        logits = logits + params[cell.readout_bias]
-    target = ir.var("y", logits.shape, ir.TARGET, 0)
-    eqs = []
-    if loss.prediction is None:
-        yhat = ir.var("y_hat", logits.shape, ir.VALUE, 0)
-        eqs.append(Equation(yhat, logits, READOUT, "readout"))
-        logits_name = "y_hat"
-    else:
-        ybar = ir.var("y_bar", logits.shape, ir.VALUE, 0)
-        yhat = ir.var("y_hat", logits.shape, ir.VALUE, 0)
-        eqs.append(Equation(ybar, logits, READOUT, "readout logits"))
-        eqs.append(Equation(yhat, loss.predict(ybar), READOUT, "prediction"))
-        logits_name = "y_bar"
-    eqs.append(Equation(ir.var("L", (1, 1), ir.VALUE, 0), loss.formula(yhat, target), READOUT, "loss at step t"))
-    return eqs, logits_name, "y_hat"
-
 
 def derive(cell: Cell | str, loss: str | Loss = "softmax_ce") -> Derivation:
     """The BPTT derivation of ``cell`` with per-step ``loss`` summed over t and the batch.
@@ -277,90 +193,10 @@ def derive(cell: Cell | str, loss: str | Loss = "softmax_ce") -> Derivation:
 
     Returns:
         A :class:`Derivation` with forward equations, δ recurrences, parameter
-        gradients (sums over t) and initial-state gradients.
+        gradients (sums over t) and initial-state gradients, and its outputs.
 
     Raises:
         KeyError: unknown cell or loss name (the message lists the valid ones).
     """
-    if isinstance(cell, str):
-        from symrnn.catalogue import cell as catalogue_cell
-
-        cell = catalogue_cell(cell)
-    loss = loss_by_name(loss) if isinstance(loss, str) else loss
-    cell.validate()
-    params = cell.all_params()
-    readout, logits_name, prediction = _readout(cell, loss, params)
-    forward = _normalise(cell) + readout
-
-    by_name = {eq.lhs.name: eq for eq in forward}
-    target = ir.var("y", by_name[logits_name].lhs.shape, ir.TARGET, 0)
-    seed = loss.logits_grad(by_name[prediction].lhs, target)
-
-    # One VJP per equation, each in terms of the symbol δ(lhs).  The loss block
-    # (prediction and L) is replaced by its closed-form seed for δ(logits).
-    skip = {prediction, "L"} if logits_name != prediction else {"L"}
-    local: dict[str, list[Node]] = {}
-    carry: dict[str, list[Node]] = {name: [] for name in cell.states}
-    param_parts: dict[str, list[Node]] = {name: [] for name in params}
-    for eq in forward:
-        if eq.lhs.name in skip:
-            continue
-        for leaf, share in vjp(eq.rhs, ir.grad(eq.lhs), out=eq.lhs).items():
-            if leaf.kind == ir.PARAM:
-                param_parts[leaf.name].append(share)
-            elif leaf.kind == ir.STATE and leaf.shift == -1:
-                carry[leaf.name].append(share)
-            elif leaf.kind in (ir.VALUE, ir.STATE):
-                local.setdefault(leaf.name, []).append(share)
-
-    def total(parts: list[Node], shape, batched=True) -> Node:
-        if not parts:
-            return ir.zeros(shape, batched)
-        # Each share is simplified on its own and the shares keep their order
-        # (same-step uses first, then the carry), so formulas read in path order.
-        acc = simplify(parts[0])
-        for p in parts[1:]:
-            p = simplify(p)
-            if p.op != "zeros":
-                acc = p if acc.op == "zeros" else acc + p
-        return acc
-
-    carries = {s: total(carry[s], cell.states[s].shape) for s in cell.states}
-    backward: list[Equation] = []
-    local_grads: dict[str, Node] = {}
-    for eq in reversed(forward):
-        name = eq.lhs.name
-        if name in skip:
-            continue
-        if name == logits_name:
-            backward.append(Equation(ir.grad(eq.lhs), seed, BACKWARD, loss.simplification))
-            local_grads[name] = seed
-            continue
-        local_grads[name] = total(local.get(name, []), eq.lhs.shape)
-        parts = [local_grads[name]]
-        note = "from the uses of " + name + " at step t"
-        if name in cell.states:
-            parts.append(ir.shift_time(carries[name], +1))
-            note += " and the carry from step t+1"
-        backward.append(Equation(ir.grad(eq.lhs), total(parts, eq.lhs.shape), BACKWARD, note))
-
-    param_grads = [
-        Equation(ir.grad(node), total(param_parts[name], node.shape, False), PARAM_GRAD, "summed over t")
-        for name, node in params.items()
-    ]
-    initial_grads = [
-        Equation(ir.grad(cell.states[s]), carries[s], INITIAL_GRAD, "the carry of step 1", at=1) for s in cell.states
-    ]
-    return Derivation(
-        cell=cell,
-        loss=loss,
-        forward=forward,
-        backward=backward,
-        param_grads=param_grads,
-        initial_grads=initial_grads,
-        carries=carries,
-        local_grads=local_grads,
-        logits=logits_name,
-        prediction=prediction,
-        params=params,
-    )
+    data = derive_data(cell, loss)
+    return Derivation(**{f.name: getattr(data, f.name) for f in dataclasses.fields(DerivationData)})

@@ -52,6 +52,10 @@ class FunctionSpec:
         note_names: how hand-written notes spell it (LaTeX commands and bare words).
         complement: φ(−x) = 1 − φ(x) (σ): two cells may differ by a gate and its complement.
         generic: an unnamed function (f, g): no numeric or code form.
+        exp_scale: κ where the optimised code computes φ in place through one exp of κ·a:
+            σ(a) = 1 / (1 + e^{-a}) (κ = −1), tanh(a) = 2 / (1 + e^{-2a}) − 1 (κ = −2); None
+            where it calls ``numpy`` instead. Gates with one are stacked in table order.
+        fast_numpy: the optimised code's own call over ``{0}`` (a fast-runtime helper), if any.
     """
 
     name: str
@@ -69,6 +73,8 @@ class FunctionSpec:
     note_names: tuple[str, ...] = ()
     complement: bool = False
     generic: bool = False
+    exp_scale: int | None = None
+    fast_numpy: str | None = None
 
 
 def _mp():
@@ -128,6 +134,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             _ZERO_ONE,
             note_names=(r"\sigma", r"\mathrm{sigmoid}", r"\operatorname{sigmoid}", "sigmoid", r"\mathrm{sigm}", "sigm"),
             complement=True,
+            exp_scale=-1,
+            fast_numpy="_sigmoid_fast({0})",
         ),
         _row(
             "tanh",
@@ -143,6 +151,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             "jnp.tanh({0})",
             _interval(-1, 1),
             note_names=(r"\tanh", r"\mathrm{tanh}", r"\operatorname{tanh}", "tanh"),
+            exp_scale=-2,
+            fast_numpy="_tanh_fast({0})",
         ),
         _row(
             "identity",

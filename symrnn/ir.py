@@ -153,14 +153,44 @@ class Node:
         return self.shape[0] == ONE
 
     def __repr__(self):
-        from symrnn.printing.text import text
-
-        return f"<{self.op} {text(self)} : {fmt_shape(self.shape)}{'' if self.batched else ' shared'}>"
+        formula = _PRINTERS["text"](self)
+        return f"<{self.op} {formula} : {fmt_shape(self.shape)}{'' if self.batched else ' shared'}>"
 
     def _repr_latex_(self):
-        from symrnn.printing.latex import latex
+        latex = _PRINTERS["latex"]
+        return None if latex is None else f"${latex(self)}$"
 
-        return f"${latex(self)}$"
+
+def _prefix_text(node: Node) -> str:
+    """The formula in prefix form, ``sigmoid(add(matmul(W, x[t]), b))``: repr before a printer registers."""
+    if node.op == "var":
+        if node.shift is None:
+            return node.name
+        return f"{node.name}[t{node.shift:+d}]" if node.shift else f"{node.name}[t]"
+    if node.op == "apply":
+        return f"{node.attrs[0]}({_prefix_text(node.args[0])})"
+    args = [_prefix_text(a) for a in node.args] + [str(a) for a in node.attrs]
+    return f"{node.op}({', '.join(args)})"
+
+
+# How a node shows itself (repr and Jupyter). The printers sit above the IR, so they register
+# here when symrnn.printing is imported (the IR never imports them); until then repr is the
+# prefix form and Jupyter falls back to repr.
+_PRINTERS: dict[str, Any] = {"text": _prefix_text, "latex": None}
+
+
+def register_printers(*, text, latex) -> None:
+    """Make ``repr(node)`` and Jupyter's rendering use these printers.
+
+    Args:
+        text: ``Node -> str``, the plain-text formula inside ``repr``.
+        latex: ``Node -> str``, the LaTeX formula Jupyter renders (without ``$``).
+
+    Returns:
+        None.
+    """
+    _PRINTERS["text"] = text
+    _PRINTERS["latex"] = latex
 
 
 def _fail(message: str):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from symrnn.codegen.params import init_params
+from symrnn.evaluate import concrete_size
+
 
 def random_problem(
     derivation, *, hidden_size=3, input_size=2, output_size=2, steps=3, batch=2, seed=0, dtype="float64"
@@ -14,8 +17,8 @@ def random_problem(
     normal for mse.  Initial states are non-zero so their gradients are exercised.
     """
     rng = np.random.default_rng(seed)
-    params = derivation.init_params(
-        hidden_size=hidden_size, input_size=input_size, output_size=output_size, seed=seed, dtype=dtype
+    params = init_params(
+        derivation, hidden_size=hidden_size, input_size=input_size, output_size=output_size, seed=seed, dtype=dtype
     )
     xs = rng.standard_normal((steps, batch, input_size)).astype(dtype)
     loss = derivation.loss.name
@@ -28,7 +31,7 @@ def random_problem(
     sizes = {"hidden_size": hidden_size, "input_size": input_size, "output_size": output_size}
     initial = {}
     for name, node in derivation.cell.states.items():
-        size = int(node.shape[0].subs({s: sizes[str(s)] for s in node.shape[0].free_symbols}))
+        size = concrete_size(node.shape[0], sizes)
         initial[name] = (0.5 * rng.standard_normal((batch, size))).astype(dtype)
     return params, xs, ys, initial
 

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from symrnn.cellspec import Cell
+from symrnn.cellspec import Cell, register_torch_bridge
 
 
 @dataclass(frozen=True)
@@ -277,3 +277,6 @@ def to_torch(cell: Cell | str, params: dict, *, step: bool = False) -> TorchMode
             if cell.readout_bias:
                 readout.bias.copy_(torch.from_numpy(np.asarray(params[cell.readout_bias])).to(dtype))
     return TorchModel(recurrent, readout, spec.kind)
+
+
+register_torch_bridge(from_torch=from_torch, to_torch=to_torch)

@@ -16,6 +16,7 @@ def evaluate(node, env, sizes) -> sympy.Matrix:
     """One example's value, exact, as a SymPy matrix (the one evaluator, symrnn.evaluate)."""
     return sympy.Matrix(example_value(node, env, sizes))
 
+
 SIZES = {ir.HIDDEN: 1}
 
 
@@ -136,3 +137,42 @@ def test_generated_code_spells_every_function(name):
     assert abs(fast_loss - numpy_loss) < 1e-12 * max(1, abs(numpy_loss)), name
     for key, value in grads.items():
         assert np.allclose(fast_grads[key], value, rtol=1e-10, atol=1e-12), (name, key)
+
+
+# ---------------------------------------------------------------- the optimiser's columns
+
+# How the optimiser finishes e = 1 + e^{κa} in place (optimized.py / emitter.py), by κ: a row with
+# another κ would be computed wrong, so it fails here first.
+EXP_FINISH = {-1: lambda e: 1 / e, -2: lambda e: 2 / e - 1}
+
+
+@pytest.mark.parametrize("name", [n for n, s in FUNCTIONS.items() if s.exp_scale is not None])
+def test_exp_form_is_the_function(name):
+    spec = FUNCTIONS[name]
+    assert spec.exp_scale in EXP_FINISH, f"the optimiser has no in-place finish for κ = {spec.exp_scale}"
+    a = np.linspace(-30, 30, 121)
+    got = EXP_FINISH[spec.exp_scale](1 + np.exp(spec.exp_scale * a))
+    np.testing.assert_allclose(got, spec.float64(a), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", [n for n, s in FUNCTIONS.items() if s.fast_numpy is not None])
+def test_fast_numpy_call_is_the_function(name):
+    import threading
+
+    from symrnn.codegen.fast_runtime import FAST_HELPERS
+
+    namespace = {"np": np, "threading": threading}  # what a generated module imports above them
+    exec(FAST_HELPERS, namespace)  # the helpers as generated modules inline them
+    spec = FUNCTIONS[name]
+    for size in (8, 4096):  # both sides of np.tanh's crossover
+        a = np.linspace(-30, 30, size)
+        got = eval(spec.fast_numpy.format("a"), {**namespace, "a": a.copy()})
+        np.testing.assert_allclose(got, spec.float64(a), rtol=1e-12, atol=1e-15)
+
+
+def test_the_optimiser_reads_its_tables_from_the_rows():
+    from symrnn.codegen.emitter import _FAST_FUNCTIONS
+    from symrnn.codegen.plan import EXP_SCALE
+
+    assert EXP_SCALE == {n: s.exp_scale for n, s in FUNCTIONS.items() if s.exp_scale is not None}
+    assert _FAST_FUNCTIONS == {n: s.fast_numpy for n, s in FUNCTIONS.items() if s.fast_numpy is not None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from symrnn import ir
 from symrnn.codegen.emitter import FastPrinter
 from symrnn.codegen.layout import gate_index, input_leaves, size_code
-from symrnn.codegen.numpy_module import py_name
+from symrnn.codegen.names import py_name
 from symrnn.codegen.plan import Plan, product_factors
 from symrnn.ir import Node
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 from symrnn import ir
-from symrnn.codegen.numpy_module import worth_a_temp
-from symrnn.codegen.numpy_printer import NumpyPrinter, dim_code, python_number
+from symrnn.codegen.numpy_printer import NumpyPrinter, dim_code, python_number, worth_a_temp
 from symrnn.codegen.plan import terms
+from symrnn.functions import FUNCTIONS
 from symrnn.ir import Node
 
-_FAST_FUNCTIONS = {"sigmoid": "_sigmoid_fast({0})", "tanh": "_tanh_fast({0})"}
+_FAST_FUNCTIONS = {name: spec.fast_numpy for name, spec in FUNCTIONS.items() if spec.fast_numpy is not None}
 # In loop bodies the numbers of the exp-form activations are 0-d arrays of the working dtype,
 # bound once per call: a Python number costs each ufunc call a conversion (~0.5 µs, which
 # is most of a small step's element-wise cost).

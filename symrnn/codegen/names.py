@@ -8,6 +8,9 @@ be silently rebound (a wrong answer, or a crash far from its cause), so :func:`c
 it before any code is printed, naming it and why.  Derived names are checked against the cell's own
 names: ``h_0`` is refused in a cell with a state ``h`` and allowed otherwise.  Keywords stay usable: ``py_name`` spells
 ``lambda`` as ``lambda_``.
+
+Also the names every printer of a module shares (a leaf's variable, the loss call), below the plain
+printer (:mod:`~symrnn.codegen.numpy_module`) and the optimised one so neither imports the other.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import builtins
 import keyword
 import re
 
+from symrnn import ir
 from symrnn.codegen.numpy_printer import CodegenError
+from symrnn.ir import Node
 
 # Names the generated modules bind themselves, at module level or in forward/loss/loss_and_grads
 # (collected from the generated code of every catalogue cell; tests/test_codegen_names.py keeps
@@ -109,3 +114,30 @@ def check_names(derivation) -> None:
                 f"{kind} name {name!r} and {other_kind} name {other!r} are both {py} in Python; rename one (cell {cell.name})"
             )
         seen[py] = (kind, name)
+
+
+LOSS_CODE = {
+    "softmax_ce": "_softmax_ce({logits}, y)",
+    "bce": "_sigmoid_bce({logits}, y)",
+    "mse": "_squared_error({logits}, y)",
+}
+
+
+def leaf_name(node: Node) -> str:
+    """The Python name of a leaf in generated code: W_hh, x, h_prev, d_h, g_W_hh."""
+    base = py_name(node.name)
+    if node.kind == ir.PARAM:
+        return base
+    if node.kind == ir.INPUT_KIND:
+        return "x" if node.name == "x" else f"in_{base}"
+    if node.kind == ir.TARGET:
+        return "y"
+    if node.kind == ir.GRAD:
+        if node.shift is None:
+            return f"g_{base}"
+        assert node.shift == 0, node
+        return f"d_{base}"
+    if node.shift == -1:
+        return f"{base}_prev"
+    assert node.shift == 0, node
+    return base

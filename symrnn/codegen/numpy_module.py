@@ -17,40 +17,14 @@ from dataclasses import dataclass
 import sympy
 
 from symrnn import ir
-from symrnn.codegen.names import check_names, py_name
-from symrnn.codegen.numpy_printer import CodegenError, NumpyPrinter, dim_code
+from symrnn.codegen.names import LOSS_CODE, check_names, leaf_name, py_name
+from symrnn.codegen.numpy_printer import CodegenError, NumpyPrinter, dim_code, worth_a_temp
 from symrnn.codegen.runtime import source_text
 from symrnn.ir import Node
 from symrnn.printing.text import text
 
 # Activations and losses of the plain code: real Python in symrnn/codegen/runtime/numpy_math.py.
 HELPERS = source_text("numpy_math")
-
-LOSS_CODE = {
-    "softmax_ce": "_softmax_ce({logits}, y)",
-    "bce": "_sigmoid_bce({logits}, y)",
-    "mse": "_squared_error({logits}, y)",
-}
-
-
-def leaf_name(node: Node) -> str:
-    """The Python name of a leaf in generated code: W_hh, x, h_prev, d_h, g_W_hh."""
-    base = py_name(node.name)
-    if node.kind == ir.PARAM:
-        return base
-    if node.kind == ir.INPUT_KIND:
-        return "x" if node.name == "x" else f"in_{base}"
-    if node.kind == ir.TARGET:
-        return "y"
-    if node.kind == ir.GRAD:
-        if node.shift is None:
-            return f"g_{base}"
-        assert node.shift == 0, node
-        return f"d_{base}"
-    if node.shift == -1:
-        return f"{base}_prev"
-    assert node.shift == 0, node
-    return base
 
 
 @dataclass(frozen=True)
@@ -114,20 +88,6 @@ def input_line(cell) -> str:
         raise CodegenError(f"cell {cell.name} has {len(cell.inputs)} inputs; generated code reads exactly one (xs)")
     (node,) = cell.inputs.values()
     return f"{leaf_name(node)} = xs[t]"
-
-
-def worth_a_temp(node: Node) -> bool:
-    if node.op in ("var", "zeros", "broadcast") or (node.op == "transpose" and node.args[0].op == "var"):
-        return False
-    if (
-        node.op == "matmul"
-        and node.args[0].batched
-        and node.args[1].batched
-        and node.args[0].is_column
-        and node.args[1].is_row
-    ):
-        return False  # an outer product only exists fused into its batch sum
-    return True
 
 
 def _dims_code(d) -> list[str]:

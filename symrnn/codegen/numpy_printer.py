@@ -226,3 +226,17 @@ class NumpyPrinter:
         if a.batched:
             return f"{self.atom(a)}[:, {start}:{stop}]"
         return f"{self.atom(a)}[{start}:{stop}]"
+
+
+def worth_a_temp(node: Node) -> bool:
+    if node.op in ("var", "zeros", "broadcast") or (node.op == "transpose" and node.args[0].op == "var"):
+        return False
+    if (
+        node.op == "matmul"
+        and node.args[0].batched
+        and node.args[1].batched
+        and node.args[0].is_column
+        and node.args[1].is_row
+    ):
+        return False  # an outer product only exists fused into its batch sum
+    return True

@@ -21,7 +21,7 @@ from symrnn.codegen.backward_rewrites import hoist_factors, inline_single_use, p
 from symrnn.codegen.bulk import bulk_assign, bulk_into, make_bulk
 from symrnn.codegen.emitter import CONSTANTS, Emitter, FastPrinter, signed_terms
 from symrnn.codegen.layout import gate_columns, gate_index, input_leaves, scaled, size_code
-from symrnn.codegen.numpy_module import LOSS_CODE, leaf_name, py_name
+from symrnn.codegen.names import LOSS_CODE, leaf_name, py_name
 from symrnn.codegen.numpy_printer import dim_code
 from symrnn.codegen.optimized_pieces import (
     _bind_buffers,

@@ -14,7 +14,7 @@ import sympy
 from symrnn import ir
 from symrnn.codegen.emitter import Emitter, FastPrinter
 from symrnn.codegen.layout import gate_index, scaled, size_code
-from symrnn.codegen.numpy_module import leaf_name, py_name
+from symrnn.codegen.names import leaf_name, py_name
 from symrnn.codegen.numpy_printer import dim_code
 from symrnn.codegen.plan import Plan, backward_roots, sum_of
 from symrnn.functions import function_spec

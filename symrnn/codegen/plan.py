@@ -30,13 +30,14 @@ from dataclasses import dataclass, field
 import sympy
 
 from symrnn import ir
+from symrnn.functions import FUNCTIONS
 from symrnn.ir import Node
 
 # In-place activations through exp: the pre-activation is computed scaled by κ (folded into
 # the stacked weights and biases; a power of two, so exact) and then
 # σ(a) = 1 / (1 + e^{-a}),  tanh(a) = 2 / (1 + e^{-2a}) - 1.
-EXP_SCALE = {"sigmoid": -1, "tanh": -2}
-_ORDER = {"sigmoid": 0, "tanh": 1}
+EXP_SCALE = {name: spec.exp_scale for name, spec in FUNCTIONS.items() if spec.exp_scale is not None}
+_ORDER = {name: i for i, name in enumerate(EXP_SCALE)}  # exp-form gates in table order, the rest after
 
 
 class NotOptimizable(ValueError):
@@ -301,7 +302,7 @@ def make_plan(d) -> Plan:
 
     # gate order: by wave, then σ, tanh, others, then equation order; within that, gates whose
     # δ has the same step factor (δc for f, i, g of an LSTM) side by side: one product per step
-    gates.sort(key=lambda g: (g.wave, _ORDER.get(g.function, 2), g.index))
+    gates.sort(key=lambda g: (g.wave, _ORDER.get(g.function, len(_ORDER)), g.index))
     gates = _group_by_step_factor(d, gates)
     if len({g.pre.shape[0] for g in gates}) > 1:
         raise NotOptimizable("gates of different sizes do not share one gate buffer")

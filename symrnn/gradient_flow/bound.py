@@ -20,13 +20,17 @@ term that lets LSTM and GRU gradients survive many steps.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy
 
 from symrnn.functions import function_spec
-from symrnn.gradient_flow.jacobian import Flow, Path, multiplicands
+from symrnn.gradient_flow.differentials import Path, multiplicands
 from symrnn.ir import Node
+
+if TYPE_CHECKING:
+    from symrnn.gradient_flow.jacobian import Flow
 
 oo = sympy.oo
 UNBOUNDED = (-oo, oo)

@@ -7,12 +7,17 @@ evaluator is independent of the code generator, so comparing the two is a check 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from symrnn import ir
 from symrnn.evaluate import FLOAT64, RULES, Evaluator
-from symrnn.gradient_flow.jacobian import MATRIX_RULES, Flow, Path
+from symrnn.gradient_flow.differentials import MATRIX_RULES, Path
 from symrnn.ir import Node
+
+if TYPE_CHECKING:
+    from symrnn.gradient_flow.jacobian import Flow
 
 FLOW_RULES = {**RULES, **MATRIX_RULES}
 

@@ -333,7 +333,8 @@ def measure(cell, *, steps: int = 100, init: Initialisation | None = None, seeds
     Raises:
         ValueError: steps < 2, no seeds, or a cell without a readout weight.
     """
-    from symrnn.derivation import derive
+    from symrnn.bptt import derive
+    from symrnn.codegen.numpy_module import compile_module
 
     if int(steps) < 2:
         raise ValueError(f"steps must be at least 2, got {steps!r}")
@@ -343,7 +344,7 @@ def measure(cell, *, steps: int = 100, init: Initialisation | None = None, seeds
     init = init or Initialisation()
     f = flow(cell)
     derivation = derive(f.cell, "softmax_ce")
-    module = derivation.numpy()
+    module = compile_module(derivation)
     pascanu = flow_bound(f)
     runs = [measure_seed(f, derivation, module, init, int(steps), s, pascanu) for s in seeds]
     return Measurement(

@@ -7,13 +7,18 @@ the extra notation lives in one table per output, as in ``printing/notation.py``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sympy
 
-from symrnn.gradient_flow.jacobian import Flow, Path, Term
+from symrnn.gradient_flow.differentials import Path, Term
 from symrnn.ir import Node
 from symrnn.printing.latex import LatexPrinter
 from symrnn.printing.notation import latex_name, text_name
 from symrnn.printing.text import TextPrinter
+
+if TYPE_CHECKING:
+    from symrnn.gradient_flow.jacobian import Flow
 
 FLOW_LATEX = {
     "diag": r"\operatorname{{diag}}\left({0}\right)",

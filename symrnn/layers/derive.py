@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from symrnn import ir
+from symrnn.bptt import Equation, _normalise
 from symrnn.cellspec import Cell
-from symrnn.derivation import BACKWARD, INITIAL_GRAD, PARAM_GRAD, Equation, _normalise
+from symrnn.equation_kinds import BACKWARD, INITIAL_GRAD, PARAM_GRAD
 from symrnn.ir import Node
 from symrnn.rules import vjp
 from symrnn.simplify import simplify

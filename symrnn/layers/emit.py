@@ -95,7 +95,7 @@ def _printer(backend: str) -> type:
     if backend == "numpy":
         return NumpyPrinter
     if backend == "torch":
-        from symrnn.codegen.torch_function import TorchPrinter
+        from symrnn.codegen.torch_printer import TorchPrinter
 
         return TorchPrinter
     if backend == "jax":

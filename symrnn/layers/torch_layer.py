@@ -62,7 +62,7 @@ class DerivedRNN(nn.Module):
         input_size, hidden_size: the sizes of x and of the states.
         sizes: any further size the cell declares, by symbol name (e.g. ``{"proj_size": 4}``).
         reverse: run from the last step back (a bidirectional layer's second direction).
-        dtype, device: of the parameters; ``seed`` fixes their initialisation
+        dtype, device: of the parameters (torch's default dtype, like ``nn.LSTM``); ``seed`` fixes their initialisation
             (uniform ±1/√hidden_size, PyTorch's RNN initialisation).
 
     ``forward(xs, initial_state=None, mask=None) -> (outputs, final_state)``: xs (T, batch,
@@ -78,7 +78,7 @@ class DerivedRNN(nn.Module):
         hidden_size: int,
         sizes: dict | None = None,
         reverse: bool = False,
-        dtype=torch.float32,
+        dtype=None,
         device=None,
         seed: int = 0,
     ):
@@ -101,7 +101,7 @@ class DerivedRNN(nn.Module):
                 missing = sorted(symbols - set(all_sizes))
                 raise ValueError(f"parameter {name!r} needs the size {missing[0]}: pass sizes={{{missing[0]!r}: n}}")
             value = (torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1) * bound
-            self.params[name] = nn.Parameter(value.to(dtype=dtype, device=device))
+            self.params[name] = nn.Parameter(value.to(dtype=dtype or torch.get_default_dtype(), device=device))
 
     @property
     def states(self) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from symrnn import ir
-from symrnn.derivation import FORWARD, READOUT
+from symrnn.equation_kinds import FORWARD, READOUT
 from symrnn.functions import function_spec
 from symrnn.printing.blocks import Code, Equations, Items, Line, Math, Paragraph, Picture, Section, Table, Text
 from symrnn.printing.latex import shape_latex

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from symrnn import ir
-from symrnn.derivation import FORWARD
+from symrnn.equation_kinds import FORWARD
 from symrnn.functions import function_spec
 from symrnn.ir import Node, derivative
 from symrnn.printing.blocks import Equations, Items, Line, Math, Paragraph, Section, Text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from symrnn import ir
-from symrnn.derivation import READOUT
+from symrnn.equation_kinds import READOUT
 from symrnn.printing.blocks import Equations, Line, Math, Paragraph, Section, Text
 from symrnn.printing.paths import Term, term_paths, uses_of
 from symrnn.printing.walkthrough.common import (
