@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -75,14 +74,18 @@ def test_gradcheck_command_passes_and_reports_a_table():
     assert "W_hf" in result.output and "c_0" in result.output and "0 failed" in result.output
 
 
-def test_help_is_fast_and_does_not_import_sympy():
-    code = "import time, sys; t = time.perf_counter(); from symrnn.cli import main; print(time.perf_counter() - t, 'sympy' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out[1] == "False"
-    assert float(out[0]) < 0.3
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "symrnn.cli", "--help"], capture_output=True, check=True)
-    assert time.perf_counter() - start < 0.5
+def test_help_does_not_import_the_heavy_libraries():
+    # `symrnn --help` must answer at once: what keeps it fast is that it imports none of SymPy,
+    # torch or matplotlib (an import check, not a timing, so it holds on a loaded machine).
+    code = (
+        "import sys\n"
+        "from symrnn.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('sympy', 'torch', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]", out
+    assert "Usage:" in out
 
 
 def test_show_prints_the_forward_equations_with_source():
