@@ -13,7 +13,6 @@ One row per cell (``symrnn.cells()``):
 
 import inspect
 import re
-import time
 
 import numpy as np
 import pytest
@@ -77,12 +76,10 @@ def test_cell_is_cited(name):
 
 
 @pytest.mark.parametrize("name", CELLS)
-def test_derive_and_compile_under_a_second(name):
-    start = time.perf_counter()
+def test_derive_and_compile(name):
+    # The time it takes (target: under a second) is measured by benchmarks/bench_core.py.
     module = symrnn.derive(name).numpy()
-    elapsed = time.perf_counter() - start
-    assert hasattr(module, "loss_and_grads")
-    assert elapsed < 1.0, f"{name}: derive + compile took {elapsed:.2f} s"
+    assert callable(module.loss_and_grads)
 
 
 @pytest.mark.parametrize("name", CELLS)
