@@ -6,16 +6,27 @@ none of them has to import another to know what a note's cell is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from symrnn import ir
 from symrnn.cellspec import Cell
+from symrnn.functions import note_names
 from symrnn.ir import Node
 
 from .notation import Notation
 from .reading import CellText, Item
 
-FUNCTION_NAMES = {"sigma": "sigmoid", "tanh": "tanh", "exp": "exp", "log": "log", "ReLU": "relu", "relu": "relu"}
+
+def _bare(spelling: str) -> str:
+    """The name the notes tree gives a written function: ``\\operatorname{ReLU}`` → ``ReLU``, ``\\ln`` → ``ln``."""
+    inner = re.fullmatch(r"\\(?:mathrm|operatorname)\{(\w+)\}", spelling)
+    return inner.group(1) if inner else spelling.lstrip("\\")
+
+
+# Written name → the function table's row (σ → sigmoid); the spellings come from symrnn/functions.py.
+FUNCTION_NAMES = {_bare(spelling): row for spelling, row in note_names().items() if not spelling.startswith("\\mathbb")}
+FUNCTION_NAMES.update({name: name for name in set(FUNCTION_NAMES.values())})
 INPUT_NAMES = frozenset({"x"})
 
 
