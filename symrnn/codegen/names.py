@@ -47,10 +47,30 @@ DERIVED_SUFFIXES = ("", "_prev", "_prev_all", "_0", "_all", "_bar")
 _BUILTINS = frozenset(dir(builtins))
 
 
+# The readout's values, which the generator itself spells through py_name; a user name equal to
+# one is refused (name_problem) rather than respelled.
+_READOUT_NAMES = frozenset({"y_bar", "y_hat"})
+
+
+def _taken(py: str) -> bool:
+    """Whether a Python spelling is a keyword, a builtin or a name the generated code binds itself."""
+    if py in _READOUT_NAMES:
+        return False  # the generator's own readout leaves go through py_name: they keep their spelling
+    return (
+        keyword.iskeyword(py)
+        or py in _BUILTINS
+        or py in GENERATED_NAMES
+        or py in {"np", "t", "x", "y", "dtype"}
+        or bool(_GENERATED_PATTERN.fullmatch(py))
+    )
+
+
 def py_name(name: str) -> str:
-    """The Python spelling of a user's name: non-word characters (primes) as _, keywords as lambda_."""
+    """The Python spelling of a user's name: non-word characters (primes) as _, and a trailing _ for a
+    name Python or the generated code has taken (``lambda`` → ``lambda_``, ``T`` → ``T_``, ``sum`` → ``sum_``).
+    Nothing the generator binds ends with _, so the spelling is the user's alone."""
     out = re.sub(r"\W", "_", name)
-    return out + "_" if keyword.iskeyword(out) or out in {"np", "t", "x", "y", "dtype"} else out
+    return out + "_" if _taken(out) else out
 
 
 def name_problem(name: str) -> str | None:
@@ -63,15 +83,11 @@ def name_problem(name: str) -> str | None:
         A phrase such as ``"is a Python builtin"``, or None.
     """
     py = re.sub(r"\W", "_", name)
-    if keyword.iskeyword(py):
-        return None  # spelled with a trailing underscore, which nothing else ends with
     if py.startswith("_"):
         return "starts with an underscore (the generated code's private names do)"
-    if py in _BUILTINS:
-        return "is a Python builtin the generated code may call"
-    if py in GENERATED_NAMES or _GENERATED_PATTERN.fullmatch(py):
+    if py in _READOUT_NAMES:
         return "is a name the generated code uses itself"
-    return None
+    return None  # a taken name is spelled with a trailing underscore (py_name), which nothing else ends with
 
 
 def _derived_names(py: str) -> dict[str, str]:
@@ -95,8 +111,9 @@ def check_names(derivation) -> None:
     named += [("value", lhs.name) for lhs, _ in cell.equations if lhs.name not in cell.states]
     named += [("pre-activation", pre) for v, pre in cell.preactivations.items() if pre != f"{v}_bar"]
     derived: dict[str, str] = {}
-    for name in [n for _, n in named] + ["y_bar", "y_hat"]:  # and the readout's own values
-        for spelled, how in _derived_names(py_name(name)).items():
+    spellings = [(n, py_name(n)) for _, n in named] + [("y_bar", "y_bar"), ("y_hat", "y_hat")]  # and the readout's
+    for name, spelling in spellings:
+        for spelled, how in _derived_names(spelling).items():
             derived.setdefault(spelled, f"{how.replace('…', name)}")
     seen: dict[str, tuple[str, str]] = {}
     for kind, name in named:

@@ -351,7 +351,24 @@ def _docstring(d) -> str:
     lines += [f"    {eq.text()}" for eq in d.forward]
     lines += [""]
     lines += [f"    {eq.text()}" for eq in d.backward + d.param_grads + d.initial_grads]
+    renamed = _renamed(d)
+    if renamed:
+        lines += ["", "Python spellings of names Python or this module has taken (dict keys stay as written):"]
+        lines += ["    " + ", ".join(f"{name} → {py}" for name, py in renamed)]
     return "\n".join(lines).replace("\\", "\\\\").replace('"""', "'''") + "\n"
+
+
+def _renamed(d) -> list[tuple[str, str]]:
+    """(name, Python spelling) for every user name the code spells differently, in the cell's order."""
+
+    cell = d.cell
+    names = list(d.params) + list(cell.states) + list(cell.inputs) + [lhs.name for lhs, _ in cell.equations]
+    seen, out = set(), []
+    for name in names:
+        if name not in seen and py_name(name) != name:
+            seen.add(name)
+            out.append((name, py_name(name)))
+    return out
 
 
 def _plan_or_none(d):
