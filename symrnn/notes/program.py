@@ -68,6 +68,10 @@ def _cotangent_leaf(g_var: ir.Node, cotangent, values: dict):
     return leaf
 
 
+# T_x, T_y (the sequence-models lectures): the input and output lengths of a one-to-one cell.
+SEQUENCE_LENGTH_LABELS = frozenset({"x", "y"})
+
+
 class ProgramError(Unsupported):
     """A forward equation the unrolled program cannot express (the verdict says unchecked and why)."""
 
@@ -251,6 +255,10 @@ class Program:
                 return env[node.name]
             if node.name in STEP_COUNTS or (limit and len(node.name) == 1):
                 return self.steps
+        if isinstance(node, Symbol) and node.name == "T" and node.sub in SEQUENCE_LENGTH_LABELS and not node.sup:
+            # T_x, T_y: the input and output sequence lengths; one sequence per step, so both are T.
+            if node.time is None:
+                return self.steps
         if isinstance(node, Add):
             return self.integer(node.left, env) + self.integer(node.right, env)
         if isinstance(node, Sub):
@@ -264,6 +272,10 @@ class Program:
     def step_of_symbol(self, symbol: Symbol, env: dict, shift: int = 0) -> int | None:
         time = symbol.time
         if time is None:
+            definition = self.model.definitions.get(key(symbol))
+            implicit = definition.lhs.time if definition is not None and definition.implicit_step else None
+            if implicit is not None and implicit.var in env:  # Γ_u written bare for Γ_u^{<t>}
+                return env[implicit.var] + shift
             return None
         if time.var is None:
             return time.offset
