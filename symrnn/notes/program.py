@@ -72,6 +72,13 @@ def _cotangent_leaf(g_var: ir.Node, cotangent, values: dict):
 SEQUENCE_LENGTH_LABELS = frozenset({"x", "y"})
 
 
+def _diag_operand(node):
+    """v of ``diag(v)``, else None."""
+    if isinstance(node, Apply) and isinstance(node.func, Func) and node.func.name == "diag" and len(node.args) == 1:
+        return node.args[0]
+    return None
+
+
 class ProgramError(Unsupported):
     """A forward equation the unrolled program cannot express (the verdict says unchecked and why)."""
 
@@ -311,6 +318,12 @@ class Program:
             a, b = rec(node.left), rec(node.right)
             a, b = self._broadcast(a, b)
             return ir.add(a, b) if isinstance(node, Add) else ir.sub(a, b)
+        if isinstance(node, Product) and node.op == "juxt" and _diag_operand(node.left) is not None:
+            # diag(v) x = v ⊙ x for columns x of v's size (the only diag the forward program builds)
+            v, x = rec(_diag_operand(node.left)), rec(node.right)
+            if v.shape[1] != 1 or x.shape != v.shape:
+                raise ProgramError("diag(v) times something other than a column of v's size")
+            return ir.mul(*self._broadcast(v, x))
         if isinstance(node, Product):
             a, b = rec(node.left), rec(node.right)
             vectors = node.op == "juxt" and a.shape == b.shape and 1 in (a.shape[0], a.shape[1])

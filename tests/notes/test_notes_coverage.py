@@ -50,3 +50,37 @@ def test_a_name_defined_without_its_step_is_per_step():
     assert v[21] == "holds"  # dz^{<t>} through tanh, z written bare in its definition
     assert v[23] == "holds"  # db sums the per-step dz
     assert v[25] == "wrong"  # dh in place of dz
+
+
+# A diagonal self-connection diag(v) h_{t-1} (the peepholes of Gers 2002 and Chung 2014).
+DIAGONAL_CELL = r"""# A cell with a diagonal self-connection
+
+$$a_t = W x_t + U h_{t-1} + \operatorname{diag}(v) h_{t-1}$$
+
+$$h_t = \tanh(a_t)$$
+
+$$L = \sum_{t=1}^{T} \ell_t(h_t)$$
+
+$$\frac{\partial L}{\partial v} = \sum_{t=1}^{T} h_{t-1} \odot \frac{\partial L}{\partial a_t}$$
+
+$$\frac{\partial L}{\partial v} = \sum_{t=1}^{T} h_t \odot \frac{\partial L}{\partial a_t}$$
+
+$$\frac{\partial L}{\partial v} = \sum_{t=1}^{T} \operatorname{diag}(h_{t-1}) \frac{\partial L}{\partial a_t}$$
+
+$$\frac{\partial L}{\partial W} = \sum_{t=1}^{T} \frac{\partial L}{\partial a_t} x_t^\top$$
+"""
+
+
+def test_diag_of_a_column_in_a_forward_equation_is_its_element_wise_product():
+    v = verdicts_by_line(DIAGONAL_CELL)
+    assert v[9] == "holds"  # ∂L/∂v = Σ h_{t-1} ⊙ ∂L/∂a_t
+    assert v[11] == "wrong"  # h_t where h_{t-1} is needed
+    assert v[13] == "holds"  # the same with diag(h_{t-1}) as a matrix in the claim
+    assert v[15] == "holds"  # the rest of the cell is read as usual
+
+
+def test_diag_times_a_matrix_in_a_forward_equation_is_left_unchecked():
+    # diag(v) M with M a matrix is not built (only diag(v) x for a column x): unchecked, never wrong.
+    text = DIAGONAL_CELL.replace(r"\operatorname{diag}(v) h_{t-1}", r"\operatorname{diag}(v) U h_{t-1}")
+    v = verdicts_by_line(text)
+    assert v[9] == v[11] == "unchecked"
