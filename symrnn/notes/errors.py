@@ -60,12 +60,3 @@ class NotesSyntaxError(ValueError):
         where = f" ({self.where})" if self.where else ""
         head = f"{printable(self.file)}:{self.line}:{self.column}: {printable(self.message)}{where}"
         return f"{head}\n    {line}\n    {pad}^"
-
-
-def error_at(file: str, source: str, offset: int, message: str, construct: str | None = None) -> NotesSyntaxError:
-    """A NotesSyntaxError at character ``offset`` of the file text ``source``."""
-    from .source import source_map  # source.py imports this module
-
-    smap = source_map(source)
-    line, column = smap.position(offset)
-    return NotesSyntaxError(file, line, column, message, smap.line_text(line), construct)

@@ -28,13 +28,13 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from .errors import NotesSyntaxError, error_at, printable
+from .errors import NotesSyntaxError, printable
 from .latex_math import latex_math
 from .limits import MAX_EQUATION_CHARS, too_big
 from .macros import MacroDef, MacroError, expand, macro_table
 from .markdown_math import RawMath, markdown_math
 from .notebook import markdown_cells
-from .source import LATEX_SUFFIXES, NoteSource, OffsetMap, kind_of, source_map
+from .source import LATEX_SUFFIXES, NoteSource, OffsetMap, error_at, kind_of, source_map
 
 __all__ = ["LATEX_SUFFIXES", "Extracted", "MathChunk", "extract_math", "extract_note"]
 

@@ -79,6 +79,13 @@ def source_map(text: str) -> SourceMap:
     return SourceMap(text)
 
 
+def error_at(file: str, source: str, offset: int, message: str, construct: str | None = None) -> NotesSyntaxError:
+    """A NotesSyntaxError at character ``offset`` of the file text ``source``."""
+    smap = source_map(source)
+    line, column = smap.position(offset)
+    return NotesSyntaxError(file, line, column, message, smap.line_text(line), construct)
+
+
 @dataclass(frozen=True)
 class OffsetMap:
     """Where each character of a derived text (a cell, a joined row, an expansion) is in its parent.
