@@ -84,3 +84,41 @@ def test_diag_times_a_matrix_in_a_forward_equation_is_left_unchecked():
     text = DIAGONAL_CELL.replace(r"\operatorname{diag}(v) h_{t-1}", r"\operatorname{diag}(v) U h_{t-1}")
     v = verdicts_by_line(text)
     assert v[9] == v[11] == "unchecked"
+
+
+# w_k, b_k of one output unit k beside a cell that runs over t (Hochreiter & Schmidhuber 1997).
+LABELLED_UNIT = r"""# One output unit k read at the last step
+
+$$a_t = W x_t + U h_{t-1}$$
+
+$$h_t = \tanh(a_t)$$
+
+$$\hat y = w_k^\top h_T + b_k$$
+
+$$E = \frac{1}{2} (\hat y - d)^2$$
+
+$$\frac{\partial E}{\partial b_k} = \hat y - d$$
+
+$$\frac{\partial E}{\partial b_k} = d - \hat y$$
+"""
+
+
+def test_a_letter_only_ever_alone_below_names_is_a_label_not_a_step():
+    v = verdicts_by_line(LABELLED_UNIT)
+    assert v[11] == "holds"
+    assert v[13] == "wrong"  # the sign flipped
+
+
+def test_a_letter_that_may_be_a_step_stays_a_step():
+    from symrnn.notes.labels import label_letters
+    from symrnn.notes.read import read_notes
+    from symrnn.notes.source import NoteSource
+
+    def letters(text):
+        return label_letters([e.tree for e in read_notes(NoteSource.from_text(text, "n.md"), strict=False).equations])
+
+    assert letters(LABELLED_UNIT) == {"k"}
+    assert letters(LABELLED_UNIT + "\n$$c = \\sum_{k=1}^{T} h_k$$\n") == set()  # summed over: a step
+    assert letters(LABELLED_UNIT + "\n$$c = w_{k-1}$$\n") == set()  # an offset: a step
+    assert letters(LABELLED_UNIT + "\n$$c = w_t$$\n") == set()  # w seen at step t too
+    assert letters(LABELLED_UNIT.replace("h_{t-1}", "h_s")) == set()  # no recurrence: no main step
