@@ -1,7 +1,7 @@
 """symrnn: symbolic BPTT for recurrent cells.
 
     >>> import symrnn
-    >>> d = symrnn.derivation("rnn")
+    >>> d = symrnn.derive("rnn")
     >>> print(d.backward[1].text())
     δh[t] = W_yᵀ δȳ[t] + W_hhᵀ δh̄[t+1]
 

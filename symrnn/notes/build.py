@@ -10,8 +10,6 @@ note's own loss line confirms or overrides.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import sympy
 
 from symrnn import ir
@@ -20,6 +18,7 @@ from symrnn.ir import Node
 
 from . import reading
 from .notation import Notation
+from .note_cell import FUNCTION_NAMES, INPUT_NAMES, NoteCell, NoteCellError, Readout
 from .reading import CellText, Item, key, symbols, walk
 from .shapes import ShapeMismatch, Shapes, ShapeUnknown, infer, is_scalar, stacks_vertically
 from .tree import (
@@ -35,101 +34,6 @@ from .tree import (
     Symbol,
     Transpose,
 )
-
-FUNCTION_NAMES = {"sigma": "sigmoid", "tanh": "tanh", "exp": "exp", "log": "log", "ReLU": "relu", "relu": "relu"}
-INPUT_NAMES = frozenset({"x"})
-
-
-class NoteCellError(ValueError):
-    """The forward equations do not make a cell symrnn can derive; ``item`` is where."""
-
-    def __init__(self, message: str, item: Item | None = None):
-        super().__init__(message)
-        self.item = item
-
-
-@dataclass
-class Readout:
-    value: str  # IR name of the prediction ŷ
-    state: str
-    weight: str | None
-    bias: str | None
-    function: str  # softmax, sigmoid, identity, or a generic letter
-    item: Item
-    logits: str | None = None  # IR name the note gave the logits, if any
-
-
-@dataclass
-class NoteCell:
-    """One cell of a note: its text, its names, and (when it builds) a Cell and a loss."""
-
-    text: CellText
-    notation: Notation
-    functions: dict[str, str] = field(default_factory=dict)  # f → tanh, from "f = \tanh"
-    aliases: dict[str, object] = field(default_factory=dict)  # W_a → the tree [W_aa | W_ax]
-    gradient_names: dict[str, str] = field(default_factory=dict)  # IR name of δ_u → IR name of z_u
-    states: list[str] = field(default_factory=list)
-    inputs: list[str] = field(default_factory=list)
-    params: dict[str, tuple] = field(default_factory=dict)  # IR name → shape
-    values: dict[str, tuple] = field(default_factory=dict)  # defined IR name → shape
-    targets: list[str] = field(default_factory=list)
-    readout: Readout | None = None
-    loss: str | None = None  # softmax_ce, bce, mse, or "generic"
-    loss_item: Item | None = None
-    cell: Cell | None = None
-    error: NoteCellError | None = None
-    _derivation: object = None
-
-    @property
-    def lines(self) -> tuple[int, int]:
-        return self.text.lines
-
-    def derivation(self):
-        """The BPTT of this cell with the note's loss (NoteCellError when it has none symrnn knows)."""
-        if self.error:
-            raise self.error
-        if self._derivation is None:
-            from symrnn.derivation import derive
-
-            self._derivation = derive(self.cell, self.derivation_loss())
-        return self._derivation
-
-    def forward_derivation(self):
-        """A derivation whose forward values are the cell's, even when its readout has no loss symrnn knows."""
-        try:
-            return self.derivation()
-        except NoteCellError:
-            if self.cell is None:
-                raise
-        from symrnn.derivation import derive
-
-        from .match import standard_readout
-
-        return derive(standard_readout(self.cell), "mse")
-
-    def derivation_loss(self) -> str:
-        """The loss symrnn derives this cell with: the readout's function decides, the note's loss confirms.
-
-        An unnamed readout function (ŷ = g(W_y a + b_y)) takes the one the note's
-        loss implies (binary cross-entropy → σ); with no loss either, it cannot be chosen.
-        """
-        function = self.readout.function if self.readout else "softmax"
-        natural = {"softmax": "softmax_ce", "sigmoid": "bce", "identity": "mse"}.get(function)
-        if natural is None and self.loss in ("softmax_ce", "bce", "mse"):
-            return self.loss
-        if natural is None:
-            raise NoteCellError(
-                f"the readout uses the unnamed function {function} and the note names no loss that fixes it; "
-                "pass --loss softmax_ce, bce or mse",
-                self.readout.item if self.readout else None,
-            )
-        if self.loss in (None, "generic", natural):
-            return natural
-        raise NoteCellError(
-            f"the loss ({self.loss}) does not go with the readout's {function}; symrnn derives "
-            "softmax + cross-entropy, σ + binary cross-entropy and identity + squared error",
-            self.loss_item,
-        )
 
 
 def build(text: CellText, items: list[Item]) -> NoteCell:

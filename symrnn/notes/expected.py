@@ -10,7 +10,7 @@ from __future__ import annotations
 from symrnn import ir
 
 from . import reading
-from .build import NoteCell
+from .note_cell import NoteCell
 from .reading import Item, walk
 from .tree import Derivative, Differential, Sum, Symbol
 

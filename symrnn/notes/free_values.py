@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import reading
-from .build import FUNCTION_NAMES, NoteCell
+from .note_cell import FUNCTION_NAMES, NoteCell
 from .numbers import NoteArithmetic, Unsupported
 from .tree import (
     Add,

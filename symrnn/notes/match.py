@@ -15,7 +15,7 @@ from symrnn import ir
 from symrnn.cellspec import Cell
 from symrnn.ir import Node
 
-from .build import NoteCell
+from .note_cell import NoteCell, _rewrite
 
 SWAP = {"sigmoid": "tanh", "tanh": "sigmoid"}
 FUNCTION_TEXT = {"sigmoid": "σ", "tanh": "tanh"}
@@ -51,32 +51,6 @@ def _generic_letters(cell: Cell) -> list[str]:
             if node.op == "apply" and len(node.attrs[0]) == 1:
                 out.setdefault(node.attrs[0])
     return list(out)
-
-
-def _rewrite(cell: Cell, change, readout: Cell | None = None) -> Cell:
-    """A copy of ``cell`` whose equations are rebuilt through ``change(name, rhs) -> rhs``.
-
-    The copy reads out like ``readout`` (with or without weight and bias): the
-    note's own readout is not what makes it one catalogue cell or another.
-    """
-    copy = Cell(cell.name, cell.family, cell.source, cell.convention)
-    copy.params, copy.states, copy.inputs = dict(cell.params), dict(cell.states), dict(cell.inputs)
-    weight = "W_y" if readout is None or readout.readout_weight else None
-    bias = "b_y" if readout is None or readout.readout_bias else None
-    copy.readout(cell.readout_state, weight, bias)
-    rename: dict[Node, Node] = {}
-    for lhs, rhs in cell.equations:
-        rhs = ir.substitute(rhs, rename) if rename else rhs
-        new_rhs = change(lhs.name, rhs)
-        new_lhs = copy.let(lhs.name, new_rhs)
-        if new_lhs != lhs:
-            rename[lhs] = new_lhs
-    return copy
-
-
-def standard_readout(cell: Cell) -> Cell:
-    """The same cell read out as W_y s + b_y (its own readout set aside)."""
-    return _rewrite(cell, lambda name, rhs: rhs)
 
 
 def _functions(mapping: dict[str, str]):

@@ -21,6 +21,7 @@ from symrnn import ir, rules
 from symrnn.functions import FUNCTIONS
 
 from .model import STEP_COUNTS, NoteModel, is_scalar_expr
+from .note_cell import FUNCTION_NAMES
 from .numbers import NoteArithmetic, Unsupported, evaluate
 from .reading import key, symbols
 from .sizes import ELEMENTWISE, Shapes
@@ -43,20 +44,6 @@ from .tree import (
 )
 
 MAX_STEPS = 40  # a claim that needs longer problems than this is unchecked, with this number in its reason
-
-FUNCTION_NAMES = {
-    "sigma": "sigmoid",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "exp": "exp",
-    "log": "log",
-    "ln": "log",
-    "relu": "relu",
-    "ReLU": "relu",
-    "step": "step",
-    "id": "identity",
-    "identity": "identity",
-}
 
 
 def _cotangent_leaf(g_var: ir.Node, cotangent, values: dict):
