@@ -10,11 +10,11 @@ The model is data; ``sizes.py`` gives it shapes and ``program.py`` unrolls it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import reading
 from .reading import Item, key, symbols, walk
-from .tree import Apply, Derivative, Differential, Equation, Func, Number, Sum, Symbol
+from .tree import Apply, Derivative, Differential, Equation, Func, Number, Prod, Sum, Symbol, TimeIndex
 
 # Letters that name a step count, never a value.
 STEP_COUNTS = frozenset({"T", "N", "n_T", "tau_max"})
@@ -35,6 +35,7 @@ class Definition:
     rhs: object
     item: Item
     shift: int = 0  # h_{t+1} = f(h_t) is stored as h_t = f(h_{t-1}): every offset moved by ``shift``
+    implicit_step: bool = False  # Γ_u = σ(W_u [c^{<t-1>}, x^{<t>}]): written bare, per step t
 
     @property
     def timed(self) -> bool:
@@ -178,8 +179,29 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
                 if isinstance(eq.rhs, Derivative) and isinstance(eq.lhs, Symbol):
                     model.gradient_names.setdefault(key(eq.lhs), eq.rhs)
     model.step_vars = tuple(steps) or ("t",)
+    _time_implicit_steps(model)
     model.objective = _objective(model)
     return model
+
+
+def _time_implicit_steps(model: NoteModel) -> None:
+    """Γ_u = σ(W_u [c^{<t-1>}, x^{<t>}] + b_u): an untimed name made from step t is Γ_u at step t.
+
+    Only the note's main step letter counts, only with no sum or product on the right (a sum over t
+    binds it), never for a loss, and never where the step letter is part of the label (Γ_{o,t}).
+    """
+    var = model.step_vars[0]
+    for k, d in list(model.definitions.items()):
+        if d.timed or _is_loss_key(k) or any(isinstance(n, Sum | Prod) for n in walk(d.rhs)):
+            continue
+        labels = [part.strip() for label in (d.lhs.sub, d.lhs.sup) if label for part in label.split(",")]
+        if var in labels:  # Γ_{o,t}: the step is in the label, a reading this does not guess at
+            continue
+        times = [s.time for s in symbols(d.rhs) if s.time is not None]
+        if times and all(time.var == var and not time.terms for time in times):
+            style = times[0].style
+            lhs = replace(d.lhs, time=TimeIndex(var=var, offset=0, style=style))
+            model.definitions[k] = replace(d, lhs=lhs, implicit_step=True)
 
 
 _CONCRETE = {"sigma": "sigmoid", "ln": "log", "ReLU": "relu"}  # the function table's names

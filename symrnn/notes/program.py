@@ -55,6 +55,17 @@ def _cotangent_leaf(g_var: ir.Node, cotangent, values: dict):
     return leaf
 
 
+# T_x, T_y (the sequence-models lectures): the input and output lengths of a one-to-one cell.
+SEQUENCE_LENGTH_LABELS = frozenset({"x", "y"})
+
+
+def _diag_operand(node):
+    """v of ``diag(v)``, else None."""
+    if isinstance(node, Apply) and isinstance(node.func, Func) and node.func.name == "diag" and len(node.args) == 1:
+        return node.args[0]
+    return None
+
+
 class ProgramError(Unsupported):
     """A forward equation the unrolled program cannot express (the verdict says unchecked and why)."""
 
@@ -238,6 +249,10 @@ class Program:
                 return env[node.name]
             if node.name in STEP_COUNTS or (limit and len(node.name) == 1):
                 return self.steps
+        if isinstance(node, Symbol) and node.name == "T" and node.sub in SEQUENCE_LENGTH_LABELS and not node.sup:
+            # T_x, T_y: the input and output sequence lengths; one sequence per step, so both are T.
+            if node.time is None:
+                return self.steps
         if isinstance(node, Add):
             return self.integer(node.left, env) + self.integer(node.right, env)
         if isinstance(node, Sub):
@@ -251,6 +266,10 @@ class Program:
     def step_of_symbol(self, symbol: Symbol, env: dict, shift: int = 0) -> int | None:
         time = symbol.time
         if time is None:
+            definition = self.model.definitions.get(key(symbol))
+            implicit = definition.lhs.time if definition is not None and definition.implicit_step else None
+            if implicit is not None and implicit.var in env:  # Γ_u written bare for Γ_u^{<t>}
+                return env[implicit.var] + shift
             return None
         if time.var is None:
             return time.offset
@@ -286,6 +305,12 @@ class Program:
             a, b = rec(node.left), rec(node.right)
             a, b = self._broadcast(a, b)
             return ir.add(a, b) if isinstance(node, Add) else ir.sub(a, b)
+        if isinstance(node, Product) and node.op == "juxt" and _diag_operand(node.left) is not None:
+            # diag(v) x = v ⊙ x for columns x of v's size (the only diag the forward program builds)
+            v, x = rec(_diag_operand(node.left)), rec(node.right)
+            if v.shape[1] != 1 or x.shape != v.shape:
+                raise ProgramError("diag(v) times something other than a column of v's size")
+            return ir.mul(*self._broadcast(v, x))
         if isinstance(node, Product):
             a, b = rec(node.left), rec(node.right)
             vectors = node.op == "juxt" and a.shape == b.shape and 1 in (a.shape[0], a.shape[1])

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .labels import label_letters, relabel
 from .read import ParsedEquation, read_notes
 from .source import NoteSource
 from .tree import (
@@ -336,7 +337,9 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
     notes = read_notes(path, strict=False)
     source = notes.source
     sections = section_of_lines(source)
-    items = [Item(p, sections[min(p.line, len(sections) - 1)]) for p in notes.equations]
+    letters = label_letters([p.tree for p in notes.equations])
+    equations = [dataclasses.replace(p, tree=relabel(p.tree, letters)) if letters else p for p in notes.equations]
+    items = [Item(p, sections[min(p.line, len(sections) - 1)]) for p in equations]
     cells: list[CellText] = []
     current: CellText | None = None
     gradient_names: set[tuple] = set()

@@ -273,6 +273,10 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
             r, c = visit(node.operand)
             return (c, r)
         if isinstance(node, Apply):
+            if isinstance(node.func, Func) and node.func.name == "diag" and len(node.args) == 1:
+                rows, cols = visit(node.args[0])  # diag(v): v a column, the square matrix it puts on the diagonal
+                dims.join(cols, scalar[1], "diag of a column")
+                return (rows, rows)
             if isinstance(node.func, Func) or node.func.name in model.functions:
                 shapes = [visit(a) for a in node.args]
                 return shapes[0] if shapes else scalar
