@@ -418,22 +418,33 @@ def numeric(name: str, system: str) -> Callable:
     return fn
 
 
-def evaluate_formula(formula: Formula, x, function: str, system: str):
-    """A derivative formula's value at x (y = φ(x) computed in the same system)."""
-    if formula is None:
+def evaluate_formula(formula: Formula, x, function: str, system: str | None = None, *, apply=None):
+    """A derivative formula's value at x (y = φ(x) computed in the same system).
+
+    Args:
+        formula: a row's derivative formula (or None: the derivative is 1).
+        x: the argument, in any number system with +, -, * and numbers.
+        function: the row's name (what "y" applies).
+        system: "float64", "mpmath" or "sympy", for :func:`numeric`; or None when ``apply`` is given.
+        apply: ``apply(name, value)``, the caller's own way to apply a function by name.
+
+    Raises:
+        ValueError: an op the formula language lacks.
+    """
+    if apply is None:
+        apply = lambda name, value: numeric(name, system)(value)  # noqa: E731
+    if formula is None or formula == "one":
         return x * 0 + 1
     if formula == "x":
         return x
     if formula == "y":
-        return numeric(function, system)(x)
+        return apply(function, x)
     if formula == "zero":
         return x * 0
-    if formula == "one":
-        return x * 0 + 1
     op, *args = formula
     if op == "apply":
-        return numeric(args[0], system)(evaluate_formula(args[1], x, function, system))
-    values = [evaluate_formula(a, x, function, system) for a in args]
+        return apply(args[0], evaluate_formula(args[1], x, function, apply=apply))
+    values = [evaluate_formula(a, x, function, apply=apply) for a in args]
     if op == "mul":
         return values[0] * values[1]
     if op == "add":

@@ -18,7 +18,7 @@ import numpy as np
 
 from symrnn import evaluate as one
 from symrnn.evaluate import Unsupported
-from symrnn.functions import FUNCTIONS, differentiate
+from symrnn.functions import FUNCTIONS, differentiate, evaluate_formula
 from symrnn.ir import Node
 
 DIGITS = one.DIGITS
@@ -68,29 +68,12 @@ class NoteArithmetic:
 
     def _formula(self, formula, x, function: str):
         """A derivative formula of the function table at x, in this arithmetic."""
-        if formula in ("one", None):
-            return x * 0 + 1
-        if formula == "zero":
-            return x * 0
-        if formula == "x":
-            return x
-        if formula == "y":
-            return self.apply(function, x)
-        op, *args = formula
-        if op == "apply":
-            return self.apply(args[0], self._formula(args[1], x, function))
-        values = [self._formula(a, x, function) for a in args]
-        if op == "mul":
-            return values[0] * values[1]
-        if op == "add":
-            return values[0] + values[1]
-        if op == "sub":
-            return values[0] - values[1]
-        if op == "one_minus":
-            return 1 - values[0]
-        if op == "neg":
-            return -values[0]
-        raise Unsupported(f"unknown derivative formula {op!r}")
+        try:
+            return evaluate_formula(formula, x, function, apply=self.apply)
+        except ValueError as error:
+            if isinstance(error, Unsupported) or not str(error).startswith("unknown formula op"):
+                raise
+            raise Unsupported(f"unknown derivative formula: {error}") from error
 
     # ------------------------------------------------------------ arrays
     def array(self, values) -> np.ndarray:
