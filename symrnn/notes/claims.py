@@ -11,6 +11,7 @@ step (zero by the reading rules), a claim at that step is not evaluated.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +51,7 @@ from .tree import (
     Sub,
     Sum,
     Symbol,
+    TimeIndex,
     Transpose,
 )
 
@@ -209,6 +211,9 @@ class ClaimEvaluator:
         raise Unsupported(f"the construct {type(node).__name__}")
 
     def _symbol(self, symbol: Symbol, env: dict):
+        target = _one_hot_of(symbol)
+        if target is not None and key(target) in self.model.targets():
+            return self.forward(target, env)  # 1_{y_t}: the one-hot vector of the target class y_t
         k = key(symbol)
         aux = self.aux.get(("sym", k))
         if aux is not None:
@@ -375,6 +380,20 @@ class ClaimEvaluator:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+_ONE_HOT = re.compile(r"^([A-Za-z]+)_\{?([A-Za-z])(?:([+-])(\d+))?\}?$")
+
+
+def _one_hot_of(symbol: Symbol) -> Symbol | None:
+    """y_t of ``\\mathbf{1}_{y_t}`` (the one-hot vector of a class), else None."""
+    if symbol.name != "1" or not symbol.sub or symbol.sup or symbol.time is not None:
+        return None
+    m = _ONE_HOT.match(symbol.sub.replace(" ", ""))
+    if m is None:
+        return None
+    offset = int(m.group(4) or 0) * (-1 if m.group(3) == "-" else 1)
+    return Symbol(m.group(1), time=TimeIndex(m.group(2), offset))
 
 
 def _word_function(symbol: Symbol) -> bool:

@@ -56,6 +56,8 @@ class NoteModel:
     # Letters the note pins: g = tanh (→ "tanh"), or g(x) = 4σ(x) − 2 (→ None: a formula not applied).
     functions: dict[str, str | None] = field(default_factory=dict)
     ordered: bool = False  # the note writes Werbos' ordered derivatives ∂⁺ (so ∂ alone is explicit)
+    # L(z_t; y_t) = -log softmax(z_t)_{y_t} beside L = Σ_t L(z_t; y_t): key → (its arguments, the formula)
+    step_formulas: dict[tuple, tuple] = field(default_factory=dict)
 
     # ------------------------------------------------------------ roles
     def is_defined(self, k: tuple) -> bool:
@@ -142,10 +144,12 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
     steps: list[str] = []
     for item in cell.items:
         tree = item.tree
+        # L(z, y) = Σ_t L(z_t; y_t): z and y on the left name whole sequences, not untimed values
+        named = _sequence_names(tree) if item.kind == reading.LOSS else set()
         for node in walk(tree):
             if isinstance(node, Sum) and node.index is not None:
                 model.indices.add(key(node.index))
-            if isinstance(node, Symbol):
+            if isinstance(node, Symbol) and id(node) not in named:
                 model.symbols.setdefault(key(node), node)
                 forward = item.kind in (reading.FORWARD, reading.LOSS)
                 if forward and node.time is not None and node.time.var and node.time.var not in STEP_COUNTS:
@@ -162,6 +166,8 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
             if lhs.time is not None and lhs.time.var is not None and lhs.time.offset:
                 shift = -lhs.time.offset
             if k in model.definitions:
+                if item.kind == reading.LOSS and isinstance(tree.lhs, Apply) and not model.definitions[k].timed:
+                    model.step_formulas.setdefault(k, (tree.lhs.args, tree.rhs))
                 continue
             model.definitions[k] = Definition(k, lhs, tree.rhs, item, shift)
         elif item.kind == reading.GRADIENT_NAME:
@@ -182,6 +188,13 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
     _time_implicit_steps(model)
     model.objective = _objective(model)
     return model
+
+
+def _sequence_names(tree) -> set[int]:
+    """Ids of the untimed arguments of a loss written as a function on the left (z, y of L(z, y))."""
+    if not isinstance(tree, Equation) or not isinstance(tree.lhs, Apply):
+        return set()
+    return {id(a) for a in tree.lhs.args if isinstance(a, Symbol) and a.time is None}
 
 
 def _time_implicit_steps(model: NoteModel) -> None:

@@ -29,6 +29,7 @@ from .tree import (
     Add,
     Apply,
     Concat,
+    Entry,
     Frac,
     Func,
     Matrix,
@@ -308,9 +309,18 @@ class Program:
         if isinstance(node, Product) and node.op == "juxt" and _diag_operand(node.left) is not None:
             # diag(v) x = v ⊙ x for columns x of v's size (the only diag the forward program builds)
             v, x = rec(_diag_operand(node.left)), rec(node.right)
-            if v.shape[1] != 1 or x.shape != v.shape:
-                raise ProgramError("diag(v) times something other than a column of v's size")
-            return ir.mul(*self._broadcast(v, x))
+            if v.shape[1] == 1 and x.shape == v.shape:
+                return ir.mul(*self._broadcast(v, x))
+            if v.shape[1] == 1 and x.shape[0] == v.shape[0]:
+                # diag(v) M scales row i of M by v_i: (v 1ᵀ) ⊙ M
+                return ir.mul(ir.matmul(v, self.ones((1, int(x.shape[1])))), x)
+            raise ProgramError("diag(v) times something other than a column or matrix of v's size")
+        if isinstance(node, Product) and node.op == "juxt" and _diag_operand(node.right) is not None:
+            # M diag(v) scales column j of M by v_j: M ⊙ (1 vᵀ)
+            x, v = rec(node.left), rec(_diag_operand(node.right))
+            if v.shape[1] != 1 or x.shape[1] != v.shape[0] or x.shape == (1, 1):
+                raise ProgramError("something other than a matrix of v's width times diag(v)")
+            return ir.mul(x, ir.matmul(self.ones((int(x.shape[0]), 1)), ir.transpose(v)))
         if isinstance(node, Product):
             a, b = rec(node.left), rec(node.right)
             vectors = node.op == "juxt" and a.shape == b.shape and 1 in (a.shape[0], a.shape[1])
@@ -347,6 +357,8 @@ class Program:
             return self._apply(node, env, shift)
         if isinstance(node, Sum):
             return self._sum(node, env, shift)
+        if isinstance(node, Entry):
+            return self._entry(node, env, shift)
         if isinstance(node, Concat):
             return self._concat([rec(i) for i in node.items], node.sep)
         if isinstance(node, Matrix):
@@ -400,8 +412,15 @@ class Program:
             k = key(node.func)
             step = self.step_of_symbol(node.func, env, shift)
             d = self.model.definitions.get(k)
-            if d is not None and (d.timed or step is None):
+            term = self._term_step(node, env, shift) if d is not None and not d.timed and step is None else None
+            if term is None and d is not None and (d.timed or step is None):
                 return self.node(k, step)
+            if term is not None:
+                # L(z_t; y_t) inside L = Σ_t L(z_t; y_t): the loss of one step, not the total again
+                step = term
+                formula = self.model.step_formulas.get(k)
+                if formula is not None:
+                    return self.total(self._step_formula(formula, node, env, shift))
             # E_t(y^t) beside E = Σ_t E_t(y^t): one step's generic loss, a random smooth function,
             # kept per step so ∂E_t/∂y^t can be asked for.
             value = self.smooth_of(args)
@@ -421,6 +440,36 @@ class Program:
         if len(name) == 1 or name in ("phi", "psi", "varphi"):
             self.functions.setdefault(name, "sin" if not self.functions else "softplus")
         return ir.apply(name, x)
+
+    def _term_step(self, node: Apply, env: dict, shift: int) -> int | None:
+        """The one step of a loss applied to values of one step (L(z_t; y_t)), else None."""
+        steps = {self.step_of_symbol(a, env, shift) for a in node.args if isinstance(a, Symbol)}
+        if len(steps) != 1 or None in steps or len(node.args) != sum(isinstance(a, Symbol) for a in node.args):
+            return None
+        return steps.pop()
+
+    def _step_formula(self, formula: tuple, node: Apply, env: dict, shift: int) -> ir.Node:
+        """The note's formula of one step's loss, its arguments bound to the step of the call."""
+        formal, rhs = formula
+        if len(formal) != len(node.args):
+            raise ProgramError(f"{node.func.name} called with {len(node.args)} arguments, defined with {len(formal)}")
+        inner = dict(env)
+        for f, a in zip(formal, node.args, strict=True):
+            if key(f) != key(a) or f.time.var is None:
+                raise ProgramError(f"{node.func.name} called with other arguments than its formula names")
+            inner[f.time.var] = self.step_of_symbol(a, env, shift) - f.time.offset
+        return self.expr(rhs, inner, 0)
+
+    def _entry(self, node: Entry, env: dict, shift: int) -> ir.Node:
+        """``softmax(z_t)_{y_t}`` with y_t a target class: the entry picked by y_t's one-hot vector."""
+        (index,) = node.indices if len(node.indices) == 1 else (None,)
+        if not isinstance(index, Symbol) or key(index) not in self._targets:
+            raise ProgramError("an entry picked by something other than a target class")
+        x = self.expr(node.operand, env, shift)
+        onehot = self.expr(index, env, shift)
+        if onehot.shape != x.shape:
+            raise ProgramError("a target class of another size than the vector it picks from")
+        return self.total(ir.mul(onehot, x))
 
     def _sum(self, node: Sum, env: dict, shift: int) -> ir.Node:
         index = node.index.name if node.index is not None else self.model.step_vars[0]

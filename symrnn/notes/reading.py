@@ -287,6 +287,23 @@ def _names_function(tree: Equation) -> bool:
     return all(isinstance(s, Func | Symbol) for s in tree.sides[:-1])
 
 
+def _step_term(item: Item, cell: CellText) -> bool:
+    return is_step_term(item.tree.lhs, cell.defined.get(_lhs_key(item.tree.lhs)))
+
+
+def is_step_term(lhs, total: Item | None) -> bool:
+    """``L(z_t; y_t)`` (a loss applied to values of one step) where ``total`` sums that loss over steps."""
+    if total is None or not isinstance(total.tree, Equation) or not isinstance(lhs, Apply):
+        return False
+    if not is_loss_symbol(lhs) or not all(isinstance(a, Symbol) and a.time is not None for a in lhs.args):
+        return False
+    k = _lhs_key(lhs)
+    return any(
+        isinstance(n, Apply) and isinstance(n.func, Symbol) and key(n.func) == k and n is not lhs
+        for n in walk(total.tree.rhs)
+    )
+
+
 def _lhs_key(lhs) -> tuple:
     return key(lhs.func if isinstance(lhs, Apply) else lhs)
 
@@ -375,6 +392,8 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
             item.kind = classify(item.tree, set(current.defined), gradient_names)
             if item.parsed.prose is not None:
                 item.kind = PROSE  # 1 ≤ t ≤ T, at t = T_x, γ = 1/4, h_0 = 0: prose, not a claim
+            elif item.kind == FORWARD_CLAIM and _step_term(item, current):
+                item.kind = LOSS  # L(z_t; y_t) = … beside L(z, y) = Σ_t L(z_t; y_t): the formula of each term
             if item.kind == FORWARD and isinstance(item.tree.lhs, Symbol):
                 current.defined[key(item.tree.lhs)] = item
                 current.forward.append(item)

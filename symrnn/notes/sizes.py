@@ -20,6 +20,7 @@ from .tree import (
     Add,
     Apply,
     Concat,
+    Entry,
     Frac,
     Func,
     Matrix,
@@ -287,6 +288,13 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
             if node.lower is not None:
                 visit(node.lower)
             return visit(node.body)
+        if isinstance(node, Entry) and len(node.indices) == 1 and isinstance(node.indices[0], Symbol):
+            # softmax(z_t)_{y_t}: y_t a target class, one-hot in the shape of the vector it picks from
+            picked = visit(node.operand)
+            index = visit(node.indices[0])
+            dims.join(picked[0], index[0], "a target class and the vector it picks from")
+            dims.join(picked[1], index[1], "a target class and the vector it picks from")
+            return scalar
         if isinstance(node, Concat):
             return concat(node.items, node.sep)
         if isinstance(node, Matrix):
@@ -366,6 +374,11 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
             dims.join(lhs[1], rhs[1], "the two sides")
         except ShapeFailure as error:
             raise ShapeFailure(f"line {d.item.line}: {error}") from None
+    for _, formula in model.step_formulas.values():
+        try:
+            visit(formula)
+        except ShapeFailure as error:
+            raise ShapeFailure(f"the formula of one step's loss: {error}") from None
     for k in list(model.symbols):
         shape_of(k)
     return dims, table
