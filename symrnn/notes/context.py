@@ -14,7 +14,7 @@ from .claims import aux_key
 from .judge import Problems
 from .model import ModelError, NoteModel, build_model, has_gradient, is_loss_key
 from .reading import Item, NoteText, key
-from .sizes import ShapeFailure, solve_shapes
+from .sizes import ShapeFailure, size_letters, solve_shapes
 from .tree import Differential, Equation, Power, Symbol, Tuple
 from .unread import UNKNOWN, Hole, tainted_keys
 
@@ -38,6 +38,9 @@ class NoteContext:
         for cell in text.cells:
             try:
                 model = build_model(cell, text.items)
+                # h of \mathbb{R}^{h} beside the state h_t: a letter the note uses as a value is no size
+                values = {k[0] for k, s in model.symbols.items() if s.time is not None or k in model.definitions}
+                model.size_letters = size_letters(stated) - values - {k[0] for k in stated}
                 solve_shapes(model, stated)
             except (ModelError, ShapeFailure) as error:
                 self.errors[cell.index] = f"the forward equations cannot be unrolled: {error}"

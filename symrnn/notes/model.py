@@ -58,6 +58,9 @@ class NoteModel:
     ordered: bool = False  # the note writes Werbos' ordered derivatives ∂⁺ (so ∂ alone is explicit)
     # L(z_t; y_t) = -log softmax(z_t)_{y_t} beside L = Σ_t L(z_t; y_t): key → (its arguments, the formula)
     step_formulas: dict[tuple, tuple] = field(default_factory=dict)
+    # Letters the note's stated shapes use as sizes (N, D, H in x_t \in \mathbb{R}^{N \times D}):
+    # numbers whose value is the size solved for them, never a step count (T excepted).
+    size_letters: frozenset = frozenset()
 
     # ------------------------------------------------------------ roles
     def is_defined(self, k: tuple) -> bool:
@@ -82,6 +85,8 @@ class NoteModel:
     def is_number(self, k: tuple) -> bool:
         name = k[0]
         if k in self.indices:
+            return True
+        if name in self.size_letters and not k[2] and not k[3] and not k[1]:
             return True
         return (name in STEP_COUNTS and not k[2] and not k[3]) or name in SCALAR_NAMES
 

@@ -24,7 +24,7 @@ from .model import STEP_COUNTS, NoteModel, is_scalar_expr
 from .note_cell import FUNCTION_NAMES
 from .numbers import NoteArithmetic, Unsupported, evaluate
 from .reading import key, symbols
-from .sizes import ELEMENTWISE, Shapes
+from .sizes import ELEMENTWISE, ONES, Shapes
 from .tree import (
     Add,
     Apply,
@@ -171,6 +171,8 @@ class Program:
         raise ProgramError(f"line {line}: the right side is {ir.fmt_shape(expr.shape)}, the left {shape[0]}×{shape[1]}")
 
     def _random(self, k: tuple, shape) -> np.ndarray:
+        if k[0] == ONES and not k[1] and not k[3]:
+            return np.ones(shape)  # \mathbf{1}_N: ones, not a random parameter
         if k[0] in ("delta", "Delta", "epsilon", "varepsilon") or (k[0] == "d" and k[2]):
             return np.zeros(shape)  # a gradient the note recurs on is zero past the last step
         if k in self._targets:
@@ -248,6 +250,8 @@ class Program:
         if isinstance(node, Symbol) and not node.sub and not node.sup and node.time is None:
             if node.name in env:
                 return env[node.name]
+            if node.name in self.model.size_letters and node.name in self.shapes.sizes:
+                return self.shapes.sizes[node.name]  # N of x_t \in \mathbb{R}^{N \times D}: a size, not T
             if node.name in STEP_COUNTS or (limit and len(node.name) == 1):
                 return self.steps
         if isinstance(node, Symbol) and node.name == "T" and node.sub in SEQUENCE_LENGTH_LABELS and not node.sup:
@@ -371,7 +375,17 @@ class Program:
             return self._spread(a, b.shape), b
         if b.shape == (1, 1) and a.shape != (1, 1):
             return a, self._spread(b, a.shape)
-        return a, b
+        return self._repeat(a, b.shape), self._repeat(b, a.shape)
+
+    def _repeat(self, v: ir.Node, shape) -> ir.Node:
+        """A bias row (or column) repeated over the rows (columns) of a minibatch value of ``shape``."""
+        rows, cols = int(v.shape[0]), int(v.shape[1])
+        r, c = int(shape[0]), int(shape[1])
+        if rows == 1 and cols == c and r > 1:
+            return ir.matmul(self.ones((r, 1)), v)
+        if cols == 1 and rows == r and c > 1:
+            return ir.matmul(v, self.ones((1, c)))
+        return v
 
     def _spread(self, scalar: ir.Node, shape) -> ir.Node:
         """A 1×1 value as an array of ``shape`` (a constant stays a constant)."""

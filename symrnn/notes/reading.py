@@ -33,9 +33,11 @@ from .tree import (
     Differential,
     Dots,
     Equation,
+    EquationList,
     Func,
     Matrix,
     Number,
+    Power,
     Product,
     Sub,
     Symbol,
@@ -356,6 +358,7 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
     sections = section_of_lines(source)
     letters = label_letters([p.tree for p in notes.equations])
     equations = [dataclasses.replace(p, tree=relabel(p.tree, letters)) if letters else p for p in notes.equations]
+    equations, stated = _split_stated_spaces(equations)
     items = [Item(p, sections[min(p.line, len(sections) - 1)]) for p in equations]
     cells: list[CellText] = []
     current: CellText | None = None
@@ -405,7 +408,35 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
             current.items.append(item)
     _apply_function_letters(items)
     holes = tuple(hole_of(u.line, u.column, u.latex, _reason(u), key) for u in notes.unreadable)
-    return NoteText(notes.file, items, cells, notes.mentions, source, notes.unreadable, holes)
+    return NoteText(notes.file, items, cells, notes.mentions + stated, source, notes.unreadable, holes)
+
+
+def _split_stated_spaces(equations: list[ParsedEquation]) -> tuple[list[ParsedEquation], tuple]:
+    """``a_t = x_t W_x + b \\in \\mathbb{R}^{N \\times 4H}``: the definition, and the shape it states of a_t.
+
+    The equation is read without its last side; ``a_t \\in \\mathbb{R}^{…}`` joins the
+    note's stated shapes (as a mention, like a shape stated in prose).
+    """
+    out, stated = [], []
+    for p in equations:
+        parts = p.tree.equations if isinstance(p.tree, EquationList) else (p.tree,)
+        kept = []
+        for eq in parts:
+            kept.append(eq)
+            if not (isinstance(eq, Equation) and len(eq.sides) >= 3 and eq.ops[-1] == "in"):
+                continue
+            space = eq.sides[-1]
+            if not (isinstance(space, Power) and isinstance(space.base, Symbol) and space.base.font == "bb"):
+                continue
+            if any(op not in ("=", ":=", "equiv") for op in eq.ops[:-1]):
+                continue
+            kept[-1] = Equation(eq.sides[:-1], eq.ops[:-1])
+            stated.append(dataclasses.replace(p, tree=Equation((eq.lhs, space), ("in",)), display=False))
+        if kept != list(parts):
+            tree = EquationList(tuple(kept)) if isinstance(p.tree, EquationList) else kept[0]
+            p = dataclasses.replace(p, tree=tree)
+        out.append(p)
+    return out, tuple(stated)
 
 
 def _apply_function_letters(items: list[Item]) -> None:

@@ -36,6 +36,7 @@ from .tree import (
 )
 
 FREE_SIZES = (3, 2, 4, 5, 6, 7, 8)
+ONES = "1"  # the name of \mathbf{1} and \mathbf{1}_N: a vector of ones
 ELEMENTWISE = frozenset({"*", "odot", "circ", "ast", "otimes"})
 
 
@@ -150,6 +151,7 @@ class Shapes:
 
     of: dict[tuple, Shape]
     convention: str
+    sizes: dict[str, int] = field(default_factory=dict)  # size letter of the stated shapes → its size
 
     def describe(self) -> str:
         return ", ".join(f"{k[0]}{'_' + k[2] if k[2] else ''} {r}×{c}" for k, (r, c) in self.of.items())
@@ -177,8 +179,15 @@ def solve_shapes(
             dims, table = _constrain(model, convention, stated or {})
             dims.solve(free_sizes)
             shapes = {k: (dims.get(r), dims.get(c)) for k, (r, c) in table.items()}
-            penalty = sum(1 for k in model.params() if k in shapes and shapes[k] == (1, 1) and not model.is_number(k))
-            results.append((penalty, len(results), Shapes(shapes, convention)))
+            penalty = sum(
+                1
+                for k in model.params()
+                if k in shapes and shapes[k] == (1, 1) and not model.is_number(k) and k[0] != ONES
+            )
+            # Two size letters the note keeps apart (D, H) made one size by a convention: a misreading.
+            merged = len(dims.names) - len({dims.find(d) for d in dims.names.values()})
+            sizes = {name: dims.get(d) for name, d in dims.names.items()}
+            results.append(((penalty, merged), len(results), Shapes(shapes, convention, sizes)))
         except ShapeFailure as error:
             errors.append(f"{convention} vectors: {error}")
     if not results:
@@ -199,20 +208,73 @@ def _vectors(left, right, model: NoteModel) -> bool:
     return timed_only(left) and timed_only(right)
 
 
+def size_letters(stated: dict[tuple, object]) -> frozenset:
+    """The letters stated shapes use as sizes: N, D and H of ``\\mathbb{R}^{N \\times D}``, ``\\mathbb{R}^{4H}``.
+
+    T stays the number of steps, and a loss letter is never a size.
+    """
+    out = set()
+
+    def visit(node) -> None:
+        if isinstance(node, Symbol) and not node.sub and not node.sup and not node.accents and node.time is None:
+            if node.name not in STEP_COUNTS - {"N"} and node.name not in ("J", "L", "E", "ell"):
+                out.add(node.name)
+        elif isinstance(node, Product) and node.op == "times":
+            visit(node.left)
+            visit(node.right)
+        elif isinstance(node, Product) and isinstance(node.left, Number):
+            visit(node.right)
+
+    for exponent in stated.values():
+        visit(exponent)
+    return frozenset(out)
+
+
+def _batched(model: NoteModel, stated: dict) -> bool:
+    """Does the note state a timed value as a matrix (x_t \\in \\mathbb{R}^{N \\times D}): a minibatch per step?"""
+    for k, exponent in stated.items():
+        symbol = model.symbols.get(k)
+        if symbol is None or symbol.time is None or symbol.time.var in STEP_COUNTS:
+            continue
+        if isinstance(exponent, Product) and exponent.op == "times":
+            if not any(isinstance(n, Number) and n.value == 1 for n in (exponent.left, exponent.right)):
+                return True
+    return False
+
+
+def _untimed(node, model: NoteModel) -> bool:
+    """Only parameters (no value of a step): a bias or a weight, which a minibatch broadcasts over its rows."""
+    from .reading import walk
+
+    syms = [n for n in walk(node) if isinstance(n, Symbol)]
+    return bool(syms) and all(s.time is None and key(s) not in model.definitions for s in syms)
+
+
 def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, dict]:
     dims = Dims()
     one = dims.new(1)
     table: dict[tuple, tuple[int, int]] = {}
-    sizes_by_letter: dict[str, int] = {}
+    sizes_by_letter: dict[str, int] = dims.names
+    # A minibatch: every timed value has a batch axis (rows under the row convention), one size for all.
+    batched = _batched(model, stated)
+    batch = dims.new() if batched else one
 
     def shape_of(k: tuple) -> tuple[int, int]:
         if k not in table:
             symbol = model.symbols.get(k)
             if model.is_number(k) or (k[0] in ("J", "L", "E", "loss", "ell")):
                 table[k] = (one, one)
+            elif k[0] == ONES and not k[1] and not k[3]:
+                # \mathbf{1}: a number 1 broadcast; \mathbf{1}_N: a column of N ones (N a size letter or not)
+                if k[2] is None:
+                    table[k] = (one, one)
+                else:
+                    if k[2] not in sizes_by_letter:
+                        sizes_by_letter[k[2]] = dims.new()
+                    table[k] = (sizes_by_letter[k[2]], one)
             elif symbol is not None and symbol.time is not None and symbol.time.var not in STEP_COUNTS:
                 n = dims.new()
-                table[k] = (n, one) if convention == "column" else (one, n)
+                table[k] = (n, batch) if convention == "column" else (batch, n)
             else:
                 table[k] = (dims.new(), dims.new())
         return table[k]
@@ -314,6 +376,13 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
             return b
         if is_one(b) or is_scalar_expr(right, model):
             return a
+        if batched and _untimed(left, model) != _untimed(right, model):
+            # x_t W + b over a minibatch: b is one row (a column under the column convention), repeated.
+            p, v = (a, b) if _untimed(left, model) else (b, a)
+            axis = 0 if convention == "row" else 1
+            dims.join(p[axis], one, why)
+            dims.join(p[1 - axis], v[1 - axis], why)
+            return v
         dims.join(a[0], b[0], why)
         dims.join(a[1], b[1], why)
         return a
@@ -355,6 +424,15 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
         if isinstance(exponent, Product) and exponent.op == "times":
             dims.join(shape[0], letter_dim(exponent.left), f"the stated shape of {k[0]}")
             dims.join(shape[1], letter_dim(exponent.right), f"the stated shape of {k[0]}")
+        elif (
+            convention == "row"
+            and k not in model.definitions
+            and model.symbols.get(k) is not None
+            and model.symbols[k].time is None
+        ):
+            # b \in \mathbb{R}^{H} beside x_t W_x: under the row convention a vector parameter is a row.
+            dims.join(shape[0], one, f"the stated shape of {k[0]}")
+            dims.join(shape[1], letter_dim(exponent), f"the stated shape of {k[0]}")
         else:
             dims.join(shape[0], letter_dim(exponent), f"the stated shape of {k[0]}")
             dims.join(shape[1], one, f"the stated shape of {k[0]}")

@@ -1,0 +1,68 @@
+"""Stated shapes, minibatches in rows and vectors of ones (issue 14), each on a note of our own."""
+
+from __future__ import annotations
+
+import symrnn
+
+BATCH_NOTE = r"""
+Rows are the $N$ examples of a batch: $u_t \in \mathbb{R}^{N \times P}$, $A \in \mathbb{R}^{P \times M}$,
+$C \in \mathbb{R}^{M \times M}$, $c \in \mathbb{R}^{M}$.
+
+$$s_t = \tanh(u_t A + s_{t-1} C + c) \in \mathbb{R}^{N \times M}$$
+
+$$J = \frac{1}{N} \sum_{t=1}^{T} \| s_t \|^2$$
+
+$$\frac{\partial J}{\partial s_T} = \frac{2}{N} s_T$$
+
+$$\frac{\partial J}{\partial s_T} = \frac{2}{T} s_T$$
+
+$$\frac{\partial J}{\partial c} = \sum_{t=1}^{T} \mathbf{1}_N^\top \left( \frac{\partial J}{\partial s_t} \odot (\mathbf{1} - s_t \odot s_t) \right)$$
+
+$$\frac{\partial J}{\partial A} = \sum_{t=1}^{T} u_t^\top \left( \frac{\partial J}{\partial s_t} \odot (1 - s_t \odot s_t) \right)$$
+
+$$\frac{\partial J}{\partial A} = \sum_{t=1}^{T} \frac{1}{N} u_t^\top \left( \frac{\partial J}{\partial s_t} \odot (1 - s_t \odot s_t) \right)$$
+"""
+
+
+def verdicts(text: str, name: str = "note.md") -> dict[int, str]:
+    return {v.line: v.verdict for v in symrnn.check_text(text, name) if v.verdict != "definition"}
+
+
+def test_a_forward_equation_ending_in_a_stated_space_defines_its_value():
+    # s_t = … \in \mathbb{R}^{N \times M} is the recurrence, with the shape it states (not a shape line only).
+    messages = {v.line: v.message for v in symrnn.check_text(BATCH_NOTE, "note.md")}
+    assert "define a cell with state s" in messages[5]
+
+
+def test_a_minibatch_in_rows_is_checked_at_a_batch_of_several_rows():
+    got = verdicts(BATCH_NOTE)
+    assert got[9] == "holds"  # 2/N s_T: N is the batch size the note states
+    assert got[11] == "wrong"  # 2/T: N is not the number of steps, and the batch is not one row
+    assert got[15] == "holds"  # u_t^T (…): the bias row c repeated over the N rows of u_t A
+    assert got[17] == "wrong"  # a 1/N too many: caught only with more than one row
+
+
+def test_vectors_of_ones_sum_the_rows_of_a_batch():
+    got = verdicts(BATCH_NOTE)
+    assert got[13] == "holds"  # \mathbf{1}_N^\top sums the rows; \mathbf{1} - s ⊙ s is 1 minus each entry
+    wrong = BATCH_NOTE.replace(r"\mathbf{1}_N^\top \left(", r"\mathbf{1}_N^\top \frac{1}{N} \left(")
+    wrong = wrong.replace(r"\frac{2}{T} s_T", r"\frac{2}{N} s_T")  # so that most claims still hold
+    assert verdicts(wrong)[13] == "wrong"
+
+
+def test_a_size_letter_that_also_names_a_value_is_the_value():
+    # h is a size in \mathbb{R}^{h} and the state h_t: the state is a vector, not the number h.
+    note = r"""
+$h_t \in \mathbb{R}^{h}$, $x_t \in \mathbb{R}^{d}$, $W \in \mathbb{R}^{h \times d}$, $U \in \mathbb{R}^{h \times h}$.
+
+$$h_t = \tanh(W x_t + U h_{t-1})$$
+
+$$L = \sum_{t=1}^{T} \| h_t \|^2$$
+
+$$\frac{\partial L}{\partial x_t} = W^\top \left( \frac{\partial L}{\partial h_t} \odot (1 - h_t \odot h_t) \right)$$
+
+$$\frac{\partial L}{\partial x_t} = W^\top \frac{\partial L}{\partial h_t}$$
+"""
+    got = verdicts(note)
+    assert got[8] == "holds"
+    assert got[10] == "wrong"
