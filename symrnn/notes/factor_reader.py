@@ -15,6 +15,7 @@ from lark import Tree as LarkTree
 if TYPE_CHECKING:
     pass
 
+from .angle_products import OUTER
 from .script_reader import Piece, Rejected, ScriptReader, end_of, start_of, subtrees
 from .scripts import NAMED, arg_tokens, is_plus_script
 from .tree import (
@@ -29,6 +30,7 @@ from .tree import (
     Number,
     Product,
     Symbol,
+    Transpose,
     Tree,
     Tuple,
 )
@@ -64,6 +66,8 @@ _BRACKET_SEPS = {",": ",", ";": ";", "|": "|", "\\mid": "|", "\\vert": "|"}
 class FactorReader(ScriptReader):
     """Factors and the arguments of accents, fonts and fractions; TreeReader supplies the rest."""
 
+    angle: str | None = None  # what <a, b> means in this note (angle_products.py), None: unread
+
     def factor(self, tree: LarkTree) -> Piece:
         primary, scripts = tree.children[0], tree.children[1:]
         start, end = start_of(tree), end_of(tree)
@@ -98,12 +102,28 @@ class FactorReader(ScriptReader):
         elif kind == "matrix":
             node = self.matrix(primary)
         elif len(subtrees(primary)) > 1:
-            raise Rejected(
-                start, "<a, b> (an inner or outer product) is not read: write a^\\top b or a b^\\top", "\\langle"
-            )
+            node = self.angle_product(primary, start, end)
         else:  # angle
             raise Rejected(start, "angle brackets are read only as time indices, as in a^{<t>}", "\\langle")
         return Piece("expr", self.post(node, self.generic_scripts(scripts)), start, end)
+
+    def angle_product(self, tree: LarkTree, start: int, end: int) -> Product:
+        """``\\langle a, b \\rangle`` as the note defines it: a b^\\top (outer) or a^\\top b (inner)."""
+        items = [self.expr(c) for c in subtrees(tree)]
+        if self.angle is None:
+            raise Rejected(
+                start,
+                "<a, b> (an inner or outer product) is not read: the note does not say which "
+                "(state it, e.g. \\langle a, b \\rangle = a b^\\top, or write a^\\top b or a b^\\top)",
+                "\\langle",
+            )
+        if len(items) != 2:
+            raise Rejected(start, f"<…> with {len(items)} entries is not a product of two vectors", "\\langle")
+        a, b = items
+        span = self.span(start, end)
+        if self.angle == OUTER:
+            return Product("juxt", a, Transpose(b, span=b.span), span=span)
+        return Product("juxt", Transpose(a, span=a.span), b, span=span)
 
     def token_factor(self, token: Token, scripts: list, start: int, end: int) -> Piece:
         kind, value = token.type, token.value

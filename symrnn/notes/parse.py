@@ -119,11 +119,13 @@ def _parser() -> Lark:
     return Lark(grammar, parser="lalr", lexer="contextual")
 
 
-def parse_equation(chunk: MathChunk, functions: frozenset[str] | None = None) -> Tree:
+def parse_equation(chunk: MathChunk, functions: frozenset[str] | None = None, angle: str | None = None) -> Tree:
     """The tree of ``chunk``; raises NotesSyntaxError (and nothing else) if it cannot be read.
 
     ``functions`` are the letters the whole file uses as functions (see
     function_letters); by default they are inferred from this chunk alone.
+    ``angle`` is what ``\\langle a, b \\rangle`` means in the file ("outer" or
+    "inner", see angle_products); None leaves it unread.
     """
     locate = Locator(chunk)
     try:
@@ -134,7 +136,7 @@ def parse_equation(chunk: MathChunk, functions: frozenset[str] | None = None) ->
         _check_nesting(chunk.text)
         # Bars and < > are told apart first (same length, so offsets are kept).
         marked = mark_sum_bodies(mark_delimiters(chunk.text))
-        tree = TreeReader(chunk, functions, locate).start(_parser().parse(marked))
+        tree = TreeReader(chunk, functions, locate, angle).start(_parser().parse(marked))
         _check_tree(tree, locate)
         return tree
     except NotesSyntaxError:

@@ -437,7 +437,7 @@ class Program:
                     return self.total(self._step_formula(formula, node, env, shift))
             # E_t(y^t) beside E = Σ_t E_t(y^t): one step's generic loss, a random smooth function,
             # kept per step so ∂E_t/∂y^t can be asked for.
-            value = self.smooth_of(args)
+            value = self.assign(self.smooth_of(args), step)  # a var, so reverse mode can seed it
             if step is not None:
                 self.step_losses.setdefault((k, step), value)
             return value

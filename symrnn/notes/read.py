@@ -12,6 +12,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
+from .angle_products import angle_reading
 from .errors import NotesSyntaxError, printable
 from .extract import MathChunk, extract_note
 from .function_letters import function_letters
@@ -101,19 +102,21 @@ def read_source(source: NoteSource) -> Notes:
     found = extract_note(source)
     chunks = found.chunks
     functions = function_letters(chunks)
+    angle = angle_reading(source.text, chunks)
     equations: list[ParsedEquation] = []
     mentions: list[ParsedEquation] = []
     unreadable: list[Unreadable] = [_unreadable(e, "", True, None) for e in found.problems]
     previous: dict[int, Equation] = {}  # last equation of each display block
     for chunk in chunks:
         try:
-            tree = parse_equation(chunk, functions)
+            tree = parse_equation(chunk, functions, angle.kind if angle else None)
         except NotesSyntaxError as e:
             if chunk.is_equation:
                 unreadable.append(_unreadable(e, chunk.text, chunk.display, chunk.cell))
             # A mention that cannot be read is prose to us, not an error.
             continue
-        if not chunk.is_equation:
+        if not chunk.is_equation or (angle and chunk.offset in angle.statements):
+            # \langle a, b \rangle = a b^\top states the note's notation: prose, not a claim.
             mentions.append(_parsed(chunk, tree))
             continue
         try:

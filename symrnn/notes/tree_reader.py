@@ -88,9 +88,10 @@ _RELATIONS = {
 class TreeReader(FactorReader):
     """Turns lark's parse tree of one chunk into tree.py nodes."""
 
-    def __init__(self, chunk: MathChunk, functions: frozenset[str], locate: Locator) -> None:
+    def __init__(self, chunk: MathChunk, functions: frozenset[str], locate: Locator, angle: str | None = None) -> None:
         self.chunk = chunk
         self.functions = functions
+        self.angle = angle
         self.locate = locate
         # Letters that index a sum or product here are steps too (a_s in \prod_{s=k+1}^{t}).
         self.step_vars = TIME_VARS | bound_indices(chunk.text)
@@ -280,6 +281,9 @@ class TreeReader(FactorReader):
             return Piece("expr", Differential("d", nxt.node, span=self.span(start, end)), start, end)
         if isinstance(piece.node, Symbol) and nxt.args is not None and (len(nxt.args) > 1 or piece.word):
             return Piece("expr", self.apply(piece.node, None, nxt, start), start, end)
+        if _step_loss(piece.node) and nxt.args is not None and nxt.start == piece.end:
+            # E_t(y^t), L^{(t)}(o_t): one step's loss applied to what it reads, not E_t times y^t.
+            return Piece("expr", self.apply(piece.node, None, nxt, start), start, end)
         return None
 
     def paren_step(self, piece: Piece, nxt: Piece) -> Piece | None:
@@ -367,6 +371,21 @@ class TreeReader(FactorReader):
         return Frac(num, den, style, span=span)
 
     # ---- factors
+
+
+_LOSS_LETTERS = frozenset({"E", "L", "J", "ell"})
+
+
+def _step_loss(node) -> bool:
+    """A loss letter with a step and nothing else (E_t, L^{(t)}, ℓ_t): a per-step loss name."""
+    return (
+        isinstance(node, Symbol)
+        and node.name in _LOSS_LETTERS
+        and node.time is not None
+        and not node.accents
+        and node.sub is None
+        and node.sup is None
+    )
 
 
 def _step_of(node: Expr, names: frozenset[str]) -> tuple[str | None, int] | None:
