@@ -11,6 +11,7 @@ step (zero by the reading rules), a claim at that step is not evaluated.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -45,8 +46,10 @@ from .tree import (
     Func,
     Matrix,
     Neg,
+    Norm,
     Number,
     Power,
+    Prod,
     Product,
     Sub,
     Sum,
@@ -84,6 +87,7 @@ class ClaimEvaluator:
         self.values = program.values(precise)
         self.aux = aux or {}
         self._grads: dict = {}
+        self._jacobians: dict = {}
         self.missing_terms: list[str] = []
 
     # ------------------------------------------------------------ leaves
@@ -165,7 +169,9 @@ class ClaimEvaluator:
             # loss's gradient of one is): that step is not evaluated.
             raise Missing(f"∂{of.name}/∂{wrt.name}", gradient=False)
         only = a_step if self.reading.immediate else None
-        matrix = self.program.jacobian(a, b, self.precise, only)
+        if (a, b, only) not in self._jacobians:
+            self._jacobians[(a, b, only)] = self.program.jacobian(a, b, self.precise, only)
+        matrix = self._jacobians[(a, b, only)]
         j = Jacobian(matrix, _shape(a), _shape(b))
         return j.T if self.reading.layout == "denominator" else j
 
@@ -197,6 +203,10 @@ class ClaimEvaluator:
             return self._apply(node, env)
         if isinstance(node, Sum):
             return self._sum(node, env)
+        if isinstance(node, Prod):
+            return self._prod(node, env)
+        if isinstance(node, Norm):
+            return self._norm(node, env)
         if isinstance(node, Derivative):
             return self._derivative(node, env)
         if isinstance(node, Differential):
@@ -211,6 +221,16 @@ class ClaimEvaluator:
         raise Unsupported(f"the construct {type(node).__name__}")
 
     def _symbol(self, symbol: Symbol, env: dict):
+        exponent = _number_power(symbol)
+        if exponent is not None and self.model.is_number(key(exponent[0])):
+            # γ^{t-k}, ρ^{T-k}: a number name raised to a power of steps (read as a label above it)
+            base = self.value(exponent[0], env)
+            n = sum(
+                sign * (v if isinstance(v, int) else self.program.integer(Symbol(v), env)) for sign, v in exponent[1]
+            )
+            if abs(n) > 60:
+                raise Unsupported(f"a power {n} (at most 60)")
+            return base**n
         target = _one_hot_of(symbol)
         if target is not None and key(target) in self.model.targets():
             return self.forward(target, env)  # 1_{y_t}: the one-hot vector of the target class y_t
@@ -287,16 +307,48 @@ class ClaimEvaluator:
         for factor in (a, b):
             if isinstance(factor, Missing):
                 raise factor
+        return self._times(a, b, node.op, node.left)
+
+    def _times(self, a, b, op: str, left):
+        """``a`` times ``b`` as the note writes it (``op``; ``left`` is a's tree, for ``\\cdot``)."""
         if isinstance(a, Jacobian) or isinstance(b, Jacobian):
             return chain(a, b)
         scalar = a.shape == (1, 1) or b.shape == (1, 1)
         if scalar:
             return a * b if a.shape != (1, 1) or b.shape == (1, 1) else b * a[0, 0]
-        if node.op in ELEMENTWISE:
+        if op in ELEMENTWISE:
             return elementwise(a, b, lambda x, y: x * y)
-        if node.op == "cdot" and a.shape == b.shape and a.shape[1] == 1 and not is_scalar_expr(node.left, self.model):
+        if op == "cdot" and a.shape == b.shape and a.shape[1] == 1 and not is_scalar_expr(left, self.model):
             return elementwise(a, b, lambda x, y: x * y)
         return matmul(a, b)
+
+    def _prod(self, node: Prod, env: dict):
+        """∏_{i=lower}^{upper} A_i = A_upper ⋯ A_lower, the latest step on the left."""
+        if node.over is not None:
+            raise Unsupported("a product over a set")
+        index = node.index.name if node.index is not None else self.model.step_vars[0]
+        lower = self.program.integer(node.lower, env) if node.lower is not None else 1
+        upper = self.program.integer(node.upper, env, limit=True) if node.upper is not None else self.program.steps
+        if upper < lower:
+            # An empty product is the identity of a shape the note does not write: not evaluated here.
+            raise Missing(f"an empty product over {index} from {lower} to {upper}", gradient=False)
+        if upper - lower > 60:
+            raise Unsupported(f"a product of {upper - lower + 1} factors")
+        out = None
+        for i in range(upper, lower - 1, -1):
+            factor = self.value(node.body, {**env, index: i})
+            out = factor if out is None else self._times(out, factor, "juxt", node.body)
+        return out
+
+    def _norm(self, node: Norm, env: dict):
+        """‖x‖ (Euclidean for a vector, spectral for a matrix or a Jacobian), ‖W‖_F, |w|: a 1×1 value."""
+        m = np.asarray(as_matrix(self.value(node.operand, env)))
+        if node.kind == "abs" and m.shape != (1, 1):
+            raise Unsupported("|·| of something that is not a number")
+        if node.kind not in (None, "2", "F", "abs"):
+            raise Unsupported(f"the norm ‖·‖_{node.kind}")
+        frobenius = node.kind == "F" or 1 in m.shape
+        return self.arith.array(np.array([[norm_of(m, frobenius, self.precise)]], dtype=object))
 
     def _power(self, node: Power, env: dict):
         base = self.value(node.base, env)
@@ -382,6 +434,24 @@ class ClaimEvaluator:
 # ---------------------------------------------------------------- helpers
 
 
+_POWER_TERM = re.compile(r"([+-]?)\s*([A-Za-z]+|\d+)")
+
+
+def number_power(symbol: Symbol):
+    """(γ, [(sign, term)]) for ``γ^{t-k}`` read as γ with the label t-k above it, else None."""
+    if not symbol.sup or symbol.sub or symbol.time is not None or symbol.primes:
+        return None
+    text = symbol.sup.replace(" ", "").replace("\\", "")
+    terms = _POWER_TERM.findall(text)
+    if not terms or "".join(sign + term for sign, term in terms) != text:
+        return None
+    out = []
+    for sign, term in terms:
+        out.append((-1 if sign == "-" else 1, int(term) if term.isdigit() else term))
+    return dataclasses.replace(symbol, sup=None), out
+
+
+_number_power = number_power
 _ONE_HOT = re.compile(r"^([A-Za-z]+)_\{?([A-Za-z])(?:([+-])(\d+))?\}?$")
 
 
@@ -447,6 +517,23 @@ def _bind_from(defined, symbol: Symbol, env: dict, target=None) -> dict:
         (name,) = names
         out[name] = symbol.time.offset
     return out
+
+
+def norm_of(m: np.ndarray, frobenius: bool, precise: bool):
+    """The Frobenius (a vector's Euclidean) or spectral norm of m, in float64 or in m's mpmath context."""
+    if not precise:
+        m = np.asarray(m, dtype=float)
+        return float(np.linalg.norm(m)) if frobenius else float(np.linalg.norm(m, 2))
+    ctx = next((v.context for v in m.reshape(-1) if hasattr(v, "context")), None)
+    if ctx is None:
+        raise Unsupported("a norm of values that are not 40-digit numbers")
+    if frobenius:
+        return ctx.sqrt(ctx.fsum(v * v for v in m.reshape(-1)))
+    gram = ctx.matrix(
+        [[ctx.fsum(m[k, i] * m[k, j] for k in range(m.shape[0])) for j in range(m.shape[1])] for i in range(m.shape[1])]
+    )
+    eigen = ctx.eigsy(gram, eigvals_only=True)
+    return ctx.sqrt(max(max(eigen), 0))
 
 
 def _shape(node) -> tuple[int, int]:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from . import reading
 from .claims import aux_key
 from .judge import Problems
-from .model import ModelError, NoteModel, build_model, has_gradient, is_loss_key
+from .model import SCALAR_NAMES, ModelError, NoteModel, build_model, has_gradient, is_loss_key
 from .reading import Item, NoteText, key
 from .sizes import ShapeFailure, size_letters, solve_shapes
-from .tree import Differential, Equation, Power, Symbol, Tuple
+from .tree import Differential, Equation, Frac, Neg, Number, Power, Symbol, Tuple
 from .unread import UNKNOWN, Hole, tainted_keys
 
 DELTA_NAMES = frozenset({"delta", "Delta", "epsilon", "varepsilon"})
@@ -53,6 +53,11 @@ class NoteContext:
             if item.kind == reading.GRADIENT_NAME and isinstance(tree, Equation):
                 if isinstance(tree.lhs, Differential) and aux_key(tree.lhs) is not None:
                     self.aux.setdefault(aux_key(tree.lhs), (tree.lhs, tree.rhs))
+        for item in text.items:
+            # γ = 1/4 in prose: a number later lines use (a bound ≤ γ^{t-k}).
+            tree = item.tree
+            if item.kind == reading.PROSE and isinstance(tree, Equation) and _names_a_number(tree):
+                self.aux.setdefault(("sym", key(tree.lhs)), (tree.lhs, tree.rhs))
         self._tainted = {
             index: tainted_keys(text.holes, {k: d.rhs for k, d in model.definitions.items()}, _symbol_keys)
             for index, model in self.models.items()
@@ -134,6 +139,16 @@ class NoteContext:
             self.aux[("sym", k)] = (lhs, tree.rhs)
             return True
         return False
+
+
+def _names_a_number(tree: Equation) -> bool:
+    """``γ = 1/4``: a number name (model.SCALAR_NAMES) given a numeric value."""
+    lhs, rhs = tree.lhs, tree.rhs
+    if len(tree.sides) != 2 or tree.ops[0] != "=" or not isinstance(lhs, Symbol):
+        return False
+    if lhs.time is not None or lhs.sub or lhs.sup or lhs.name not in SCALAR_NAMES:
+        return False
+    return all(isinstance(n, Number | Frac | Neg) for n in reading.walk(rhs))
 
 
 def _symbol_keys(tree) -> list[tuple]:

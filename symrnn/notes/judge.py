@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .claims import ClaimEvaluator, Missing, Reading, ShapeClash, SidesClash, compare_values
+from .claims import ClaimEvaluator, Missing, Reading, ShapeClash, SidesClash, compare_values, number_power
 from .model import STEP_COUNTS, NoteModel
 from .numbers import Unsupported
 from .program import MAX_STEPS, Program, ProgramError
 from .reading import children, walk
 from .sizes import FREE_SIZES, ShapeFailure, Shapes, solve_shapes
-from .tree import Concat, Derivative, Equation, Func, Matrix, Number, Product, Sum, Symbol, Transpose
+from .tree import Concat, Derivative, Equation, Func, Matrix, Number, Prod, Product, Sum, Symbol, Transpose
 
 MAX_OFFSET = 12
 SEEDS = (1, 2)
@@ -57,10 +57,10 @@ class Problems:
             self._shapes[sizes] = solve_shapes(self.model, self.stated, sizes)
         return self._shapes[sizes]
 
-    def program(self, sizes, steps: int, seed: int, functions: dict) -> Program:
-        k = (sizes, steps, seed, tuple(sorted(functions.items())))
+    def program(self, sizes, steps: int, seed: int, functions: dict, scale: float = 0.6) -> Program:
+        k = (sizes, steps, seed, tuple(sorted(functions.items())), scale)
         if k not in self._programs:
-            self._programs[k] = Program(self.model, self.shapes(sizes), steps, seed, functions)
+            self._programs[k] = Program(self.model, self.shapes(sizes), steps, seed, functions, scale)
         return self._programs[k]
 
 
@@ -69,7 +69,7 @@ def free_steps(tree) -> list[str]:
     out: list[str] = []
 
     def visit(node, bound: frozenset):
-        if isinstance(node, Sum):
+        if isinstance(node, Sum | Prod):
             index = node.index.name if node.index is not None else "t"
             for limit in (node.lower, node.upper):
                 if limit is not None:
@@ -151,7 +151,8 @@ def judge(tree: Equation, problems: Problems, aux: dict) -> Outcome:
     """
     model = problems.model
     ops = [op for op in tree.ops]
-    if any(op not in ("=", ":=", "equiv") for op in ops):
+    bound = len(ops) == 1 and ops[0] in BOUNDS
+    if any(op not in ("=", ":=", "equiv") for op in ops) and not bound:
         return Outcome(
             "unchecked",
             f"the relation {', '.join(o for o in ops if o not in ('=', ':=', 'equiv'))} is not checked as an equation",
@@ -190,6 +191,8 @@ def judge(tree: Equation, problems: Problems, aux: dict) -> Outcome:
         substitutes = [{**s, **{k: v for k, v in pinned.items() if v is not None}} for s in substitutes]
         substitutes = [s for i, s in enumerate(substitutes) if s not in substitutes[:i]]
     formulas = sorted(k for k, v in pinned.items() if v is None)
+    if bound:
+        return _bound(tree, problems, aux, free, steps, substitutes, formulas)
     readings = [Reading()]
     if _has_jacobian(tree, model):
         readings = [
@@ -241,6 +244,126 @@ def judge(tree: Equation, problems: Problems, aux: dict) -> Outcome:
             " when its Jacobian factors are read as one step (earlier state held fixed) or as totals"
         )
     return first_failure
+
+
+# ---------------------------------------------------------------- inequalities
+
+BOUNDS = {"le": "≤", "lt": "<", "ge": "≥", "gt": ">"}
+# A bound is tried on random instances: leaves drawn at several spreads (small weights and large),
+# several seeds, both sets of sizes, at every binding of its free steps.
+BOUND_SCALES = (0.25, 0.6, 1.5, 3.0)
+BOUND_SEEDS = (1, 2, 3, 4)
+
+
+def _bound(tree: Equation, problems: Problems, aux, free, steps, substitutes, formulas) -> Outcome:
+    """An inequality between two numbers (norms, powers of norms), tried on many random instances.
+
+    It holds when it held on every instance tried ("held on N random instances", never a proof);
+    a failure is recomputed at 40 digits, and it is WRONG only when it fails there too and also
+    fails with its Jacobian factors read as one step (so no reading of the note makes it hold).
+    """
+    unbound = _unbound_numbers(tree, problems.model, aux)
+    if unbound:
+        return Outcome("unchecked", f"{unbound} is a number the note gives no value (so the bound cannot be tried)")
+    total = _try_bound(tree, problems, aux, free, steps, substitutes, Reading(False, "numerator"))
+    if total.verdict != "wrong":
+        return total
+    if _has_jacobian(tree, problems.model):
+        one_step = _try_bound(tree, problems, aux, free, steps, substitutes, Reading(True, "numerator"))
+        if one_step.verdict != "wrong":
+            return Outcome(
+                "unchecked",
+                f"{total.message}, but it held with its Jacobian factors read as one step (the earlier state held fixed)",
+            )
+    if formulas:
+        return Outcome(
+            "unchecked",
+            f"{formulas[0]} is defined by a formula in the note, which the checker does not apply yet "
+            "(with it left generic the bound does not hold)",
+        )
+    return total
+
+
+def _unbound_numbers(tree, model: NoteModel, aux) -> str | None:
+    """A number name (ρ, λ) the bound uses that the note never gives a value."""
+    from .reading import key
+
+    for node in walk(tree):
+        power = number_power(node) if isinstance(node, Symbol) else None
+        node = power[0] if power is not None else node  # ρ of ρ^{T-k}
+        if isinstance(node, Symbol) and node.time is None and not node.sub and not node.sup:
+            k = key(node)
+            if model.is_number(k) and k not in model.indices and ("sym", k) not in aux and node.name not in STEP_COUNTS:
+                if node.name not in ("t", "k", "s", "tau", "i", "j", "n", "l", "m"):
+                    return node.name
+    return None
+
+
+def _try_bound(tree, problems: Problems, aux, free, steps, substitutes, reading_: Reading) -> Outcome:
+    op = tree.ops[0]
+    tried = 0
+    nonzero = False
+    try:
+        for functions in substitutes:
+            for n, (scale, seed) in enumerate((s, d) for s in BOUND_SCALES for d in BOUND_SEEDS):
+                sizes = FREE_SIZES if n % 2 == 0 else SECOND_SIZES
+                program = problems.program(sizes, steps, seed, functions, scale)
+                fast = ClaimEvaluator(program, False, reading_, aux)
+                for env in _bindings(free, steps):
+                    try:
+                        left, right = _bound_sides(tree, fast, env)
+                    except Missing:
+                        continue
+                    tried += 1
+                    nonzero = nonzero or abs(left) > 1e-12 or abs(right) > 1e-12
+                    if _satisfied(op, left, right, 1e-9):
+                        continue
+                    precise = ClaimEvaluator(program, True, reading_, aux)
+                    exact_left, exact_right = _bound_sides(tree, precise, env)
+                    if _satisfied(op, exact_left, exact_right, 1e-25):
+                        continue
+                    message = (
+                        f"fails at a random instance: the left side is {float(exact_left):.6g}, "
+                        f"the right side {float(exact_right):.6g} (confirmed at 40 digits)"
+                    )
+                    counter = _counterexample(program, env, np.array([[left]]), np.array([[right]]), functions)
+                    return Outcome("wrong", message, counter)
+    except ShapeClash as error:
+        return Outcome("unchecked", f"the sides of the bound do not evaluate: {error}")
+    except ShapeFailure as error:
+        return Outcome("unchecked", f"the forward equations do not fit any shapes: {error}")
+    except (Unsupported, ProgramError) as error:
+        return Outcome("unchecked", f"cannot evaluate: {error}")
+    if tried == 0:
+        return Outcome("unchecked", "no random instance has every term of the bound")
+    if not nonzero:
+        return Outcome("unchecked", "both sides are zero on every instance tried, so holding proves nothing")
+    return Outcome("holds", f"held on {tried} random instances (tried, not proved)", details={"evaluated": tried})
+
+
+def _bound_sides(tree: Equation, evaluator: ClaimEvaluator, env: dict):
+    out = []
+    for side in tree.sides:
+        value = evaluator.term(side, env)
+        if isinstance(value, str):  # a gradient past the last step: zero
+            out.append(0.0 if not evaluator.precise else evaluator.arith.number(0))
+            continue
+        matrix = np.asarray(getattr(value, "matrix", value))
+        if matrix.shape != (1, 1):
+            raise Unsupported(f"a bound on a {matrix.shape[0]} × {matrix.shape[1]} value, not a number")
+        v = matrix[0, 0]
+        if not evaluator.precise and not np.isfinite(float(v)):
+            raise Unsupported("a side of the bound is not finite on a random instance")
+        out.append(v)
+    return out[0], out[1]
+
+
+def _satisfied(op: str, left, right, rtol: float) -> bool:
+    """Does ``left op right`` hold, up to rounding (an equality case is never a failure)?"""
+    slack = rtol * max(1.0, abs(left), abs(right))
+    if op in ("le", "lt"):
+        return left <= right + slack
+    return left >= right - slack
 
 
 def vector_note(model: NoteModel, stated: dict) -> bool:

@@ -152,7 +152,7 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
         # L(z, y) = Σ_t L(z_t; y_t): z and y on the left name whole sequences, not untimed values
         named = _sequence_names(tree) if item.kind == reading.LOSS else set()
         for node in walk(tree):
-            if isinstance(node, Sum) and node.index is not None:
+            if isinstance(node, Sum | Prod) and node.index is not None:
                 model.indices.add(key(node.index))
             if isinstance(node, Symbol) and id(node) not in named:
                 model.symbols.setdefault(key(node), node)

@@ -86,10 +86,14 @@ class Program:
         steps: T.
         seed: random seed of the leaves.
         functions: generic function letter → substitute (f → sin).
+        scale: the standard deviation of random leaves (parameters, inputs, initial states).
     """
 
-    def __init__(self, model: NoteModel, shapes: Shapes, steps: int, seed: int, functions: dict | None = None):
+    def __init__(
+        self, model: NoteModel, shapes: Shapes, steps: int, seed: int, functions: dict | None = None, scale: float = 0.6
+    ):
         self.model, self.shapes, self.steps, self.seed = model, shapes, steps, seed
+        self.scale = scale  # the spread of random leaves (bounds are tried at several)
         self.functions = dict(functions or {})
         self.rng = np.random.default_rng(seed)
         self.leaf_values: dict[ir.Node, np.ndarray] = {}
@@ -98,6 +102,7 @@ class Program:
         self.step_of: dict[ir.Node, int | None] = {}
         self._building: set[tuple] = set()
         self._vjp_cache: dict[int, dict] = {}
+        self._jacobian_rows: dict[tuple, list] = {}
         self._values: dict[bool, dict] = {}
         self._targets = set(model.targets())
         self.step_losses: dict[tuple, ir.Node] = {}  # (key, step) → that step's generic loss E_t
@@ -180,7 +185,7 @@ class Program:
             flat = out.reshape(-1)
             flat[int(self.rng.integers(flat.size))] = 1.0
             return out
-        return self.rng.normal(scale=0.6, size=shape)
+        return self.rng.normal(scale=self.scale, size=shape)
 
     def _generic_loss(self, k: tuple, step: int | None) -> ir.Node:
         """E_t the note never defines: a random smooth function of the step's terminal values."""
@@ -562,11 +567,17 @@ class Program:
         """The matrix ∂of_i/∂wrt_j (entries in row-major order of each shape)."""
         arith = self.arithmetic(precise)
         shape = (int(of.shape[0]), int(of.shape[1]))
+        cache = (of, precise, only_step)
+        if cache not in self._jacobian_rows:
+            # One reverse pass per entry of ``of`` gives its row for every var at once (∂x_t/∂x_k, all k).
+            passes = []
+            for i in range(shape[0] * shape[1]):
+                seed = np.zeros(shape[0] * shape[1])
+                seed[i] = 1.0
+                passes.append(self.backward({of: arith.array(seed.reshape(shape))}, precise, only_step))
+            self._jacobian_rows[cache] = passes
         rows = []
-        for i in range(shape[0] * shape[1]):
-            seed = np.zeros(shape[0] * shape[1])
-            seed[i] = 1.0
-            cot = self.backward({of: arith.array(seed.reshape(shape))}, precise, only_step)
+        for cot in self._jacobian_rows[cache]:
             got = cot.get(wrt)
             size = int(wrt.shape[0]) * int(wrt.shape[1])
             rows.append(np.asarray(got).reshape(-1) if got is not None else arith.zeros((size,)))

@@ -16,12 +16,14 @@ RANGE_OPS = frozenset({"le", "lt", "ge", "gt"})
 
 
 def prose_kind(tree, display: bool) -> str | None:
-    """ "range", "step", "binding", "initial" or None (a claim or a definition) for one equation."""
+    """ "range", "step", "binding", "initial", "condition" or None (a claim or a definition) for one equation."""
     if not isinstance(tree, Equation):
         return None
     sides, ops = tree.sides, tree.ops
     if len(sides) == 3 and all(op in RANGE_OPS for op in ops) and _is_step_letter(sides[1]):
         return "range"
+    if not display and all(op in RANGE_OPS for op in ops) and any(_is_number(side) for side in sides):
+        return "condition"  # "when $\|W\| < 1$", "since $0 < 1 - \tanh^2 \le 1$": a condition, not a claim
     if ops != ("=",):
         return None
     lhs, rhs = sides

@@ -27,7 +27,7 @@ class ParsedEquation:
     """One piece of math of a note: where it is (1-based), its LaTeX and its tree.
 
     ``prose`` says when the math is prose rather than a claim (see
-    :func:`.prose.prose_kind`: "range", "step", "binding", "initial"), else None.
+    :func:`.prose.prose_kind`: "range", "step", "binding", "initial", "condition"), else None.
     ``cell`` is the notebook cell it came from; ``condition`` a prose side
     condition written after it (``\\text{for all } t``).
     """

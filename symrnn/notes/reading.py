@@ -376,6 +376,7 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
             tree = item.tree
             if (
                 isinstance(tree, Equation)
+                and item.parsed.prose is None  # γ = 1/4 in a sentence binds a number, it starts no cell
                 and isinstance(tree.lhs, Symbol)
                 and not is_loss_symbol(tree.lhs)
                 and not has_gradient(tree)

@@ -186,6 +186,12 @@ def bound_indices(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def offset_letters(text: str) -> frozenset[str]:
+    """Single lower-case letters written below a name with an integer offset (``x_{i-1}`` → i)."""
+    return frozenset(_OFFSET.findall(text))
+
+
+_OFFSET = re.compile(r"_\{\s*([a-z])\s*[+-]\s*\d+\s*\}")
 _STEP_IN_LIMITS = re.compile(r"(?<![A-Za-z\\])[tT](?![A-Za-z])|\\tau(?![A-Za-z])")
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 from .delimiters import GREATER, LESS
 from .factor_reader import FUNCTION_WORDS, FactorReader
 from .script_reader import Piece, Rejected, end_of, start_of, subtrees
-from .scripts import TIME_VARS, bound_indices
+from .scripts import TIME_VARS, bound_indices, offset_letters
 from .tree import (
     Add,
     Apply,
@@ -94,7 +94,8 @@ class TreeReader(FactorReader):
         self.angle = angle
         self.locate = locate
         # Letters that index a sum or product here are steps too (a_s in \prod_{s=k+1}^{t}).
-        self.step_vars = TIME_VARS | bound_indices(chunk.text)
+        # So are letters written with an offset here: x_i beside x_{i-1} is x at step i.
+        self.step_vars = TIME_VARS | bound_indices(chunk.text) | offset_letters(chunk.text)
 
     def span(self, start: int, end: int) -> Span:
         return self.locate.span(start, end)

@@ -85,3 +85,55 @@ def test_the_same_loss_left_generic_per_step_still_checks_what_does_not_depend_o
     got = verdicts(text)
     assert got[9][0] == "holds", got[9]
     assert got[11][0] == "wrong", got[11]  # V where V^T is needed
+
+
+TANH = r"""# Jacobians of a tanh recurrence, and how fast they shrink
+
+$$h_t = \tanh(W h_{t-1} + U x_t)$$
+
+for $1 \le t \le T$, spectral norms, and $\lambda = LAMBDA$.
+
+$$\frac{\partial h_j}{\partial h_{j-1}} = \operatorname{diag}(1 - h_j \odot h_j) W$$
+
+$$\frac{\partial h_t}{\partial h_k} = \prod_{j=k+1}^{t} \operatorname{diag}(1 - h_j \odot h_j) W$$
+
+$$\frac{\partial h_t}{\partial h_k} = \prod_{j=k}^{t} \operatorname{diag}(1 - h_j \odot h_j) W$$
+
+$$\left\| \frac{\partial h_t}{\partial h_k} \right\| \le \|W\|^{t-k}$$
+
+$$\left\| \frac{\partial h_t}{\partial h_k} \right\| \le \left( \frac{\|W\|}{2} \right)^{t-k}$$
+
+$$\left\| \frac{\partial h_t}{\partial h_k} \right\| \le \lambda^{t-k} \|W\|^{t-k}$$
+
+so the influence of $h_k$ fades when $\|W\| < 1$.
+"""
+
+
+def test_a_step_letter_written_with_an_offset_is_a_step_everywhere_in_its_equation():
+    assert verdicts(TANH.replace("LAMBDA", "1"))[7][0] == "holds"  # h_j beside h_{j-1}: j is a step
+
+
+def test_an_ordered_product_of_jacobians_with_its_range():
+    got = verdicts(TANH.replace("LAMBDA", "1"))
+    assert got[9][0] == "holds", got[9]
+    assert got[11][0] == "wrong", got[11]  # the product starts one factor early
+
+
+def test_a_norm_bound_is_tried_on_random_instances_and_never_called_proved():
+    got = verdicts(TANH.replace("LAMBDA", "1"))
+    assert got[13][0] == "holds" and "random instances" in got[13][1], got[13]
+    assert "proved" not in got[13][1].replace("not proved", "")
+    assert got[15][0] == "wrong" and "40 digits" in got[15][1], got[15]  # tanh' reaches 1, not 1/2
+    assert got[17][0] == "holds", got[17]  # λ^{t-k} with λ = 1 from the prose
+
+
+def test_a_number_bound_in_prose_is_used_and_a_condition_in_prose_is_no_claim():
+    got = verdicts(TANH.replace("LAMBDA", "1/2"))
+    assert got[17][0] == "wrong", got[17]  # with λ = 1/2 the bound fails
+    assert got[19][0] == "definition", got[19]  # "when ‖W‖ < 1": a condition, not a claim
+    assert got[5][0] == "definition"
+
+
+def test_a_bound_on_a_number_the_note_never_gives_is_unchecked():
+    got = verdicts(TANH.replace(r"and $\lambda = LAMBDA$", "and some $\\lambda$"))
+    assert got[17][0] == "unchecked" and "lambda" in got[17][1], got[17]
