@@ -302,6 +302,11 @@ class ClaimEvaluator:
 
     def _product(self, node: Product, env: dict):
         a, b = self._factor(node.left, env), self._factor(node.right, env)
+        for factor in (a, b):
+            if isinstance(factor, Missing) and not factor.gradient:
+                # (1 - h_{t+1}^2) ⊙ ∂L/∂h_{t+1} at t = T: h_{T+1} does not exist, so the claim is
+                # not about this step (a recursion "for t < T"), whatever the gradient beside it.
+                raise factor
         if a is ZERO or b is ZERO:
             raise Missing("a product with a gradient past the last step", gradient=True)
         for factor in (a, b):

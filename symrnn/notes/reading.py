@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .labels import label_letters, relabel
+from .length_letter import length_letter, rename_length
 from .read import ParsedEquation, read_notes
 from .source import NoteSource
 from .tree import (
@@ -358,6 +359,11 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
     sections = section_of_lines(source)
     letters = label_letters([p.tree for p in notes.equations])
     equations = [dataclasses.replace(p, tree=relabel(p.tree, letters)) if letters else p for p in notes.equations]
+    length = length_letter([p.tree for p in equations] + [m.tree for m in notes.mentions])
+    mentions = notes.mentions
+    if length is not None:  # x_1, …, x_n: the note's n is its last step T
+        equations = [dataclasses.replace(p, tree=rename_length(p.tree, length)) for p in equations]
+        mentions = tuple(dataclasses.replace(m, tree=rename_length(m.tree, length)) for m in mentions)
     equations, stated = _split_stated_spaces(equations)
     items = [Item(p, sections[min(p.line, len(sections) - 1)]) for p in equations]
     cells: list[CellText] = []
@@ -409,7 +415,7 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
             current.items.append(item)
     _apply_function_letters(items)
     holes = tuple(hole_of(u.line, u.column, u.latex, _reason(u), key) for u in notes.unreadable)
-    return NoteText(notes.file, items, cells, notes.mentions + stated, source, notes.unreadable, holes)
+    return NoteText(notes.file, items, cells, mentions + stated, source, notes.unreadable, holes)
 
 
 def _split_stated_spaces(equations: list[ParsedEquation]) -> tuple[list[ParsedEquation], tuple]:

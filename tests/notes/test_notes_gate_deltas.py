@@ -79,3 +79,38 @@ $$\frac{\partial L}{\partial v} = \sum_{t=1}^{T} h_{t-1}$$
     got = verdicts(note)
     assert got[9][0] == "holds"
     assert got[11][0] == "wrong"
+
+
+LENGTH_N = r"""# A many-to-one RNN over $x_1, \dots, x_n$
+
+$$h_t = \tanh(U h_{t-1} + W x_t)$$
+
+$$L = \frac{1}{2} \left\| V h_n - d \right\|^2$$
+
+$$\frac{\partial L}{\partial h_n} = V^\top (V h_n - d)$$
+
+$$\frac{\partial L}{\partial h_{t}} = U^\top \left( (1 - h_{t+1}^2) \odot \frac{\partial L}{\partial h_{t+1}} \right)$$
+
+$$\frac{\partial L}{\partial h_{t}} = U^\top \left( (1 - h_{t}^2) \odot \frac{\partial L}{\partial h_{t+1}} \right)$$
+"""
+
+
+def test_n_closing_the_range_of_inputs_is_the_last_step():
+    got = verdicts(LENGTH_N)
+    assert got[7][0] == "holds"
+    assert got[9][0] == "holds"
+    assert got[11][0] == "wrong"  # h_t where h_{t+1} is needed
+
+
+def test_n_is_not_the_length_where_the_note_says_otherwise():
+    from symrnn.notes.length_letter import length_letter
+    from symrnn.notes.parse import parse_latex
+
+    assert length_letter([parse_latex(r"x_1, \dots, x_n")]) == "n"
+    assert length_letter([parse_latex(r"L = \sum_{t=1}^{n} L_t")]) == "n"
+    # a T of its own, a sum over n, a size n: n is then no sequence length
+    assert length_letter([parse_latex(r"x_1, \dots, x_n"), parse_latex(r"L = \sum_{t=1}^{T} L_t")]) is None
+    assert length_letter([parse_latex(r"x_1, \dots, x_n"), parse_latex(r"L = \sum_{n=1}^{N} L_n")]) is None
+    assert length_letter([parse_latex(r"x_1, \dots, x_n"), parse_latex(r"h_t \in \mathbb{R}^{n}")]) is None
+    got = verdicts(LENGTH_N.replace(r"$x_1, \dots, x_n$", "a sequence"))
+    assert got[7][0] != "holds" and got[9][0] != "holds"  # n unexplained: not read as the last step
