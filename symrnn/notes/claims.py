@@ -432,6 +432,7 @@ class ClaimEvaluator:
             rows = [[self.value(c, env) for c in row] for row in node.rows]
             return np.concatenate([np.concatenate(r, axis=1) for r in rows], axis=0)
         parts = [self.value(i, env) for i in node.items]
+        parts = [as_matrix(p) if isinstance(p, Jacobian) else p for p in parts]
         vertical = node.sep == ";" or (node.sep == "," and all(p.shape[1] == 1 for p in parts))
         return np.concatenate(parts, axis=0 if vertical else 1)
 

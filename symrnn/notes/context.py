@@ -14,7 +14,7 @@ from .claims import aux_key
 from .judge import Problems
 from .model import SCALAR_NAMES, ModelError, NoteModel, build_model, has_gradient, is_loss_key
 from .reading import Item, NoteText, key
-from .sizes import ShapeFailure, size_letters, solve_shapes
+from .sizes import SCALAR, ShapeFailure, size_letters, solve_shapes
 from .tree import Differential, Equation, Frac, Neg, Number, Power, Symbol, Tuple
 from .unread import UNKNOWN, Hole, tainted_keys
 
@@ -169,6 +169,10 @@ def _stated_shapes(text: NoteText) -> dict[tuple, object]:
     """``W \\in \\mathbb{R}^{m \\times n}`` anywhere in the note (display or prose): key → exponent."""
     out: dict[tuple, object] = {}
     trees = [i.tree for i in text.items] + [m.tree for m in text.mentions]
+    if text.units:
+        # written unit by unit (units.py): every value is a number
+        trees += [d for m in text.mentions for d in (m.tree,)]
+        return {key(s): SCALAR for tree in trees for s in reading.symbols(tree)}
     for tree in trees:
         for eq in tree.equations if hasattr(tree, "equations") else (tree,):
             if not isinstance(eq, Equation) or "in" not in eq.ops:

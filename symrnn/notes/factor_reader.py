@@ -19,6 +19,7 @@ from .angle_products import OUTER
 from .script_reader import Piece, Rejected, ScriptReader, end_of, start_of, subtrees
 from .scripts import NAMED, arg_tokens, is_plus_script
 from .tree import (
+    Cases,
     Concat,
     Differential,
     Dots,
@@ -101,6 +102,9 @@ class FactorReader(ScriptReader):
             return self.norm_piece(primary, scripts, start, end)
         elif kind == "matrix":
             node = self.matrix(primary)
+        elif kind == "cases":
+            rows = tuple((self.expr(r.children[0]), self.relation(r.children[-1])) for r in subtrees(primary))
+            node = Cases(rows, span=self.span(start, end))
         elif len(subtrees(primary)) > 1:
             node = self.angle_product(primary, start, end)
         else:  # angle

@@ -27,8 +27,8 @@ MAX_OFFSET = 12
 SEEDS = (1, 2)
 # Unnamed functions: f and φ get two unrelated functions; g (an output function, often under a log) σ.
 SUBSTITUTES = (
-    {"f": "sin", "g": "sigmoid", "phi": "sin", "psi": "sigmoid"},
-    {"f": "tanh", "g": "sigmoid", "phi": "tanh", "psi": "sigmoid"},
+    {"f": "sin", "g": "sigmoid", "phi": "sin", "varphi": "sin", "psi": "sigmoid"},
+    {"f": "tanh", "g": "sigmoid", "phi": "tanh", "varphi": "tanh", "psi": "sigmoid"},
 )
 SECOND_SIZES = (2, 3, 5, 4, 6, 7, 8)
 
@@ -110,10 +110,14 @@ def _offsets(tree) -> list[int]:
     return out
 
 
-def _has_jacobian(tree, model: NoteModel) -> bool:
+def _has_jacobian(tree, model: NoteModel, aux: dict | None = None) -> bool:
     from .claims import is_loss_node
+    from .reading import key
 
     for node in walk(tree):
+        named = (aux or {}).get(("sym", key(node))) if isinstance(node, Symbol) else None
+        if named is not None and named[1] is not tree and _has_jacobian(named[1], model):
+            return True  # p^k_{ij}(t) the note named ∂y_k(t)/∂w_{ij}: a Jacobian under another name
         if isinstance(node, Derivative):
             of = node.of
             if not is_loss_node(of) and not (isinstance(of, Symbol) and model.is_generic_loss(_key(of))):
@@ -133,7 +137,7 @@ def _generic_letters(model: NoteModel) -> list[str]:
     out = []
     for d in model.definitions.values():
         for node in walk(d.rhs):
-            if isinstance(node, Func) and (len(node.name) == 1 or node.name in ("phi", "psi")) and node.name not in out:
+            if isinstance(node, Func) and (len(node.name) == 1 or node.name in ("phi", "varphi", "psi")) and node.name not in out:
                 out.append(node.name)
     return out
 
@@ -194,7 +198,7 @@ def judge(tree: Equation, problems: Problems, aux: dict) -> Outcome:
     if bound:
         return _bound(tree, problems, aux, free, steps, substitutes, formulas)
     readings = [Reading()]
-    if _has_jacobian(tree, model):
+    if _has_jacobian(tree, model, aux):
         readings = [
             Reading(True, "numerator"),
             Reading(False, "numerator"),
@@ -424,11 +428,18 @@ def _one_reading(tree, problems: Problems, aux, reading_: Reading, free, steps, 
         return Outcome("unchecked", f"cannot evaluate: {error}")
     if evaluated == 0:
         return Outcome("unchecked", "no step of the problems has every term of the claim")
-    if not nonzero and not any(isinstance(side, Number) and side.value == 0 for side in tree.sides):
+    if not nonzero and not any(_written_zero(side) for side in tree.sides):
         # 0 = 0 at every step, though the claim does not say "= 0": the values it names do not
         # reach the loss as read, so holding proves nothing.
         return Outcome("unchecked", "both sides are zero at every step tried, so holding proves nothing")
     return Outcome("holds", "holds", details={"evaluated": evaluated})
+
+
+def _written_zero(side) -> bool:
+    """A side the note wrote as 0 (also at every unit of a claim written unit by unit)."""
+    if isinstance(side, Concat):
+        return all(_written_zero(i) for i in side.items)
+    return isinstance(side, Number) and side.value == 0
 
 
 def _bindings(free: list[str], steps: int):

@@ -10,11 +10,29 @@ The model is data; ``sizes.py`` gives it shapes and ``program.py`` unrolls it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 from . import reading
 from .reading import Item, key, symbols, walk
-from .tree import Apply, Derivative, Differential, Equation, Func, Number, Prod, Sum, Symbol, TimeIndex
+from .tree import (
+    Add,
+    Apply,
+    Derivative,
+    Differential,
+    Equation,
+    Frac,
+    Func,
+    Neg,
+    Number,
+    Power,
+    Prod,
+    Product,
+    Sub,
+    Sum,
+    Symbol,
+    TimeIndex,
+)
 
 # Letters that name a step count, never a value.
 STEP_COUNTS = frozenset({"T", "N", "n_T", "tau_max"})
@@ -235,7 +253,55 @@ def _pin_function(model: NoteModel, tree: Equation) -> None:
         if isinstance(side, Func | Symbol) and side.name not in reading.KNOWN_FUNCTIONS:
             model.functions.setdefault(side.name, concrete)
         elif isinstance(side, Apply) and isinstance(side.func, Func):
-            model.functions.setdefault(side.func.name, None)
+            model.functions.setdefault(side.func.name, _known_formula(side, last))
+
+
+# Formulas a note may write for a function it names: φ(v) = 1/(1 + e^{-v}) is the logistic.
+_FORMULA_CANDIDATES = {
+    "sigmoid": lambda x: 1 / (1 + math.exp(-x)),
+    "tanh": math.tanh,
+}
+
+
+def _known_formula(lhs: Apply, formula) -> str | None:
+    """The table function ``lhs = formula`` is (agreeing at several points), else None (a formula of its own)."""
+    if len(lhs.args) != 1 or not isinstance(lhs.args[0], Symbol) or lhs.func.primes:
+        return None
+    points = (-1.7, -0.4, 0.3, 1.1, 2.6)
+    try:
+        values = [_scalar(formula, lhs.args[0], x) for x in points]
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return None
+    for name, f in _FORMULA_CANDIDATES.items():
+        if all(abs(v - f(x)) < 1e-12 for v, x in zip(values, points, strict=True)):
+            return name
+    return None
+
+
+def _scalar(node, arg: Symbol, x: float) -> float:
+    """The value of a formula of one letter at ``x`` (ValueError for anything else)."""
+    rec = lambda n: _scalar(n, arg, x)  # noqa: E731
+    if isinstance(node, Number):
+        return float(node.value)
+    if isinstance(node, Symbol) and node == arg:
+        return x
+    if isinstance(node, Add):
+        return rec(node.left) + rec(node.right)
+    if isinstance(node, Sub):
+        return rec(node.left) - rec(node.right)
+    if isinstance(node, Neg):
+        return -rec(node.operand)
+    if isinstance(node, Product) and node.op in ("juxt", "*", "cdot"):
+        return rec(node.left) * rec(node.right)
+    if isinstance(node, Frac):
+        return rec(node.num) / rec(node.den)
+    if isinstance(node, Power) and isinstance(node.base, Symbol) and node.base == Symbol("e"):
+        return math.exp(rec(node.exponent))
+    if isinstance(node, Power):
+        return rec(node.base) ** rec(node.exponent)
+    if isinstance(node, Apply) and isinstance(node.func, Func) and node.func.name in ("exp", "tanh") and len(node.args) == 1:
+        return {"exp": math.exp, "tanh": math.tanh}[node.func.name](rec(node.args[0]))
+    raise ValueError("not a formula of one letter")
 
 
 def _equations(tree) -> list[Equation]:

@@ -44,6 +44,7 @@ from .tree import (
     Symbol,
     Tuple,
 )
+from .units import expand_units
 from .unread import hole_of
 
 LOSS_NAMES = frozenset({"J", "E", "L", "loss", "ell"})
@@ -177,6 +178,13 @@ def classify(tree, defined: set[tuple], gradient_names: set[tuple]) -> str:
     """The kind of one equation, given the names defined so far in its cell."""
     if not isinstance(tree, Equation):
         return OTHER
+    if _stacked(tree):
+        # a claim at every unit (units.py), stacked: read as its first instance
+        first = Equation((tree.lhs.items[0], tree.rhs.items[0]), tree.ops, span=tree.span)
+        kind = classify(first, defined, gradient_names)
+        if kind in (FORWARD, ALIAS, UPDATE):
+            return GRADIENT_CLAIM if has_gradient(tree) else FORWARD_CLAIM  # only claims are stacked
+        return kind
     if is_shape_line(tree):
         return SHAPE
     lhs, rhs = tree.lhs, tree.rhs
@@ -229,6 +237,15 @@ def classify(tree, defined: set[tuple], gradient_names: set[tuple]) -> str:
             return ALIAS
         return FORWARD
     return IDENTITY
+
+
+def _stacked(tree: Equation) -> bool:
+    sides = tree.sides
+    return (
+        len(sides) == 2
+        and all(isinstance(s, Concat) and s.sep == ";" and s.span is None for s in sides)
+        and len(sides[0].items) == len(sides[1].items) > 1
+    )
 
 
 # Functions with a meaning of their own: σ(x) = 1/(1 + e^{-x}) is a claim about σ, not a definition.
@@ -339,6 +356,7 @@ class NoteText:
     source: str
     unreadable: tuple = ()  # read.Unreadable: math the reader could not read (each one unchecked)
     holes: tuple = ()  # unread.Hole of each: what it may define
+    units: bool = False  # written in scalar index notation and expanded unit by unit (units.py): every value a number
 
 
 def read_note_text(path: str | Path | NoteSource) -> NoteText:
@@ -365,6 +383,8 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
         equations = [dataclasses.replace(p, tree=rename_length(p.tree, length)) for p in equations]
         mentions = tuple(dataclasses.replace(m, tree=rename_length(m.tree, length)) for m in mentions)
     equations, stated = _split_stated_spaces(equations)
+    expanded = expand_units(equations, source)  # s_k(t) = Σ_l w_{kl} z_l(t): written out unit by unit
+    units, equations = expanded is not equations, expanded
     items = [Item(p, sections[min(p.line, len(sections) - 1)]) for p in equations]
     cells: list[CellText] = []
     current: CellText | None = None
@@ -415,7 +435,7 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
             current.items.append(item)
     _apply_function_letters(items)
     holes = tuple(hole_of(u.line, u.column, u.latex, _reason(u), key) for u in notes.unreadable)
-    return NoteText(notes.file, items, cells, mentions + stated, source, notes.unreadable, holes)
+    return NoteText(notes.file, items, cells, mentions + stated, source, notes.unreadable, holes, units)
 
 
 def _split_stated_spaces(equations: list[ParsedEquation]) -> tuple[list[ParsedEquation], tuple]:

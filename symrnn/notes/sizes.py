@@ -37,6 +37,8 @@ from .tree import (
 
 FREE_SIZES = (3, 2, 4, 5, 6, 7, 8)
 ONES = "1"  # the name of \mathbf{1} and \mathbf{1}_N: a vector of ones
+# The stated "shape" of every value of a note written unit by unit (compared by identity).
+SCALAR = Number("1")
 ELEMENTWISE = frozenset({"*", "odot", "circ", "ast", "otimes"})
 
 
@@ -409,6 +411,8 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
             if node.name not in sizes_by_letter:
                 sizes_by_letter[node.name] = dims.new()
             return sizes_by_letter[node.name]
+        if node is SCALAR:
+            return one  # a note written unit by unit (units.py): the value is a number
         if isinstance(node, Number) and isinstance(node.value, int):
             return dims.new(None)  # numbers in shapes are checked by shape lines, not imposed
         if isinstance(node, Product) and isinstance(node.left, Number):

@@ -120,7 +120,8 @@ class Sub(Node):
 
 # Product.op values.  "juxt" is juxtaposition (W x): matrix product or scaling,
 # depending on shapes; the others name the sign the note wrote.
-PRODUCT_OPS = ("juxt", "*", "cdot", "odot", "circ", "times", "otimes", "ast")
+# "cup" and "cap" join index sets (U \cup I), never values.
+PRODUCT_OPS = ("juxt", "*", "cdot", "odot", "circ", "times", "otimes", "ast", "cup", "cap")
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,16 @@ class Matrix(Node):
 
 
 @dataclass(frozen=True)
+class Cases(Node):
+    """``\\begin{cases} a & k \\in T \\\\ 0 & \\text{otherwise} \\end{cases}``: (value, condition) rows.
+
+    A condition is an Equation (``k \\in T``) or what the row wrote instead (``\\text{otherwise}``).
+    """
+
+    rows: tuple[tuple[Expr, Expr], ...]
+
+
+@dataclass(frozen=True)
 class Tuple(Node):
     """Comma-separated items that are not arguments: ``h', y`` or ``1, \\dots, T``."""
 
@@ -322,6 +333,7 @@ Expr = (
     | Entry
     | Concat
     | Matrix
+    | Cases
     | Tuple
     | Continued
 )

@@ -57,6 +57,8 @@ _MULOPS = {
     "\\circ": "circ",
     "\\times": "times",
     "\\otimes": "otimes",
+    "\\cup": "cup",
+    "\\cap": "cap",
 }
 _RELATIONS = {
     "=": "=",
