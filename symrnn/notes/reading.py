@@ -308,6 +308,8 @@ def _names_function(tree: Equation) -> bool:
 
 
 def _step_term(item: Item, cell: CellText) -> bool:
+    if not isinstance(item.tree.lhs, Apply | Symbol):
+        return False  # a claim stacked over units (units.py) is no loss term
     return is_step_term(item.tree.lhs, cell.defined.get(_lhs_key(item.tree.lhs)))
 
 

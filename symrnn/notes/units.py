@@ -101,11 +101,22 @@ def expand_units(equations: list, source: str) -> list:
 
 
 def _step_letters(equations) -> frozenset:
-    out = set()
+    """Letters that name steps: t and τ, the step of ``y_k(t)``, any letter with an offset (``h_{n-1}``),
+    and a letter written where another value writes its step (k of ``h_k`` beside ``h_t``)."""
+    out = {"t", "tau", "T"}
+    timed: list[Symbol] = []
     for p in equations:
         for node in walk(p.tree):
-            if isinstance(node, Symbol) and node.time is not None and node.time.style == "call" and node.time.var:
-                out.update(letter for _, letter in node.time.terms) if node.time.terms else out.add(node.time.var)
+            if isinstance(node, Symbol) and node.time is not None and node.time.var:
+                timed.append(node)
+                time = node.time
+                if time.terms:
+                    out.update(letter for _, letter in time.terms)
+                elif time.style not in ("sub", "sup") or time.offset:
+                    out.add(time.var)
+    for _ in range(2):
+        names = {s.name for s in timed if s.time.var in out and s.time.style in ("sub", "sup")}
+        out.update(s.time.var for s in timed if s.name in names and not s.time.terms)
     return frozenset(out)
 
 
@@ -133,17 +144,27 @@ def _index_letters(equations, steps) -> frozenset:
     """Letters used as unit indices: a sum's index over a set (or without limits) that its body writes in a script."""
     bound = set()
     for p in equations:
-        for node in walk(p.tree):
-            if not isinstance(node, Sum) or node.index is None or node.lower is not None or node.upper is not None:
-                continue
-            letter = node.index.name
-            if letter in steps or node.index.sub or node.index.sup:
-                continue
-            if any(isinstance(s, Symbol) and letter in _script_letters(s) for s in walk(node.body)):
-                bound.add(letter)
+        eqs = p.tree.equations if isinstance(p.tree, EquationList) else (p.tree,)
+        for eq in eqs:
+            if isinstance(eq, Equation) and isinstance(eq.lhs, Symbol) and _script_letters(eq.lhs) & UNIT_LETTERS - steps:
+                bound |= _unit_sums(eq.rhs, steps)  # s_k(t) = Σ_l …: a value per unit, summed over units
     if not bound:
         return frozenset()
     return frozenset(bound | (UNIT_LETTERS - steps))
+
+
+def _unit_sums(tree, steps) -> set:
+    """Letters of the sums in ``tree`` over a set or without limits that its body writes in a script."""
+    bound = set()
+    for node in walk(tree):
+        if not isinstance(node, Sum) or node.index is None or node.lower is not None or node.upper is not None:
+            continue
+        letter = node.index.name
+        if letter in steps or node.index.sub or node.index.sup:
+            continue
+        if any(isinstance(s, Symbol) and letter in _script_letters(s) for s in walk(node.body)):
+            bound.add(letter)
+    return bound
 
 
 # ---------------------------------------------------------------- normal form
