@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from symrnn import ir
 from symrnn.cellspec import Cell
-from symrnn.equation_kinds import BACKWARD, FORWARD, INITIAL_GRAD, PARAM_GRAD, READOUT
+from symrnn.equation_kinds import BACKWARD, FORWARD, INITIAL_GRAD, INPUT_GRAD, PARAM_GRAD, READOUT
 from symrnn.ir import Node
-from symrnn.losses import Loss
+from symrnn.losses import Loss, LossStructure
 from symrnn.losses import loss as loss_by_name
 from symrnn.rules import vjp
 from symrnn.simplify import simplify
@@ -72,6 +72,9 @@ class DerivationData:
     logits: str  # the name whose δ the loss seeds
     prediction: str
     params: dict[str, Node] = field(default_factory=dict)
+    input_grads: list[Equation] = field(default_factory=list)  # δx_t, from step t's uses of x_t
+    structure: LossStructure = field(default_factory=LossStructure)  # where the loss is read, how reduced
+    upstream: dict[str, Node] = field(default_factory=dict)  # loss "upstream": output state → its given Δ_t
 
     @property
     def cell_equations(self) -> list[Equation]:
@@ -119,12 +122,14 @@ def _readout(cell: Cell, loss: Loss, params: dict[str, Node]) -> tuple[list[Equa
     return eqs, logits_name, "y_hat"
 
 
-def derive(cell: Cell | str, loss: str | Loss = "softmax_ce") -> DerivationData:
-    """The BPTT derivation of ``cell`` with per-step ``loss`` summed over t and the batch.
+def derive(cell: Cell | str, loss: str | Loss = "softmax_ce", structure: LossStructure | None = None) -> DerivationData:
+    """The BPTT derivation of ``cell`` with per-step ``loss``, J = Σ_t Σ_batch w_t L_t.
 
     Args:
         cell: a :class:`~symrnn.cellspec.Cell` or a catalogue name such as ``"lstm"``.
         loss: ``"softmax_ce"``, ``"bce"`` or ``"mse"``.
+        structure: where the loss is read and how it is reduced (default: every step, summed,
+            w_t = 1); any other structure weights the seed, δȳ_t = w_t (ŷ_t − y_t).
 
     Returns:
         A :class:`DerivationData` with forward equations, δ recurrences, parameter
@@ -146,6 +151,10 @@ def derive(cell: Cell | str, loss: str | Loss = "softmax_ce") -> DerivationData:
     by_name = {eq.lhs.name: eq for eq in forward}
     target = ir.var("y", by_name[logits_name].lhs.shape, ir.TARGET, 0)
     seed = loss.logits_grad(by_name[prediction].lhs, target)
+    structure = structure or LossStructure()
+    if not structure.is_default:
+        # w_t: the loss structure's weight of step t's loss, one number per example (a given, like y_t)
+        seed = ir.mul(ir.var("w", (1, 1), ir.TARGET, 0), seed)
 
     # One VJP per equation, each in terms of the symbol δ(lhs).  The loss block
     # (prediction and L) is replaced by its closed-form seed for δ(logits).
@@ -153,6 +162,7 @@ def derive(cell: Cell | str, loss: str | Loss = "softmax_ce") -> DerivationData:
     local: dict[str, list[Node]] = {}
     carry: dict[str, list[Node]] = {name: [] for name in cell.states}
     param_parts: dict[str, list[Node]] = {name: [] for name in params}
+    input_parts: dict[str, list[Node]] = {name: [] for name in cell.inputs}
     for eq in forward:
         if eq.lhs.name in skip:
             continue
@@ -163,6 +173,8 @@ def derive(cell: Cell | str, loss: str | Loss = "softmax_ce") -> DerivationData:
                 carry[leaf.name].append(share)
             elif leaf.kind in (ir.VALUE, ir.STATE):
                 local.setdefault(leaf.name, []).append(share)
+            elif leaf.kind == ir.INPUT_KIND and leaf.name in input_parts:
+                input_parts[leaf.name].append(share)
 
     def total(parts: list[Node], shape, batched=True) -> Node:
         if not parts:
@@ -202,6 +214,12 @@ def derive(cell: Cell | str, loss: str | Loss = "softmax_ce") -> DerivationData:
     initial_grads = [
         Equation(ir.grad(cell.states[s]), carries[s], INITIAL_GRAD, "the carry of step 1", at=1) for s in cell.states
     ]
+    input_grads = [
+        Equation(
+            ir.grad(node), total(input_parts[name], node.shape), INPUT_GRAD, "from the uses of " + name + " at step t"
+        )
+        for name, node in cell.inputs.items()
+    ]
     return DerivationData(
         cell=cell,
         loss=loss,
@@ -214,4 +232,6 @@ def derive(cell: Cell | str, loss: str | Loss = "softmax_ce") -> DerivationData:
         logits=logits_name,
         prediction=prediction,
         params=params,
+        input_grads=input_grads,
+        structure=structure,
     )

@@ -12,15 +12,18 @@ import dataclasses
 from symrnn.bptt import DerivationData, Equation
 from symrnn.bptt import derive as derive_data
 from symrnn.cellspec import Cell
-from symrnn.equation_kinds import BACKWARD, FORWARD, INITIAL_GRAD, PARAM_GRAD, READOUT
-from symrnn.losses import Loss
+from symrnn.equation_kinds import BACKWARD, FORWARD, INITIAL_GRAD, INPUT_GRAD, PARAM_GRAD, READOUT
+from symrnn.losses import Loss, LossStructure
 
 __all__ = [
     "BACKWARD",
     "FORWARD",
     "INITIAL_GRAD",
+    "INPUT_GRAD",
     "PARAM_GRAD",
     "READOUT",
+    "UPSTREAM",
+    "LossStructure",
     "Derivation",
     "DerivationData",
     "Equation",
@@ -103,6 +106,7 @@ class Derivation(DerivationData):
         optimised one (hoisted, stacked, bulk weight gradients) is tested against.
         ``backend="numba"``: the module whose ``loss_and_grads`` numba compiles (imports numba too).
         """
+        self._needs_summed_loss("a standalone module")
         if backend == "numba":
             from symrnn.codegen.numba_module import module_source as numba_source
 
@@ -119,6 +123,17 @@ class Derivation(DerivationData):
         ``backend="numba"`` compiles ``loss_and_grads`` to machine code (``pip install "symrnn[numba]"``;
         an ImportError naming the extra without it); the machine code is cached across processes.
         """
+        if self.loss.name == "upstream":
+            self._needs_summed_loss("d.numpy()")
+        if not self.structure.is_default:
+            if backend != "numpy":
+                raise ValueError(
+                    f"the loss {self.structure.describe()} runs on the NumPy layer code; backend {backend!r} "
+                    "compiles the summed loss J = Σ_t Σ_batch L_t only"
+                )
+            from symrnn.layers.loss import StructuredLoss
+
+            return StructuredLoss(self)
         if backend == "numba":
             from symrnn.codegen.numba_module import compile_module as compile_numba
 
@@ -136,9 +151,23 @@ class Derivation(DerivationData):
         are the derived ones, run with torch ops on the tensors' device; ``loss.backward()``
         fills ``.grad`` of the parameter and initial-state tensors.  Imports torch.
         """
+        self._needs_summed_loss("d.torch_function()")
         from symrnn.codegen.torch_function import torch_function
 
         return torch_function(self)
+
+    def _needs_summed_loss(self, what: str) -> None:
+        """Refuse, saying what to use instead, where the code generated has the summed loss only."""
+        if self.loss.name == "upstream":
+            raise ValueError(
+                f"{what} needs a loss; this derivation has upstream gradients instead: "
+                "run the cell as a layer with d.layer() (NumPy), d.torch_module() or d.jax_function()"
+            )
+        if not self.structure.is_default:
+            raise ValueError(
+                f"{what} computes J = Σ_t Σ_batch L_t; this derivation's loss is {self.structure.describe()}: "
+                "use d.numpy() (the layer code with this loss) or d.torch_module() with your own loss"
+            )
 
     def layer(self, backend: str = "numpy"):
         """The cell as a layer (no readout): ``forward(params, xs, initial_state, mask)`` and ``backward``.
@@ -184,19 +213,72 @@ class Derivation(DerivationData):
         )
 
 
-def derive(cell: Cell | str, loss: str | Loss = "softmax_ce") -> Derivation:
-    """The BPTT derivation of ``cell`` with per-step ``loss`` summed over t and the batch.
+UPSTREAM = Loss(
+    "upstream",
+    "no readout: the recursions start from given upstream gradients Δ_t = ∂J/∂out_t of the outputs "
+    "(the cell used as a layer)",
+    None,
+    "the upstream gradient is given, not derived",
+)
+
+
+def derive(
+    cell: Cell | str,
+    loss: str | Loss = "softmax_ce",
+    *,
+    at: str = "every",
+    reduction: str = "sum",
+    mask: bool = False,
+) -> Derivation:
+    """The BPTT derivation of ``cell``: J = Σ_t Σ_batch w_t L_t, or a layer's upstream form.
 
     Args:
         cell: a :class:`~symrnn.cellspec.Cell` or a catalogue name such as ``"lstm"``.
-        loss: ``"softmax_ce"``, ``"bce"`` or ``"mse"``.
+        loss: ``"softmax_ce"``, ``"bce"`` or ``"mse"`` on the cell's readout; or ``"upstream"``:
+            no readout, the δ recursions start from given Δ_t = ∂J/∂out_t (Greff et al. 2017's
+            form, δh_t = Δ_t + …), as when the cell is a layer of a bigger model.
+        at: the loss is read at ``"every"`` step or at each sequence's ``"last"`` real step.
+        reduction: ``"sum"`` or ``"mean"`` of the terms read.
+        mask: a 0/1 mask m_t per step and example marks the real steps (ragged lengths).
 
     Returns:
-        A :class:`Derivation` with forward equations, δ recurrences, parameter
-        gradients (sums over t) and initial-state gradients, and its outputs.
+        A :class:`Derivation` with forward equations, δ recurrences, parameter gradients (sums
+        over t), input gradients δx_t and initial-state gradients, and its outputs.  Any loss
+        structure but the default weights the seed: δȳ_t = w_t (ŷ_t − y_t).
 
     Raises:
         KeyError: unknown cell or loss name (the message lists the valid ones).
+        ValueError: an unknown ``at`` or ``reduction``; a loss structure with ``loss="upstream"``.
     """
-    data = derive_data(cell, loss)
+    structure = LossStructure(at=at, reduction=reduction, mask=mask)
+    if loss == "upstream" or loss is UPSTREAM:
+        if not structure.is_default:
+            raise ValueError(
+                "loss='upstream' has no loss to read at steps or reduce: the upstream gradients Δ_t are given; "
+                "leave at, reduction and mask at their defaults"
+            )
+        return _upstream(cell)
+    data = derive_data(cell, loss, structure)
     return Derivation(**{f.name: getattr(data, f.name) for f in dataclasses.fields(DerivationData)})
+
+
+def _upstream(cell: Cell | str) -> Derivation:
+    """The layer form (:func:`symrnn.layers.derive.derive_layer`) as a derivation to print."""
+    from symrnn.layers.derive import derive_layer
+
+    ld = derive_layer(cell)
+    return Derivation(
+        cell=ld.cell,
+        loss=UPSTREAM,
+        forward=ld.forward,
+        backward=ld.backward,
+        param_grads=ld.param_grads,
+        initial_grads=ld.initial_grads,
+        carries=ld.carries,
+        local_grads=ld.local_grads,
+        logits="",  # no loss seeds a δ: the output's δ starts from its Δ_t
+        prediction="",
+        params=ld.params,
+        input_grads=ld.input_grads,
+        upstream=ld.upstream,
+    )

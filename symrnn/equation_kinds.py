@@ -9,3 +9,4 @@ READOUT = "readout"  # logits, prediction and loss
 BACKWARD = "backward"  # δ recurrences
 PARAM_GRAD = "param_grad"  # ∂L/∂θ, summed over t
 INITIAL_GRAD = "initial_grad"  # ∂L/∂s_0
+INPUT_GRAD = "input_grad"  # δx_t: the gradient of the loss with respect to the input at step t

@@ -96,7 +96,7 @@ def test_document_sections_in_order(fresh_export):
         "## 3. The computation unrolled over three steps",
         "## 4. Local derivatives",
         "## 5. Backpropagation through time",
-        "## 6. Gradients of the parameters and of the initial state",
+        "## 6. Gradients of the parameters, the inputs and the initial state",
         "## 7. Gradient flow",
         "## 8. The loss and its simplification",
         "## Appendix A. Generated NumPy code of the backward step",
@@ -109,7 +109,7 @@ def test_latex_and_markdown_show_the_same_numbered_equations():
     tags = [int(t) for t in __import__("re").findall(r"\\tag\{(\d+)\}", tex)]
     numbers = [int(t) for t in __import__("re").findall(r"&\\quad& \((\d+)\)", md)]
     assert tags == numbers == list(range(1, len(tags) + 1))
-    for eq in d.forward + d.backward + d.param_grads:
+    for eq in d.forward + d.backward + d.param_grads + d.input_grads:
         lhs = eq.latex().split(" = ")[0]
         assert lhs + " &= " in tex and lhs + " &= " in md
 
@@ -264,7 +264,7 @@ def test_every_recursion_and_gradient_row_says_where_it_comes_from(cell):
     doc = walkthrough(symrnn.derive(cell))
     by_title = {s.title: s for s in doc.sections}
     recursions = by_title["Backpropagation through time"]
-    gradients = by_title["Gradients of the parameters and of the initial state"]
+    gradients = by_title["Gradients of the parameters, the inputs and the initial state"]
     rows = [line for s in (recursions, gradients) for b in s.blocks if isinstance(b, Equations) for line in b.lines]
     assert rows and all(line.note for line in rows), [line.lhs for line in rows if not line.note]
 

@@ -29,6 +29,8 @@ class Problem:
         targets: T arrays (batch, rows, 1), or None: no loss (forward only, or ``upstream``).
         initial: s_0 by state name, (batch, rows, 1).
         batch: the batch size.
+        given: further per-step givens by name, T arrays (batch, rows, 1) each: the loss
+            structure's weight ``w`` (batch, 1, 1), an upstream gradient ``Delta_h``.
     """
 
     sizes: dict
@@ -38,6 +40,7 @@ class Problem:
     targets: list | None
     initial: dict
     batch: int = 1
+    given: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -45,7 +48,7 @@ class Tape:
     """The forward pass of a derivation on a problem: every value at every step, and J.
 
     ``values[(name, t)]`` for t = 1 … T, and ``values[(state, 0)]`` = s_0.  ``loss`` is
-    J = Σ_t Σ_batch L_t (None without targets).
+    J = Σ_t Σ_batch w_t L_t, w_t = 1 unless the problem gives the weights ``w`` (None without targets).
     """
 
     derivation: object
@@ -56,6 +59,7 @@ class Tape:
     targets: list | None
     values: dict = field(default_factory=dict)
     loss: object = None
+    given: dict = field(default_factory=dict)
 
     @property
     def steps(self) -> int:
@@ -72,6 +76,8 @@ class Tape:
                 return self.params[node.name]
             if kind == ir.INPUT_KIND:
                 return self.inputs[node.name][step - 1]
+            if kind == ir.TARGET and node.name in self.given:
+                return self.given[node.name][step - 1]
             if kind == ir.TARGET:
                 if self.targets is None:
                     raise Unsupported("the problem has no targets")
@@ -122,8 +128,10 @@ def run_forward(derivation, problem: Problem, arith: Arithmetic = FLOAT64) -> Ta
         {k: [convert(x) for x in xs] for k, xs in problem.inputs.items()},
         None if problem.targets is None else [convert(y) for y in problem.targets],
     )
+    tape.given = {name: [convert(v) for v in per_step] for name, per_step in problem.given.items()}
     for name, value in problem.initial.items():
         tape.values[(name, 0)] = convert(value)
+    weights = tape.given.get("w")  # the loss structure's weight of each step's loss (None: 1)
     total = arith.number(0)
     for step in range(1, problem.steps + 1):
         ev = tape.evaluator(step)
@@ -132,7 +140,8 @@ def run_forward(derivation, problem: Problem, arith: Arithmetic = FLOAT64) -> Ta
                 continue
             tape.values[(eq.lhs.name, step)] = ev.value(eq.rhs)
         if tape.targets is not None:
-            total = total + tape.values[("L", step)].sum()
+            loss = tape.values[("L", step)]
+            total = total + (loss.sum() if weights is None else (weights[step - 1] * loss).sum())
     tape.loss = total if tape.targets is not None else None
     return tape
 

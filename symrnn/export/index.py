@@ -19,8 +19,8 @@ def index_page(derivations, formats, *, pictures: bool = True) -> bytes:
         "",
         "Step-by-step backpropagation through time for every cell of the catalogue: source and "
         "shapes, forward equations with a one-step diagram of the cell, the computation unrolled over "
-        "three steps, local derivatives, the δ recursions with the path of every term, parameter and "
-        "initial-state gradients, the gradient flow, the loss, and the plain NumPy backward step.  "
+        "three steps, local derivatives, the δ recursions with the path of every term, parameter, "
+        "input and initial-state gradients, the gradient flow, the loss, and the plain NumPy backward step.  "
         "Every formula was derived by symrnn, not typed.",
         "",
         f"These files are generated; refresh them with `{REFRESH_COMMAND}` (a test fails when they are stale).",

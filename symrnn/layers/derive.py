@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from symrnn import ir
 from symrnn.bptt import Equation, _normalise
 from symrnn.cellspec import Cell
-from symrnn.equation_kinds import BACKWARD, INITIAL_GRAD, PARAM_GRAD
+from symrnn.equation_kinds import BACKWARD, INITIAL_GRAD, INPUT_GRAD, PARAM_GRAD
 from symrnn.ir import Node
 from symrnn.rules import vjp
 from symrnn.simplify import simplify
 
-INPUT_GRAD = "input_grad"
+__all__ = ["INPUT_GRAD", "LayerDerivation", "LayerError", "derive_layer"]
 
 
 class LayerError(ValueError):

@@ -133,3 +133,41 @@ def loss_and_grads(
     if b is not None:
         grads[cell.readout_bias] = dz.reshape(-1, n_out).sum(axis=0)
     return J, grads
+
+
+class StructuredLoss:
+    """``d.numpy()`` of a derivation whose loss is read at the last step, under a mask or averaged.
+
+    The cell's derived layer VJP under the readout and the loss structure of the derivation
+    (:func:`loss_and_grads`), so ``loss_and_grads`` gives the true loss of that structure and its
+    gradients, those of ``xs`` and of the initial states included.
+    """
+
+    def __init__(self, derivation):
+        self.derivation = derivation
+        self.structure = derivation.structure
+        self.layer = Layer(derivation.cell)
+
+    def loss_and_grads(self, params, xs, targets, mask=None, initial_state=None):
+        """``(J, grads)`` as :func:`loss_and_grads` with this derivation's loss, ``at`` and reduction."""
+        if self.structure.mask and mask is None:
+            raise ValueError("this derivation's loss reads a mask: pass mask, a (T, batch) array of 0/1")
+        if not self.structure.mask and mask is not None:
+            raise ValueError("this derivation's loss has no mask (derive(..., mask=True) for one); got mask")
+        return loss_and_grads(
+            self.layer,
+            params,
+            xs,
+            targets,
+            mask,
+            loss=self.derivation.loss.name,
+            at=self.structure.at,
+            reduction=self.structure.reduction,
+            initial_state=initial_state,
+        )
+
+    def loss(self, params, xs, targets, mask=None, initial_state=None) -> float:
+        return self.loss_and_grads(params, xs, targets, mask, initial_state)[0]
+
+    def __repr__(self) -> str:
+        return f"<NumPy loss of {self.derivation.cell.name}: {self.derivation.loss.name}, {self.structure.describe()}>"

@@ -13,12 +13,28 @@ from symrnn.printing.text import text
 
 
 def _sections(d):
+    upstream = "".join(f"; Δ_{s}[t] = ∂J/∂{s}[t] given" for s in d.upstream)
     return [
         ("Forward pass (t = 1, …, T)", d.forward),
-        ("Backward pass (t = T, …, 1; every δ at step T+1 is zero)", d.backward),
+        (f"Backward pass (t = T, …, 1{upstream}; every δ at step T+1 is zero)", d.backward),
         ("Parameter gradients", d.param_grads),
+        ("Input gradients (t = 1, …, T)", d.input_grads),
         ("Initial state", d.initial_grads),
     ]
+
+
+def loss_summary(d) -> str:
+    """J as the derivation reads it, in words and symbols (the header's loss line)."""
+    if d.loss.name == "upstream":
+        return f"{d.loss.name} — {d.loss.description}"
+    structure = d.structure
+    if structure.is_default:
+        return f"{d.loss.name} — {d.loss.description}; J = Σ_t Σ_batch L_t"
+    note = f"; {structure.note()}" if structure.note() else ""
+    return (
+        f"{d.loss.name} — {d.loss.description}; J = Σ_t Σ_batch w[t] L[t] with w[t] = {structure.weight_text()} "
+        f"(the loss {structure.describe()}{note})"
+    )
 
 
 def _header_lines(d) -> list[str]:
@@ -27,7 +43,7 @@ def _header_lines(d) -> list[str]:
         f"cell: {cell.name} ({cell.family})",
         f"source: {cell.source}",
         f"convention: {cell.convention}",
-        f"loss: {d.loss.name} — {d.loss.description}; J = Σ_t Σ_batch L_t",
+        f"loss: {loss_summary(d)}",
     ]
 
 
@@ -102,10 +118,12 @@ def derivation_json(d) -> dict:
         "source": d.cell.source,
         "convention": d.cell.convention,
         "loss": d.loss.name,
+        "loss_structure": None if d.loss.name == "upstream" else d.structure.to_json(),
         "params": {name: [str(s) for s in node.shape] for name, node in d.params.items()},
         "states": list(d.cell.states),
         "forward": [eq_json(e) for e in d.forward],
         "backward": [eq_json(e) for e in d.backward],
         "param_grads": [eq_json(e) for e in d.param_grads],
+        "input_grads": [eq_json(e) for e in d.input_grads],
         "initial_grads": [eq_json(e) for e in d.initial_grads],
     }

@@ -48,7 +48,27 @@ def term_paths(d) -> dict[str, list[Term]]:
             elif leaf.kind in (ir.VALUE, ir.STATE):
                 local.setdefault(leaf.name, []).append(Term(eq.lhs.name, False, share))
     names = {eq.lhs.name for eq in d.forward if eq.lhs.name not in skip and eq.lhs.name != d.logits}
-    return {name: local.get(name, []) + carry.get(name, []) for name in sorted(names, key=_order(d))}
+    given = {s: [Term(UPSTREAM_SOURCE, False, delta)] for s, delta in getattr(d, "upstream", {}).items()}
+    return {
+        name: given.get(name, []) + local.get(name, []) + carry.get(name, []) for name in sorted(names, key=_order(d))
+    }
+
+
+def input_term_paths(d) -> dict[str, list[Term]]:
+    """For every input x: the terms of δx_t, one per equation of step t that reads x_t, in equation order."""
+    skip = loss_block(d)
+    out: dict[str, list[Term]] = {name: [] for name in d.cell.inputs}
+    for eq in d.forward:
+        if eq.lhs.name in skip:
+            continue
+        for leaf, share in vjp(eq.rhs, ir.grad(eq.lhs), out=eq.lhs).items():
+            share = simplify(share)
+            if leaf.kind == ir.INPUT_KIND and leaf.name in out and share.op != "zeros":
+                out[leaf.name].append(Term(eq.lhs.name, False, share))
+    return out
+
+
+UPSTREAM_SOURCE = ""  # the source of a term Δ_t given from outside the cell (loss "upstream")
 
 
 def _order(d):

@@ -70,7 +70,7 @@ def run(ref: Reference, tensors: dict, xs, ys=None, loss: str = "softmax_ce"):
     """
     p = Params({k: v for k, v in tensors.items() if not any(k == f"{s}_0" for s in ref.states)})
     state = {s: tensors[f"{s}_0"].T for s in ref.states}  # columns: size × batch
-    xs = torch.as_tensor(np.asarray(xs, dtype=np.float64))
+    xs = xs if isinstance(xs, torch.Tensor) else torch.as_tensor(np.asarray(xs, dtype=np.float64))
     state_name, weight, bias = ref.readout
     J = torch.zeros((), dtype=torch.float64) if ys is not None else None
     values = {s: [] for s in ref.states}

@@ -4,7 +4,7 @@ Sections: the cell, its source, convention and the shapes of every symbol; the f
 with named pre-activations (and the one-step picture of the cell); the computation unrolled over
 three steps; the local derivatives of the element-wise functions, in forward values; the δ
 recursions, each term labelled with the path it comes from; the parameter gradients as sums over t
-and the initial-state gradients; the gradient flow; the loss and its simplification; and an
+and the input and initial-state gradients; the gradient flow; the loss and its simplification; and an
 appendix with the plain NumPy backward step.  Pictures, the gradient flow and the code are
 :class:`~symrnn.printing.walkthrough.material.Material` made by the export: this package only
 arranges them, so a document without them (``d.markdown()``) is fast and depends on nothing installed.
@@ -44,6 +44,8 @@ def _plan(d, numbers: Numbers) -> None:
         numbers.assign(("backward", eq.lhs.name))
     for eq in d.param_grads:
         numbers.assign(("param", eq.lhs.name))
+    for eq in d.input_grads:
+        numbers.assign(("input", eq.lhs.name))
     for eq in d.initial_grads:
         numbers.assign(("initial", eq.lhs.name))
     for i, (lhs, _, _) in enumerate(loss_rows(d)):

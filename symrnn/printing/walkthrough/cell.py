@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sympy
+
 from symrnn import ir
 from symrnn.equation_kinds import FORWARD, READOUT
 from symrnn.functions import function_spec
@@ -54,8 +56,19 @@ def _symbol_rows(d) -> list[tuple[Text, ...]]:
         )
     for eq in d.forward:
         row(tex_name(eq.lhs.name), _role(d, eq), eq.lhs.shape)
-    target = next(leaf for eq in d.forward for leaf in ir.leaves(eq.rhs) if leaf.kind == ir.TARGET)
-    row(tex_name(target.name), ("target at step t",), target.shape)
+    target = next((leaf for eq in d.forward for leaf in ir.leaves(eq.rhs) if leaf.kind == ir.TARGET), None)
+    if target is not None:
+        row(tex_name(target.name), ("target at step t",), target.shape)
+    for name, delta in d.upstream.items():
+        row(
+            tex_name(delta.name),
+            ("upstream gradient ", Math(rf"\partial J / \partial {tex_name(name)}"), ", given"),
+            delta.shape,
+        )
+    if d.loss.name != "upstream" and not d.structure.is_default:
+        row(
+            tex_name("w"), ("weight of the loss at step t: ", Math(d.structure.weight_latex())), (sympy.Integer(1),) * 2
+        )
     for name, node in d.params.items():
         kind = "readout parameter" if name in d.cell.readout_params() else "parameter"
         row(tex_name(name, None), (f"{kind}, shared by every step",), node.shape)
@@ -72,6 +85,16 @@ def cell_section(d) -> Section:
     if cell.aliases:
         facts.append(("Also known in the catalogue as ", *joined([Code(a) for a in cell.aliases]), "."))
     facts.append(("Loss: ", Code(d.loss.name), f", {d.loss.description}."))
+    if d.loss.name != "upstream" and not d.structure.is_default:
+        note = f" ({d.structure.note()})" if d.structure.note() else ""
+        facts.append(
+            (
+                "Loss structure: the loss is ",
+                f"{d.structure.describe()}: ",
+                Math(r"w_{t} = " + d.structure.weight_latex()),
+                f"{note}.",
+            )
+        )
     return Section(
         "The cell and its symbols",
         (
@@ -106,13 +129,9 @@ def forward_section(d, numbers: Numbers, picture: Picture | None = None) -> Sect
         lhs, _ = split_equation(eq)
         terms = [term_latex(t) for t in top_terms(eq.rhs)]
         lines += equation_lines(lhs, terms, numbers[("forward", eq.lhs.name)])
-    lines.append(
-        Line(
-            "J", r"\sum_{t=1}^{T} \sum_{\text{batch}} " + tex_name("L"), numbers[("forward", "J")], ("the total loss",)
-        )
-    )
+    lines.append(_total_line(d, numbers[("forward", "J")]))
     states = joined([Math(tex_name(s, 0, 0)) for s in d.cell.states])
-    first_readout = next(eq for eq in d.forward if eq.kind == READOUT)
+    first_readout = next((eq for eq in d.forward if eq.kind == READOUT), None)
     n_cell = [numbers[("forward", eq.lhs.name)] for eq in d.forward if eq.kind == FORWARD]
     return Section(
         "Forward pass",
@@ -122,8 +141,7 @@ def forward_section(d, numbers: Numbers, picture: Picture | None = None) -> Sect
                     "For t = 1, …, T, starting from the initial state ",
                     *states,
                     " (zero unless given), the cell computes equations "
-                    f"{ref(n_cell[0])}–{ref(n_cell[-1])} and the readout "
-                    f"{ref(numbers[('forward', first_readout.lhs.name)])} onwards.  Each element-wise "
+                    f"{ref(n_cell[0])}–{ref(n_cell[-1])}{_readout_words(first_readout, numbers)}.  Each element-wise "
                     "function gets its own line, so its argument has a name: the pre-activation, "
                     "written with a bar.",
                 )
@@ -148,3 +166,26 @@ def _picture_blocks(picture: Picture | None) -> tuple:
         ),
         picture,
     )
+
+
+def _readout_words(first_readout, numbers: Numbers) -> str:
+    if first_readout is None:  # loss "upstream": the outputs go to the rest of the model
+        return "; it has no readout of its own: its outputs go on to the rest of the model"
+    return f" and the readout {ref(numbers[('forward', first_readout.lhs.name)])} onwards"
+
+
+def _total_line(d, number: int) -> Line:
+    """J: the sum of the per-step losses, weighted by the loss structure; or the model's, given Δ_t."""
+    if d.loss.name == "upstream":
+        outputs = ", ".join(tex_name(s, 0, 1) + r", \dots, " + tex_name(s).replace("_{t}", "_{T}") for s in d.upstream)
+        return Line(
+            "J",
+            rf"J\left({outputs}\right)",
+            number,
+            ("any loss of the outputs, computed by the model around the cell",),
+        )
+    summand = tex_name("L") if d.structure.is_default else tex_name("w") + r"\, " + tex_name("L")
+    note: tuple = ("the total loss",)
+    if not d.structure.is_default:
+        note = ("the total loss, with ", Math(r"w_{t} = " + d.structure.weight_latex()))
+    return Line("J", r"\sum_{t=1}^{T} \sum_{\text{batch}} " + summand, number, note)

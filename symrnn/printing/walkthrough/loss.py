@@ -65,6 +65,8 @@ def loss_rows(d) -> list[tuple[str, str, Text]]:
 
 
 def loss_section(d, numbers: Numbers) -> Section:
+    if d.loss.name == "upstream":
+        return _upstream_section(d, numbers)
     rows = loss_rows(d)
     seed = numbers[("backward", d.logits)]
     lines = [
@@ -75,14 +77,55 @@ def loss_section(d, numbers: Numbers) -> Section:
         Paragraph(
             (
                 f"The loss {loss_ref} is {d.loss.description}; the total {ref(numbers[('forward', 'J')])} "
-                "sums it over the steps and the examples.  Its derivative with respect to the logits "
-                f"has a closed form, which seeds the recursion {ref(seed)}: {d.loss.simplification}.",
+                f"{_combines(d)}.  Its derivative with respect to the logits "
+                f"has a closed form, which seeds the recursion {ref(seed)}: {d.loss.simplification}"
+                f"{_weighted(d)}.",
             )
         )
     ]
     if lines:
         blocks.append(Equations(tuple(lines)))
     return Section("The loss and its simplification", tuple(blocks))
+
+
+def _combines(d) -> str:
+    if d.structure.is_default:
+        return "sums it over the steps and the examples"
+    return f"takes it {d.structure.describe().removeprefix('read ')}, each step's term weighted by w_t"
+
+
+def _weighted(d) -> str:
+    if d.structure.is_default:
+        return ""
+    return (
+        "; the weight w_t of step t's term multiplies that closed form and nothing else, so every δ "
+        "recursion keeps its form and a step whose weight is 0 sends back only what later steps carry"
+    )
+
+
+def _upstream_section(d, numbers: Numbers) -> Section:
+    """Loss "upstream": the cell is one layer of a model, which hands back Δ_t for its outputs."""
+    seeds = [ref(numbers[("backward", s)]) for s in d.upstream]
+    names = [Math(tex_name(delta.name)) for delta in d.upstream.values()]
+    outputs = [Math(tex_name(s)) for s in d.upstream]
+    return Section(
+        "The upstream gradients",
+        (
+            Paragraph(
+                (
+                    "The cell has no readout and no loss of its own: it is one layer of a bigger model, whose "
+                    "loss J depends on the outputs ",
+                    *outputs,
+                    " in any way.  Whatever the model does with them, reverse mode hands back ",
+                    *names,
+                    " = ∂J/∂ of each output at step t, and the recursions "
+                    + ", ".join(seeds)
+                    + " start from it (the form of Greff et al. 2017, δh_t = Δ_t + …).  The input gradients are "
+                    "what the layer passes on to the model below it.",
+                )
+            ),
+        ),
+    )
 
 
 # ------------------------------------------------------------------ appendix

@@ -1,11 +1,11 @@
-"""The δ recursions with the path of every term, and the parameter and initial-state gradients."""
+"""The δ recursions with the path of every term, and the parameter, input and initial-state gradients."""
 
 from __future__ import annotations
 
 from symrnn import ir
 from symrnn.equation_kinds import READOUT
 from symrnn.printing.blocks import Equations, Line, Math, Paragraph, Section, Text
-from symrnn.printing.paths import Term, term_paths, uses_of
+from symrnn.printing.paths import UPSTREAM_SOURCE, Term, input_term_paths, term_paths, uses_of
 from symrnn.printing.walkthrough.common import (
     Numbers,
     delta,
@@ -26,6 +26,8 @@ def _path_note(d, term: Term, numbers: Numbers, at: int | None = None) -> Text:
     terms are the next-step terms of step 0).
     """
     source = term.source
+    if source == UPSTREAM_SOURCE:
+        return ("the upstream gradient, given: whatever the model does with the output",)
     n = ref(numbers[("forward", source)])
     if term.carry:
         shift = 0 if at is not None else +1
@@ -99,7 +101,7 @@ def backward_section(d, numbers: Numbers, loss_section: int) -> Section:
     )
 
 
-# ------------------------------------------------------------------ 6. parameter and initial-state gradients
+# ------------------------------------------------------------------ 6. parameter, input and initial-state gradients
 
 
 def gradients_section(d, numbers: Numbers) -> Section:
@@ -111,12 +113,17 @@ def gradients_section(d, numbers: Numbers) -> Section:
         lhs, rhs = split_equation(eq)
         lines.append(Line(lhs, rhs, numbers[("param", name)], note))
     paths = term_paths(d)
+    inputs: list[Line] = []
+    input_paths = input_term_paths(d)
+    for eq in d.input_grads:
+        tag = numbers[("input", eq.lhs.name)]
+        inputs += _annotated_lines(d, eq, input_paths.get(eq.lhs.name, []), tag, numbers)
     initial: list[Line] = []
     for eq in d.initial_grads:
         initial += _annotated_lines(d, eq, paths.get(eq.lhs.name, []), numbers[("initial", eq.lhs.name)], numbers)
     state_refs = ", ".join(ref(numbers[("backward", s)]) for s in d.cell.states if ("backward", s) in numbers)
     return Section(
-        "Gradients of the parameters and of the initial state",
+        "Gradients of the parameters, the inputs and the initial state",
         (
             Paragraph(
                 (
@@ -128,6 +135,7 @@ def gradients_section(d, numbers: Numbers) -> Section:
                 )
             ),
             Equations(tuple(lines)),
+            *_input_blocks(d, inputs),
             Paragraph(
                 (
                     "The initial state is used only by step 1, so its gradient is the next-step part "
@@ -136,4 +144,21 @@ def gradients_section(d, numbers: Numbers) -> Section:
             ),
             Equations(tuple(initial)),
         ),
+    )
+
+
+def _input_blocks(d, lines: list[Line]) -> tuple:
+    """δx_t: what a layer below (an encoder, an embedding) receives; one share per equation using x_t."""
+    if not lines:
+        return ()
+    return (
+        Paragraph(
+            (
+                "The input is not a parameter, but its gradient is what a model below the cell (an "
+                "embedding, an encoder, a lower layer) receives: each equation of step t that reads ",
+                *joined([Math(tex_name(x)) for x in d.cell.inputs]),
+                " adds its share, and no term comes from another step.",
+            )
+        ),
+        Equations(tuple(lines)),
     )
