@@ -20,6 +20,18 @@ class UserError(click.ClickException):
     exit_code = 2
 
 
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def _colour(option: str) -> bool:
+    """--color: auto is on for a terminal, unless NO_COLOR is set (no-color.org) or TERM is dumb."""
+    if option == "always":
+        return True
+    if option == "never":
+        return False
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
 def _choice(value: str, valid, what: str) -> str:
     if value not in valid:
         raise UserError(f"unknown {what} {value!r}; valid names: {', '.join(valid)}")
@@ -127,9 +139,18 @@ def _note_cell(path: str, number: int | None):
     return chosen
 
 
-def _derivation(name: str, loss_name: str | None, cell_number: int | None = None):
-    """The derivation of a catalogue cell, or of the cell a note file defines (with the note's loss)."""
-    from symrnn.derivation import derive as derive_cell
+def _derivation(name: str, loss_name: str | None, cell_number: int | None = None, structure: dict | None = None):
+    """The derivation of a catalogue cell, or of the cell a note file defines (with the note's loss).
+
+    ``structure``: ``at``, ``reduction`` and ``mask`` of :func:`symrnn.derive` (None: the defaults).
+    """
+    from symrnn.derivation import derive as derive_plain
+
+    def derive_cell(cell, loss):
+        try:
+            return derive_plain(cell, loss, **(structure or {}))
+        except ValueError as e:  # a loss structure with loss "upstream"
+            raise UserError(str(e)) from None
 
     if _is_note(name):
         from symrnn.notes.build import NoteCellError
@@ -205,20 +226,44 @@ def list_cells():
 @main.command()
 @click.argument("cell_name", metavar="CELL|NOTES.md")
 @click.option(
-    "--loss", "loss_name", default=None, help="softmax_ce (default), bce or mse; a note's own loss by default"
+    "--loss",
+    "loss_name",
+    default=None,
+    help="softmax_ce (default), bce, mse or upstream (a layer: given Δ_t); a note's own loss by default",
 )
 @click.option("--cell", "cell_number", type=click.IntRange(1), help="which cell of a note that defines several")
+@click.option(
+    "--at",
+    "at",
+    default="every",
+    show_default=True,
+    help="where the loss is read: every step, or each sequence's last real step (sequence classification)",
+)
+@click.option("--reduction", default="sum", show_default=True, help="sum or mean of the loss terms read")
+@click.option("--mask", is_flag=True, help="a 0/1 mask m_t marks each example's real steps (ragged lengths)")
 @click.option("--format", "fmt", default="text", show_default=True, help="text, latex, markdown, numpy, numba or json")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to FILE (atomically) instead of stdout")
 @click.option("--force", is_flag=True, help="replace FILE even if symrnn did not write it")
-def derive(cell_name, loss_name, cell_number, fmt, output, force):
-    """Derive the forward equations and BPTT recurrences of CELL, or of the cell a note defines."""
+def derive(cell_name, loss_name, cell_number, at, reduction, mask, fmt, output, force):
+    """Derive the forward equations and BPTT recurrences of CELL, or of the cell a note defines.
+
+    ``--loss upstream`` derives the cell as a layer: no readout, the recursions start from given
+    upstream gradients Δ_t (δh_t = Δ_t + …).  Every derivation prints the input gradients δx_t.
+    """
     _choice(fmt, FORMATS, "format")
     if loss_name is not None:
-        _choice(loss_name, LOSS_NAMES, "loss")
+        _choice(loss_name, (*LOSS_NAMES, "upstream"), "loss")
+    _choice(at, ("every", "last"), "--at")
+    _choice(reduction, ("sum", "mean"), "--reduction")
     import json
 
-    d = _derivation(cell_name, loss_name, cell_number)
+    d = _derivation(cell_name, loss_name, cell_number, {"at": at, "reduction": reduction, "mask": mask})
+    if fmt in ("numpy", "numba") and (d.loss.name == "upstream" or not d.structure.is_default):
+        what = "the upstream form" if d.loss.name == "upstream" else f"a loss {d.structure.describe()}"
+        raise UserError(
+            f"--format {fmt} writes a standalone module with J = Σ_t Σ_batch L_t; for {what} use the "
+            "Python API (d.numpy(), d.layer(), d.torch_module()), whose code runs this derivation"
+        )
     if fmt == "text":
         out = d.text()
     elif fmt == "latex":
@@ -262,7 +307,13 @@ def derive(cell_name, loss_name, cell_number, fmt, output, force):
 @click.option("--batch", default=2, show_default=True, type=click.IntRange(1, 512))
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--dtype", default="float64", show_default=True, type=click.Choice(["float64", "float32"]))
-def gradcheck(cell_name, loss_name, cell_number, hidden, input_size, output_size, steps, batch, seed, dtype):
+@click.option(
+    "--color", "color", default="auto", show_default=True, help="colour ok/FAIL: auto (on a terminal), always, never"
+)
+@click.option("--quiet", "-q", is_flag=True, help="print the summary line only (and what failed)")
+def gradcheck(
+    cell_name, loss_name, cell_number, hidden, input_size, output_size, steps, batch, seed, dtype, color, quiet
+):
     """Check the generated gradients of CELL (or of a note's cell) against central differences (exit 1 on failure)."""
     if loss_name is not None:
         _choice(loss_name, LOSS_NAMES, "loss")
@@ -282,20 +333,35 @@ def gradcheck(cell_name, loss_name, cell_number, hidden, input_size, output_size
         tolerances = {"atol": 1e-7, "rtol": 1e-5}
     # the generated forward, loss and gradient against the evaluator's float64 forward (and its differences)
     report = check_generated(d, params, xs, ys, initial, module=d.numpy(), eps=1e-6, **tolerances)
-    click.echo(
-        f"{cell_name} ({loss_name}, {dtype}): hidden {hidden}, input {input_size}, output {output_size}, T {steps}, batch {batch}, seed {seed}"
-    )
-    click.echo("checked against the evaluator's float64 forward and central differences of its loss")
-    click.echo(
-        f"{'part':<9} {'quantity':<16} {'worst index':<12} {'generated':>14} {'reference':>14} {'abs err':>10} {'rho':>10}  result"
-    )
-    for e in report:
+    _choice(color, COLOR_CHOICES, "--color")
+    colour = _colour(color)
+
+    def result(passed: bool) -> str:
+        word = "ok" if passed else "FAIL"
+        return click.style(word, fg="green" if passed else "red", bold=not passed) if colour else word
+
+    if not quiet:
         click.echo(
-            f"{e.part:<9} {e.parameter:<16} {str(list(e.index)):<12} {e.analytic:>14.6e} {e.numeric:>14.6e} "
-            f"{e.abs_error:>10.2e} {e.rel_error:>10.2e}  {'ok' if e.passed else 'FAIL'}"
+            f"{cell_name} ({loss_name}, {dtype}): hidden {hidden}, input {input_size}, output {output_size}, "
+            f"T {steps}, batch {batch}, seed {seed}"
         )
+        click.echo("checked against the evaluator's float64 forward and central differences of its loss")
+        click.echo(
+            f"{'part':<9} {'quantity':<16} {'worst index':<12} {'generated':>14} {'reference':>14} "
+            f"{'abs err':>10} {'rho':>10}  result"
+        )
+        for e in report:
+            click.echo(
+                f"{e.part:<9} {e.parameter:<16} {str(list(e.index)):<12} {e.analytic:>14.6e} {e.numeric:>14.6e} "
+                f"{e.abs_error:>10.2e} {e.rel_error:>10.2e}  {result(e.passed)}",
+                color=colour,
+            )
     failed = failures(report)
-    click.echo(f"{len(report) - len(failed)} passed, {len(failed)} failed")
+    click.echo(
+        f"{cell_name}: {len(report) - len(failed)} passed, {len(failed)} failed"
+        if quiet
+        else f"{len(report) - len(failed)} passed, {len(failed)} failed"
+    )
     if failed:
         click.echo(failure_message(report, **tolerances))
     sys.exit(1 if failed else 0)
@@ -350,8 +416,16 @@ def compare(cell_a, cell_b):
     help="list only these verdicts, comma-separated (wrong, unchecked, holds, warning, error, definition); "
     "the summary still counts every one",
 )
+@click.option(
+    "--color",
+    "color",
+    default="auto",
+    show_default=True,
+    help="colour the verdicts: auto (on a terminal), always, never",
+)
+@click.option("--quiet", "-q", is_flag=True, help="print the summary only (one line per file)")
 @click.option("--debug", is_flag=True, help="show the traceback of an internal error")
-def check(files, as_json, fmt, html_path, force, only, debug):
+def check(files, as_json, fmt, html_path, force, only, color, quiet, debug):
     """Check hand-written derivations in notes (.md, .tex, .ipynb; - reads standard input).
 
     Exit 0 when every claim was checked and holds, 1 when a claim is wrong, 2 when a
@@ -360,12 +434,15 @@ def check(files, as_json, fmt, html_path, force, only, debug):
     """
     from symrnn.notes.checker import check as check_note
     from symrnn.notes.errors import NotesSyntaxError
-    from symrnn.notes.verdicts import EXIT_INTERNAL, VERDICTS, exit_code, render, to_json
+    from symrnn.notes.verdicts import EXIT_INTERNAL, VERDICTS, exit_code, render, summary, to_json
 
     meta = click.get_current_context().meta
     debug = meta["symrnn_debug"] = debug or bool(meta.get("symrnn_debug"))
     shown = _only(only, VERDICTS)
     _choice(fmt, ("text", "json", "html"), "format")
+    _choice(color, COLOR_CHOICES, "--color")
+    if quiet and (as_json or fmt != "text"):
+        raise UserError("--quiet prints the text summary; it does not combine with --json or --format " + fmt)
     if list(files).count("-") > 1:
         raise UserError("standard input (-) can be read once")
     verdicts, unreadable, crashed = [], [], []
@@ -388,8 +465,11 @@ def check(files, as_json, fmt, html_path, force, only, debug):
         click.echo(page, nl=False)
     elif as_json or fmt == "json":
         click.echo(to_json(listed))
+    elif verdicts and quiet:
+        click.echo("\n".join(summary(verdicts)))
     elif verdicts:
-        click.echo(render(verdicts, colour=sys.stdout.isatty(), only=shown))
+        colour = _colour(color)
+        click.echo(render(verdicts, colour=colour, only=shown), color=colour)
     for message in unreadable + crashed:
         click.echo(message, err=True)
     if debug:
