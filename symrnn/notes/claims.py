@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -240,12 +240,20 @@ class ClaimEvaluator:
             return self._aux(aux, symbol, env)
         if k in self.model.gradient_names and k not in self.model.definitions:
             derivative = self.model.gradient_names[k]
-            return self.value(derivative, _rebind(derivative, symbol, env))
+            return self.value(derivative, _rebind(derivative, self._at_fixed_step(symbol, env), env))
         if reading.is_loss_symbol(symbol) and k not in self.program.shapes.of:
             raise Unsupported(f"the loss {symbol.name} is not part of the program")
         if k not in self.program.shapes.of:
             raise Unsupported(f"{_name(symbol)} is not defined by the note")
         return self.forward(symbol, env)
+
+    def _at_fixed_step(self, symbol: Symbol, env: dict) -> Symbol:
+        """δ^{(T)}, o_{T+t-i}: the use at the step it names (a number), when no binding holds its letter."""
+        time = symbol.time
+        if time is None or time.var is None or (time.var in env and not time.terms):
+            return symbol
+        step = self.program.step_of_symbol(symbol, env)
+        return replace(symbol, time=replace(time, var=None, offset=step, terms=()))
 
     def _aux(self, aux, symbol: Symbol, env: dict):
         """A name the note defined on the way (dh_next = …): its right side at the step used."""
@@ -254,7 +262,8 @@ class ClaimEvaluator:
 
     def _derivative(self, node: Derivative, env: dict):
         of = node.of.func if isinstance(node.of, Apply) and isinstance(node.of.func, Symbol) else node.of
-        if isinstance(of, Symbol) and (reading.is_loss_symbol(of) or self.model.is_generic_loss(key(of))):
+        objective = isinstance(of, Symbol) and of.time is None and key(of) == self.model.objective
+        if isinstance(of, Symbol) and (reading.is_loss_symbol(of) or self.model.is_generic_loss(key(of)) or objective):
             if self.model.ordered and node.kind != "partial+":
                 # Werbos: beside ∂⁺E (the total), ∂E/∂v is the explicit partial of E's own formula.
                 raise Unsupported("∂E/∂v beside ordered derivatives ∂⁺E means the explicit partial, not checked yet")

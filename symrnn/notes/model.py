@@ -24,6 +24,7 @@ from .tree import (
     Frac,
     Func,
     Neg,
+    Norm,
     Number,
     Power,
     Prod,
@@ -317,7 +318,7 @@ def _objective(model: NoteModel) -> tuple | None:
         for node in walk(item.tree):
             if isinstance(node, Derivative):
                 of = _lhs_symbol(node.of) if not isinstance(node.of, Symbol) else node.of
-                if of is not None and _is_loss_key(key(of)) and of.time is None:
+                if of is not None and (_is_loss_key(key(of)) or _is_cost(of, model)) and of.time is None:
                     counts[key(of)] = counts.get(key(of), 0) + 1
     if counts:
         return max(counts, key=lambda k: (counts[k], -list(counts).index(k)))
@@ -325,6 +326,16 @@ def _objective(model: NoteModel) -> tuple | None:
     if untimed:
         return untimed[-1]
     return None
+
+
+def _is_cost(of, model: NoteModel) -> bool:
+    """Nielsen's C: a bare untimed name the note defines by a sum or a norm and differentiates (∂C/∂b)."""
+    if not isinstance(of, Symbol) or of.sub or of.sup or of.accents or of.primes or of.time is not None:
+        return False
+    d = model.definitions.get(key(of))
+    if d is None or d.timed or any(key(of) in {key(s) for s in symbols(o.rhs)} for o in model.definitions.values()):
+        return False
+    return any(isinstance(n, Sum | Norm) for n in walk(d.rhs))
 
 
 def is_scalar_expr(node, model: NoteModel) -> bool:

@@ -137,8 +137,10 @@ def has_gradient(node) -> bool:
 
 
 def is_delta_name(node) -> bool:
-    """``\\delta_u`` written as one symbol (a name the note may give to a gradient)."""
-    return isinstance(node, Symbol) and node.name == "delta" and (node.sub is not None or node.sup is not None)
+    """``\\delta_u``, ``\\delta^{(t)}``, ``\\boldsymbol\\delta_t``: one symbol the note may name a gradient with."""
+    return isinstance(node, Symbol) and node.name == "delta" and (
+        node.sub is not None or node.sup is not None or node.time is not None
+    )
 
 
 def is_loss_symbol(node) -> bool:
