@@ -10,6 +10,7 @@ both holds for any f; one that needs f = tanh says so.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -431,7 +432,7 @@ def _claim(item: Item, note: NoteCell | None, context: NoteContext, match=None) 
     stray = _stray_symbol(tree, problems.model, context.aux)
     if stray is not None:
         return _make(item, UNCHECKED, f"mentions {stray}, which none of the note's forward equations uses")
-    outcome = judge(tree, problems, context.aux)
+    outcome = _judge_every_parameter(tree, problems, context.aux)
     if outcome.verdict == HOLDS:
         return _make(item, HOLDS, outcome.message)
     if outcome.verdict == WRONG and outcome.counterexample is None and not isinstance(match, Match):
@@ -449,6 +450,52 @@ def _claim(item: Item, note: NoteCell | None, context: NoteContext, match=None) 
             counterexample=outcome.counterexample,
         )
     return _make(item, UNCHECKED, outcome.message)
+
+
+def _judge_every_parameter(tree: Equation, problems, aux: dict):
+    """A claim "for any parameter θ" (θ in no forward equation) is judged with θ each of the model's parameters.
+
+    It holds when it holds for every one; the first parameter it fails for is named.
+    """
+    model = problems.model
+    used = {reading.key(s) for d in model.definitions.values() for s in reading.symbols(d.rhs)}
+    placeholders = {
+        reading.key(s)
+        for s in reading.symbols(tree)
+        if s.name == "theta" and s.time is None and not s.sub and not s.sup and reading.key(s) not in used
+    }
+    if len(placeholders) != 1:
+        return judge(tree, problems, aux)
+    (theta,) = placeholders
+    params = [k for k in model.params() if k in used and k in model.symbols and not model.is_number(k)]
+    if not params:
+        return judge(tree, problems, aux)
+    outcomes = []
+    for k in params:
+        outcome = judge(_substitute(tree, theta, model.symbols[k]), problems, aux)
+        if outcome.verdict != HOLDS:
+            outcome.message += f" (with θ = {model.symbols[k].name}{'_' + model.symbols[k].sub if model.symbols[k].sub else ''})"
+            return outcome
+        outcomes.append(outcome)
+    outcomes[0].message += f"; for every parameter θ ({len(params)} of them)"
+    return outcomes[0]
+
+
+def _substitute(node, k: tuple, by: Symbol):
+    """``node`` with every symbol of key ``k`` replaced by ``by``."""
+    if isinstance(node, Symbol):
+        return by if reading.key(node) == k and node.time is None else node
+    if isinstance(node, tuple):
+        return tuple(_substitute(n, k, by) for n in node)
+    if not dataclasses.is_dataclass(node) or isinstance(node, type):
+        return node
+    changes = {}
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        new = _substitute(value, k, by)
+        if new is not value:
+            changes[f.name] = new
+    return dataclasses.replace(node, **changes) if changes else node
 
 
 def _stray_symbol(tree, model, aux: dict) -> str | None:

@@ -137,7 +137,7 @@ class ClaimEvaluator:
             self._grads[cache] = self.program.gradient(root, self.precise, only_step)
         return self._grads[cache]
 
-    def gradient(self, of: Symbol | None, wrt, env: dict) -> np.ndarray:
+    def gradient(self, of: Symbol | None, wrt, env: dict, only_step=None) -> np.ndarray:
         """∂(loss)/∂wrt at the step written (zero past the last step; Missing where it does not exist)."""
         if not isinstance(wrt, Symbol):
             raise Unsupported(f"a gradient with respect to a {type(wrt).__name__}")
@@ -150,7 +150,7 @@ class ClaimEvaluator:
             if step is not None and (step > self.program.steps or step < 0):
                 raise Missing(f"∂/∂{wrt.name} at step {step}", gradient=True)
             raise Missing(f"∂/∂{wrt.name} at step {step}", gradient=False)
-        cot = self.objective_gradient(of, env)
+        cot = self.objective_gradient(of, env, only_step)
         got = cot.get(node)
         if got is None:
             return self.arith.zeros(tuple(int(n) for n in node.shape))
@@ -168,7 +168,7 @@ class ClaimEvaluator:
             # A Jacobian of a value past the last step is not zero by any reading rule (only the
             # loss's gradient of one is): that step is not evaluated.
             raise Missing(f"∂{of.name}/∂{wrt.name}", gradient=False)
-        only = a_step if self.reading.immediate else None
+        only = a_step if self.reading.immediate or node.kind == "partial+" else None  # ∂⁺x_k/∂θ: one step
         if (a, b, only) not in self._jacobians:
             self._jacobians[(a, b, only)] = self.program.jacobian(a, b, self.precise, only)
         matrix = self._jacobians[(a, b, only)]
@@ -264,13 +264,17 @@ class ClaimEvaluator:
         of = node.of.func if isinstance(node.of, Apply) and isinstance(node.of.func, Symbol) else node.of
         objective = isinstance(of, Symbol) and of.time is None and key(of) == self.model.objective
         if isinstance(of, Symbol) and (reading.is_loss_symbol(of) or self.model.is_generic_loss(key(of)) or objective):
+            only = None
             if self.model.ordered and node.kind != "partial+":
-                # Werbos: beside ∂⁺E (the total), ∂E/∂v is the explicit partial of E's own formula.
-                raise Unsupported("∂E/∂v beside ordered derivatives ∂⁺E means the explicit partial, not checked yet")
+                # Werbos: beside ∂⁺E (the total), ∂E/∂h(t) is the explicit partial: E through the
+                # values of h(t)'s own step only, every other step's values held fixed.
+                if not isinstance(node.wrt, Symbol) or node.wrt.time is None:
+                    raise Unsupported("an explicit partial ∂E/∂v beside ∂⁺E, v a value of no one step")
+                only = self.program.step_of_symbol(node.wrt, env)
             if of.time is None and key(of) != self.model.objective and key(of) not in self.model.definitions:
                 if self.model.objective is not None:
                     raise Unsupported(f"∂{of.name}: a second loss beside {self.model.objective[0]}")
-            return self.gradient(of, node.wrt, env)
+            return self.gradient(of, node.wrt, env, only)
         return self.jacobian(node, env)
 
     def term(self, node, env: dict):

@@ -198,8 +198,10 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
             for eq in _equations(tree):
                 if isinstance(eq.rhs, Derivative) and isinstance(eq.lhs, Symbol):
                     model.gradient_names[key(eq.lhs)] = eq.rhs
-    model.ordered = any(
-        isinstance(n, Derivative) and n.kind == "partial+" for item in all_items for n in walk(item.tree)
+    model.ordered = any(  # Werbos' ∂⁺E/∂z of the loss (Pascanu's ∂⁺x_k/∂θ of a state leaves ∂E total)
+        isinstance(n, Derivative) and n.kind == "partial+" and reading.is_loss_symbol(n.of)
+        for item in all_items
+        for n in walk(item.tree)
     )
     for item in all_items:
         if item.kind == reading.FUNCTION and isinstance(item.tree, Equation):

@@ -250,6 +250,11 @@ class TreeReader(FactorReader):
                 terms[-1] = (prev_op, Product("juxt", prev, node, span=self.spans(prev, node)))
             else:
                 terms.append((op, node))
+        for i in range(len(terms) - 1, 0, -1):
+            op, node = terms[i]
+            if op == "/" and isinstance(node, Differential) and isinstance(terms[i - 1][1], Differential):
+                # a ⊙ ∂⁺E / ∂h(t): the slash joins the two ∂ beside it, not the product before them
+                terms[i - 1 : i + 1] = [(terms[i - 1][0], self.divide(terms[i - 1][1], node, "slash"))]
         result = terms[0][1]
         for op, node in terms[1:]:
             if op == "/":
