@@ -462,7 +462,9 @@ def _judge_every_parameter(tree: Equation, problems, aux: dict):
     placeholders = {
         reading.key(s)
         for s in reading.symbols(tree)
-        if s.name == "theta" and s.time is None and not s.sub and not s.sup and reading.key(s) not in used
+        if s.name == "theta" and s.time is None and not (s.sub or s.sup or s.primes or s.accents)
+        and reading.key(s) not in used
+        and s.name not in model.functions
     }
     if len(placeholders) != 1:
         return judge(tree, problems, aux)

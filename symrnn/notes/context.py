@@ -122,11 +122,15 @@ class NoteContext:
         if not isinstance(tree, Equation) or len(tree.sides) != 2:
             return False
         model = self.models.get(item.cell) if item.cell is not None else None
+        if model is None:
+            return False  # no model to tell a gradient of its quantities from a new name: the claim says why
         lhs = tree.lhs
-        known = model.symbols if model is not None else {}
+        known = model.symbols
         if isinstance(lhs, Differential) and isinstance(lhs.operand, Symbol):
+            # dW, δx_t, dh_0 of a quantity of the model (a value, parameter, input or initial state):
+            # a claim about ∂L/∂v; dh_next, dh^{raw}_t name something the model has not: a new name.
             operand = key(lhs.operand)
-            if operand in known or (model is not None and operand in model.definitions):
+            if operand in _quantities(model):
                 return False
             self.aux[aux_key(lhs)] = (lhs, tree.rhs)
             return True
@@ -149,6 +153,14 @@ def _names_a_number(tree: Equation) -> bool:
     if lhs.time is not None or lhs.sub or lhs.sup or lhs.name not in SCALAR_NAMES:
         return False
     return all(isinstance(n, Number | Frac | Neg) for n in reading.walk(rhs))
+
+
+def _quantities(model: NoteModel) -> set[tuple]:
+    """Keys of what the forward equations define or read (not every name a claim mentions)."""
+    out = set(model.definitions)
+    for d in model.definitions.values():
+        out.update(_symbol_keys(d.rhs))
+    return out
 
 
 def _symbol_keys(tree) -> list[tuple]:

@@ -25,6 +25,7 @@ from .note_cell import FUNCTION_NAMES
 from .numbers import NoteArithmetic, Unsupported, evaluate
 from .reading import key, symbols
 from .sizes import ELEMENTWISE, ONES, Shapes
+from .unit_sums import labelled_by_index, unit_sum_body
 from .tree import (
     Add,
     Apply,
@@ -491,6 +492,11 @@ class Program:
         return self.total(ir.mul(onehot, x))
 
     def _sum(self, node: Sum, env: dict, shift: int) -> ir.Node:
+        if labelled_by_index(node):
+            body, why = unit_sum_body(node, set(self.model.definitions) | set(self.shapes.of))
+            if body is None:
+                raise ProgramError(why)
+            return self.total(self.expr(body, env, shift))  # Σ_j e^{y_{t,j}} = 1ᵀ exp(y_t)
         index = node.index.name if node.index is not None else self.model.step_vars[0]
         lower = self.integer(node.lower, env) if node.lower is not None else 1
         upper = self.integer(node.upper, env, limit=True) if node.upper is not None else self.steps

@@ -114,6 +114,7 @@ class ScriptReader:
                 return Piece("expr", self.post(node, self.generic_scripts(scripts[1:])), start, end)
         slots = {"sub": symbol.sub, "sup": symbol.sup, "time": symbol.time}
         primes = symbol.primes
+        exponent = None
         wrappers: list[tuple[str, Expr | None]] = []
         seen_marks: list[str] = []
         for script in scripts:
@@ -127,6 +128,9 @@ class ScriptReader:
                 where = "superscripts" if mark.type == "SUP" else "subscripts"
                 raise Rejected(start_of(script), f"{symbol.name} has two {where}: write braces, as in {{x^a}}^b", where)
             effects = self.subscript(arg) if mark.type == "SUB" else self.superscript(arg, on_symbol=True)
+            if mark.type == "SUP" and _euler(symbol, slots) and effects and effects[0][0] in ("sup", "pow"):
+                exponent = self.arg_expr(arg)  # e^{y_t}: exp(y_t), not a label y_t on a letter e
+                continue
             for kind, value in effects:
                 if kind == "prime":
                     primes += 1
@@ -140,6 +144,11 @@ class ScriptReader:
                 else:
                     slots[kind] = value
         node = dataclasses.replace(symbol, primes=primes, **slots, span=self.span(start, end))
+        if exponent is not None and not any(slots.values()) and primes == 0:
+            node = Apply(Func("exp"), (exponent,), span=node.span)
+            return Piece("expr", self.post(node, tuple(wrappers)), start, end)
+        if exponent is not None:
+            wrappers.insert(0, ("pow", exponent))  # e_k^{x}: a power of the name e_k, as written
         plain = not (node.sub or node.sup or node.time or node.accents or node.font)
         if plain and not wrappers and node.name in self.functions:
             return Piece("letter", Func(node.name, primes, span=node.span), start, end)
@@ -358,6 +367,12 @@ class ScriptReader:
 
 
 _NORM_KINDS = frozenset({"1", "2", "F", "p", "max"})
+
+
+def _euler(symbol: Symbol, slots: dict) -> bool:
+    """The bare letter e (Euler's number when it is raised to something)."""
+    plain = not (symbol.accents or symbol.font or symbol.primes)
+    return plain and symbol.name == "e" and not any(slots.values())
 
 
 def _two_steps(slots: dict, value: TimeIndex, mark: str, symbol: Symbol, script) -> None:

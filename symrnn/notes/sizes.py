@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from .model import STEP_COUNTS, NoteModel, is_scalar_expr
 from .reading import key
+from .unit_sums import labelled_by_index, unit_sum_body
 from .tree import (
     Add,
     Apply,
@@ -348,6 +349,12 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
             for a in node.args:
                 visit(a)
             return shape_of(key(node.func))
+        if isinstance(node, Sum) and labelled_by_index(node):
+            body, why = unit_sum_body(node, set(model.definitions) | set(model.symbols))
+            if body is None:
+                raise ShapeFailure(why)
+            visit(body)
+            return scalar  # Σ_j e^{y_{t,j}}: the entries of exp(y_t) added up
         if isinstance(node, Sum):
             if node.lower is not None:
                 visit(node.lower)

@@ -9,6 +9,7 @@ the planted one must be WRONG at its own line, never elsewhere.
 from __future__ import annotations
 
 import symrnn
+from symrnn.notes.tree import Func
 
 
 def verdicts(text: str, name: str = "note.md") -> dict[int, str]:
@@ -119,3 +120,86 @@ def test_a_claim_for_any_parameter_theta_is_checked_for_every_parameter():
     assert first.verdict == "holds" and "every parameter θ (3 of them)" in first.message
     assert got[line_of(ANY_THETA, r"\sum_{1 \le k \le t}")].verdict == "holds"
     assert got[line_of(ANY_THETA, r"\sum_{t=2}^{T}")].verdict == "wrong"  # the first step's term left out
+
+
+# ---- dv of a quantity of the model is a claim; dh^{raw}, dh_{next} (not in the model) are new names
+
+D_NAMES = r"""# The backward loop, in the code's names
+
+$$h_t = \tanh(W h_{t-1} + U x_t)$$
+
+$$y_t = V h_t$$
+
+$$L = \sum_{t=1}^{T} \frac{1}{2} \left\| y_t - z_t \right\|^2$$
+
+For any quantity $v$, $dv$ is $\partial L / \partial v$.
+
+$$dy_t = y_t - z_t$$
+
+$$dh^{raw}_t = (1 - h_t \odot h_t) \odot dh_t$$
+
+$$dh_{next,t} = W^\top dh^{raw}_{t+1}$$
+
+$$dh_t = V^\top dy_t + dh_{next,t}$$
+
+$$dU = \sum_{t=1}^{T} dh^{raw}_t \, x_t^\top$$
+
+$$dW = \sum_{t=1}^{T} dh^{raw}_t \, h_t^\top$$
+
+$$dh_0 = W^\top dh^{raw}_1$$
+"""
+
+
+def test_d_of_a_model_quantity_is_a_claim_and_d_of_a_new_name_defines_it():
+    got = {v.line: v.verdict for v in symrnn.check_text(D_NAMES, "note.md")}
+    assert got[line_of(D_NAMES, "$$dh^{raw}_t =")] == "definition"  # h^{raw} is not in the model
+    assert got[line_of(D_NAMES, "$$dh_{next,t} =")] == "definition"
+    assert got[line_of(D_NAMES, "$$dy_t =")] == "holds"
+    assert got[line_of(D_NAMES, "$$dh_t =")] == "holds"
+    assert got[line_of(D_NAMES, "$$dU =")] == "holds"
+    assert got[line_of(D_NAMES, "$$dh_0 =")] == "holds"
+    assert got[line_of(D_NAMES, "$$dW =")] == "wrong"  # h_t where h_{t-1} is needed
+
+
+# ---- e^{x} is exp(x); a sum over the units of a vector adds its entries
+
+SOFTMAX_WRITTEN_OUT = r"""# The softmax written out
+
+$$h_t = \tanh(W h_{t-1} + U x_t)$$
+
+$$y_t = V h_t$$
+
+$$p_t = \frac{e^{y_t}}{\sum_j e^{y_{t,j}}}$$
+
+$$L = -\sum_{t=1}^{T} \log p_{t, k_t}$$
+
+For any quantity $v$, $dv$ is $\partial L / \partial v$.
+
+$$dy_t = p_t - \mathbf{1}_{k_t}$$
+
+$$dV = \sum_{t=1}^{T} dy_t \, h_t^\top$$
+
+$$dV = \sum_{t=1}^{T} (\mathbf{1}_{k_t} - p_t) \, h_t^\top$$
+"""
+
+
+def test_a_softmax_written_with_e_and_a_sum_over_units_is_the_softmax():
+    got = verdicts(SOFTMAX_WRITTEN_OUT)
+    assert got[line_of(SOFTMAX_WRITTEN_OUT, "$$dy_t =")] == "holds"
+    assert got[line_of(SOFTMAX_WRITTEN_OUT, "dy_t \\, h_t")] == "holds"
+    assert got[line_of(SOFTMAX_WRITTEN_OUT, "- p_t) \\, h_t")] == "wrong"
+
+
+def test_e_raised_to_something_is_exp_and_a_sum_over_units_is_refused_unless_element_wise():
+    from symrnn.notes import parse_latex
+    from symrnn.notes.tree import Apply, Sum
+    from symrnn.notes.unit_sums import labelled_by_index, unit_sum_body
+
+    assert parse_latex(r"p = e^{y_t}").rhs == Apply(Func("exp"), (parse_latex(r"p = y_t").rhs,))
+    elementwise = parse_latex(r"s = \sum_j y_{t,j} \log y_{t,j}").rhs
+    assert isinstance(elementwise, Sum) and labelled_by_index(elementwise)
+    body, _ = unit_sum_body(elementwise, {("y", (), None, None, 0)})
+    assert body is not None
+    matrix = parse_latex(r"s = \sum_j W x_{t,j}").rhs
+    body, why = unit_sum_body(matrix, {("W", (), None, None, 0), ("x", (), None, None, 0)})
+    assert body is None and "not element-wise" in why
