@@ -106,13 +106,18 @@ def jax_contender(cell, params, xs, ys):
     B, H = xs.shape[1], params["W_y"].shape[1]
 
     def loss(P, w_y, b_y, xs, ys):
+        T, X = xs.shape[0], xs.shape[2]
+        P = P + tuple(jnp.concatenate([P[i] for i in rows], axis=0) for rows in steps.STACKS)
         s0 = tuple(jnp.zeros((B, H), xs.dtype) for _ in ld.states)
+        # the input's terms of every step as one product, as the layer does
+        terms = tuple(u.reshape(T, B, -1) for u in steps.bulk_inputs(P, xs.reshape(T * B, X)))
 
-        def body(prev, x):
-            new, _ = steps.step_forward(P, x, *prev)
+        def body(prev, inputs):
+            x, step_terms = inputs
+            new, _ = steps.step_forward(P, x, step_terms, *prev)
             return tuple(new), new[out_index]
 
-        _, hs = lax.scan(body, s0, xs)
+        _, hs = lax.scan(body, s0, (xs, terms))
         z = hs @ w_y.T + b_y
         return -jnp.sum(ys * jax.nn.log_softmax(z, axis=-1))
 
@@ -166,6 +171,10 @@ def main():
     parser.add_argument("--dtypes", default="float32,float64")
     args = parser.parse_args()
     print("ratios: compiled / contender (below 1: compiled is faster); bound: GEMM-only time / compiled")
+    import symrnn
+
+    blas = symrnn.derive("rnn").numpy(backend="numba")._BLAS
+    print("compiled products: " + ("NumPy's own BLAS" if blas[0] else "SciPy's BLAS through numba's np.dot"))
     for label, size, repeats in (("large", LARGE, args.repeats), ("small", SMALL, args.small_repeats)):
         B, T, X, H, Y = size
         print(f"\n{label}: batch {B}, T {T}, input {X}, hidden {H}, output {Y}; one thread")

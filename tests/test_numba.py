@@ -232,3 +232,51 @@ def test_derive_writes_the_numba_module(tmp_path):
     result = CliRunner().invoke(main, ["derive", "gru", "--format", "numba", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == symrnn.derive("gru").numpy_source(backend="numba")
+
+
+def test_the_vectorisable_exp_matches_numpy_to_an_ulp_and_at_the_limits():
+    """The kernels' polynomial ``_exp`` (numba's np.exp is a libm call per entry) against np.exp."""
+    import numba
+
+    module = modules("rnn")[1]
+    exp = module._exp
+
+    @numba.njit
+    def apply(x):
+        out = np.empty_like(x)
+        for j in range(x.shape[0]):
+            out[j] = exp(x[j])
+        return out
+
+    for dtype, lo, hi in ((np.float32, -103.0, 88.0), (np.float64, -744.0, 709.0)):
+        x = np.linspace(lo, hi, 200_001).astype(dtype)
+        got, want = apply(x).astype(np.float64), np.exp(x.astype(np.float64))
+        normal = want > np.finfo(dtype).tiny
+        assert got.dtype == np.float64 and apply(x).dtype == dtype
+        assert np.max(np.abs(got[normal] - want[normal]) / want[normal]) < 2 * np.finfo(dtype).eps, dtype
+        edges = np.array([-np.inf, -1e30, 2 * lo, 0.0, -0.0, 1e-30, 2 * hi, 1e30, np.inf, np.nan], dtype)
+        with np.errstate(over="ignore"):
+            assert np.array_equal(apply(edges), np.exp(edges), equal_nan=True), dtype
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_products_on_views_equal_numpy_in_either_blas(dtype):
+    """``_mm``: NumPy's BLAS where found, numba's np.dot otherwise; transposed and strided views, β 0 and 1."""
+    import numba
+
+    module = modules("rnn")[1]
+    mm = numba.njit(lambda a, b, out, beta, blas: module._mm(a, b, out, beta, blas))
+    rng = np.random.default_rng(8)
+    big = rng.standard_normal((9, 12)).astype(dtype)
+    a_views = [big[:4, :5], big[:5, :4].T, big[2:6, 3:8]]
+    b = rng.standard_normal((5, 7)).astype(dtype)
+    for blas in (module._BLAS, np.zeros(3, np.int64)):
+        for a in a_views:
+            for beta in (0, 1):
+                target = np.full((6, 10), np.nan if beta == 0 else 2.0, dtype)
+                out = target[1:5, 2:9]
+                want = a.astype(np.float64) @ b + (2.0 * beta)
+                mm(a, b, out, np.dtype(dtype).type(beta), blas)
+                tol = 1e-5 if dtype == "float32" else 1e-13
+                assert np.allclose(out, want, rtol=tol, atol=tol), (blas, beta)
+                assert np.isnan(target[0]).all() or beta == 1  # nothing outside the view is written

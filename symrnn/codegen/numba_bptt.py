@@ -6,7 +6,9 @@ stacked, then one fused loop for every gate, activation and state update), the r
 all steps (products over all rows, softmax and loss in one pass), the δs that only read the
 readout (all steps at once), the backward loop (one fused loop for a step's δs, one stacked
 product for each state's carry) and the weight gradients (one product over all steps per
-group of gates sharing an operand).  Products go to BLAS through numba's ``np.dot``.
+group of gates sharing an operand).  Products go to BLAS through the module's ``_mm``: NumPy's
+own cblas ``?gemm`` on views with their leading dimensions (no copies), numba's ``np.dot``
+where NumPy's BLAS cannot be found.
 
 Where values live: gate values in ``A`` (T + 1, batch, gates · size) (row 0: initial states
 that are gates), other forward values on tapes (T + 1, batch, size), readout values and δs
@@ -294,7 +296,9 @@ def _parameter_gradients(d, kernel: Kernel, base: dict[Node, Place]) -> list[str
         last = max(members, key=lambda m: _offset_key(m[2]))[2]
         span = Place(array, step, first.offset, last.offset + last.size - first.offset, first.cols, first.steps)
         product = kernel.fresh("gprod")
-        body.append(f"{product} = np.dot({span.all_view()}.T, {u_place.all_view()})")
+        a, u = span.all_view(), u_place.all_view()
+        body.append(f"{product} = np.empty(({dim_code(span.size)}, {dim_code(u_place.size)}), dtype)")
+        body.append(f"_mm({a}.T, {u}, {product}, {kernel.const(0)}, blas)")
         for name, coefficient, a_place in members:
             lo = a_place.offset - first.offset
             block = f"{product}[{dim_code(lo)}:{dim_code(lo + a_place.size)}]"

@@ -1,7 +1,7 @@
 """Fused loops for the compiled backend: IR statements over (batch, size) entries.
 
 A *schedule* takes statements ``place ← expression`` in order and prints them as *phases*:
-each phase is a few matrix products (NumPy's ``np.dot``, which numba hands to BLAS) and then
+each phase is a few matrix products (the module's ``_mm``, which calls BLAS) and then
 one loop over the batch and the entries that computes every element-wise statement of the
 phase, a scalar at a time (so a step's element-wise work is one fused loop, and nothing is
 allocated inside it).  A statement joins the current phase unless it reads a product the
@@ -25,16 +25,18 @@ from symrnn.ir import Node
 
 # How the fused loops spell each element-wise function on one number; ``{one}``/``{zero}`` are
 # the working dtype's constants (a Python float would turn float32 arithmetic into float64).
+# ``_exp`` is the module's polynomial exp (numba's np.exp calls libm once per entry, which keeps
+# the loop vectorizer from widening the loop).
 SCALAR_FUNCTIONS = {
-    "sigmoid": "{one} / ({one} + np.exp(-{0}))",  # e^{-x} = inf for very negative x: the exact limit 0
-    "tanh": None,  # numba's np.tanh takes ~100 ns per entry: see _Body._tanh
+    "sigmoid": "{one} / ({one} + _exp(-{0}))",  # e^{-x} = inf for very negative x: the exact limit 0
+    "tanh": None,  # numba's np.tanh is a libm call per entry: see _Body._tanh
     "identity": "{0}",
     "relu": "max({0}, {zero})",
     "step": "({one} if {0} > {zero} else {zero})",
-    "exp": "np.exp({0})",
+    "exp": "_exp({0})",
     "log": "np.log({0})",
     "reciprocal": "{one} / {0}",
-    "softplus": "(max({0}, {zero}) + np.log1p(np.exp(-abs({0}))))",
+    "softplus": "(max({0}, {zero}) + np.log1p(_exp(-abs({0}))))",
     "sin": "np.sin({0})",
     "cos": "np.cos({0})",
 }
@@ -340,14 +342,15 @@ class Schedule:
         code = parts[0] if len(parts) == 1 else f"np.concatenate(({', '.join(parts)}), axis={axis})"
         matrix = self.kernel.shared_arg(code)
         view = gemm.operand.step_view() if self.steps is None else gemm.operand.all_view()
+        zero = self.kernel.const(0)
         if gemm.target is not None:
             out = gemm.target.step_view() if self.steps is None else gemm.target.all_view()
-            return f"np.dot({view}, {matrix}, {out})"
+            return f"_mm({view}, {matrix}, {out}, {zero}, blas)"
         width = dim_code(gemm.width)
         shape = ("batch_size", width) if self.steps is None else ("T", "batch_size", width)
         self.kernel.buffers[gemm.out] = shape
         out = gemm.out if self.steps is None else f"{gemm.out}.reshape(T * batch_size, {width})"
-        return f"np.dot({view}, {matrix}, {out})"
+        return f"_mm({view}, {matrix}, {out}, {zero}, blas)"
 
 
 def accumulator_place(name: str, offset, size) -> Place:
@@ -454,7 +457,7 @@ class _Body:
             poly = f"{k.const(c)} + {x2} * ({poly})"
         self.lines += [
             f"if abs({x}) > {k.const(sympy.Rational(1, 16))}:",
-            f"    {out} = {k.const(2)} / ({k.const(1)} + np.exp({k.const(-2)} * {x})) - {k.const(1)}",
+            f"    {out} = {k.const(2)} / ({k.const(1)} + _exp({k.const(-2)} * {x})) - {k.const(1)}",
             "else:",
             f"    {x2} = {x} * {x}",
             f"    {out} = {x} * ({poly})",
