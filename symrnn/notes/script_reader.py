@@ -241,7 +241,9 @@ class ScriptReader:
             value = self.arg_value(arg)
         except Rejected:
             return None
-        return value if isinstance(value, Symbol) and value.time is not None else None
+        if isinstance(value, Symbol) and (value.time is not None or value.sub is not None):
+            return value  # \delta_{h_t}, \delta_{b_f}: a name with its own step or label
+        return None
 
     def indices(self, arg: LarkTree) -> tuple[Expr, ...]:
         """The indices of an entry: ``{n v}`` (two letters), ``{i, y_{t,i}}``, ``{y_t}``."""

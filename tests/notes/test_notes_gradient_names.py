@@ -203,3 +203,12 @@ def test_e_raised_to_something_is_exp_and_a_sum_over_units_is_refused_unless_ele
     matrix = parse_latex(r"s = \sum_j W x_{t,j}").rhs
     body, why = unit_sum_body(matrix, {("W", (), None, None, 0), ("x", (), None, None, 0)})
     assert body is None and "not element-wise" in why
+
+
+def test_delta_of_a_labelled_name_is_its_gradient_and_a_bare_label_stays_a_name():
+    from symrnn.notes import parse_latex
+    from symrnn.notes.tree import Differential, Symbol
+
+    assert parse_latex(r"\delta_{b_f} = x").lhs == Differential("delta", Symbol("b", sub="f"), "sub")
+    assert parse_latex(r"\delta_{W_{hh}} = x").lhs == Differential("delta", Symbol("W", sub="hh"), "sub")
+    assert parse_latex(r"\delta_{hh} = x").lhs == Symbol("delta", sub="hh")  # δ's own label, named by the note
