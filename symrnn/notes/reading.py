@@ -26,6 +26,7 @@ from .labels import label_letters, relabel
 from .length_letter import length_letter, rename_length
 from .read import ParsedEquation, read_notes
 from .source import NoteSource
+from .sup_steps import read_sup_steps, sup_step_keys
 from .tree import (
     Add,
     Apply,
@@ -386,6 +387,9 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
     if length is not None:  # x_1, …, x_n: the note's n is its last step T
         equations = [dataclasses.replace(p, tree=rename_length(p.tree, length)) for p in equations]
         mentions = tuple(dataclasses.replace(m, tree=rename_length(m.tree, length)) for m in mentions)
+    above = sup_step_keys([p.tree for p in equations])
+    if above:  # y^0, \bar z^1 beside y^t, \bar z^t: steps, not powers
+        equations = [dataclasses.replace(p, tree=read_sup_steps(p.tree, above)) for p in equations]
     equations, stated = _split_stated_spaces(equations)
     expanded = expand_units(equations, source)  # s_k(t) = Σ_l w_{kl} z_l(t): written out unit by unit
     units, equations = expanded is not equations, expanded

@@ -10,6 +10,7 @@ from __future__ import annotations
 import symrnn
 from symrnn.notes.angle_products import INNER, OUTER, angle_reading
 from symrnn.notes.extract import extract_note
+from symrnn.notes.parse import parse_latex
 from symrnn.notes.source import NoteSource
 
 RNN = r"""# An RNN in δ notation
@@ -104,7 +105,6 @@ def test_n_closing_the_range_of_inputs_is_the_last_step():
 
 def test_n_is_not_the_length_where_the_note_says_otherwise():
     from symrnn.notes.length_letter import length_letter
-    from symrnn.notes.parse import parse_latex
 
     assert length_letter([parse_latex(r"x_1, \dots, x_n")]) == "n"
     assert length_letter([parse_latex(r"L = \sum_{t=1}^{n} L_t")]) == "n"
@@ -114,3 +114,29 @@ def test_n_is_not_the_length_where_the_note_says_otherwise():
     assert length_letter([parse_latex(r"x_1, \dots, x_n"), parse_latex(r"h_t \in \mathbb{R}^{n}")]) is None
     got = verdicts(LENGTH_N.replace(r"$x_1, \dots, x_n$", "a sequence"))
     assert got[7][0] != "holds" and got[9][0] != "holds"  # n unexplained: not read as the last step
+
+
+SUP_STEPS = r"""# Steps written above (Greff et al.), from a given $h^0$
+
+$$a^t = W h^{t-1} + U x^t, \qquad h^t = \tanh(a^t)$$
+
+$$E = \sum_{t=1}^{T} E_t(h^t)$$
+
+$$\delta h^0 = W^\top \delta a^1$$
+
+$$\delta h^0 = W^\top \delta a^1 + \delta a^1$$
+"""
+
+
+def test_a_zeroth_or_first_step_above_is_a_step_not_a_power():
+    got = verdicts(SUP_STEPS)
+    assert got[7][0] == "holds"
+    assert got[9][0] == "wrong"
+    # where the note writes no steps above, x^0 and x^1 stay powers
+    from symrnn.notes.sup_steps import read_sup_steps, sup_step_keys
+    from symrnn.notes.tree import Power
+
+    trees = [parse_latex(r"h_t = x^1 + x_t")]
+    assert isinstance(read_sup_steps(trees[0], sup_step_keys(trees)).rhs.left, Power)
+    trees = [parse_latex(r"h^t = y^2 + y^{t-1}")]
+    assert isinstance(read_sup_steps(trees[0], sup_step_keys(trees)).rhs.left, Power)  # a square stays one
