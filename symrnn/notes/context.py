@@ -9,10 +9,14 @@ gets ``unchecked`` naming it while the other cells are still checked.
 
 from __future__ import annotations
 
+import re
+
 from . import reading
 from .claims import aux_key
+from .errors import NotesSyntaxError
 from .judge import Problems
 from .model import SCALAR_NAMES, ModelError, NoteModel, build_model, has_gradient, is_loss_key
+from .parse import parse_latex
 from .reading import Item, NoteText, key
 from .sizes import SCALAR, ShapeFailure, size_letters, solve_shapes
 from .tree import Differential, Equation, Frac, Neg, Number, Power, Symbol, Tuple
@@ -58,6 +62,9 @@ class NoteContext:
             tree = item.tree
             if item.kind == reading.PROSE and isinstance(tree, Equation) and _names_a_number(tree):
                 self.aux.setdefault(("sym", key(tree.lhs)), (tree.lhs, tree.rhs))
+        for lhs, rhs in _one_hot_names(text.source):
+            # "writing $y_t$ for the one-hot vector of $w_{t+1}$": y_t is the target w_{t+1}'s one-hot vector
+            self.aux.setdefault(("sym", key(lhs)), (lhs, rhs))
         self._tainted = {
             index: tainted_keys(text.holes, {k: d.rhs for k, d in model.definitions.items()}, _symbol_keys)
             for index, model in self.models.items()
@@ -160,6 +167,30 @@ def _quantities(model: NoteModel) -> set[tuple]:
     out = set(model.definitions)
     for d in model.definitions.values():
         out.update(_symbol_keys(d.rhs))
+    return out
+
+
+_ONE_HOT = re.compile(
+    r"\$([^$\n]{1,80})\$\s+(?:is|be|for|as|denotes?)\s+the\s+one-hot\s+(?:vector|encoding|representation)\s+"
+    r"of\s+(?:the\s+[a-z]+\s+)?\$([^$\n]{1,80})\$"
+)
+
+
+def _one_hot_names(source: str) -> list[tuple[Symbol, Symbol]]:
+    """(y_t, w_{t+1}) for each "$y_t$ … the one-hot vector of $w_{t+1}$" of the prose.
+
+    The program already holds a target class as its one-hot vector (``\\hat y_t[w_{t+1}]``
+    picks with it), so the name is that vector.  Only a timed symbol named for a timed one, or
+    an untimed for an untimed, is taken.
+    """
+    out = []
+    for m in _ONE_HOT.finditer(source):
+        try:
+            lhs, rhs = parse_latex(m.group(1)), parse_latex(m.group(2))
+        except NotesSyntaxError:
+            continue
+        if isinstance(lhs, Symbol) and isinstance(rhs, Symbol) and (lhs.time is None) == (rhs.time is None):
+            out.append((lhs, rhs))
     return out
 
 

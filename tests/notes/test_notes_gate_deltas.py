@@ -140,3 +140,25 @@ def test_a_zeroth_or_first_step_above_is_a_step_not_a_power():
     assert isinstance(read_sup_steps(trees[0], sup_step_keys(trees)).rhs.left, Power)
     trees = [parse_latex(r"h^t = y^2 + y^{t-1}")]
     assert isinstance(read_sup_steps(trees[0], sup_step_keys(trees)).rhs.left, Power)  # a square stays one
+
+
+ONE_HOT = r"""# A language model scored on word indices
+
+$$h_t = \tanh(U h_{t-1} + W x_t), \qquad \hat y_t = \operatorname{softmax}(V h_t)$$
+
+$$L = \sum_{t=1}^{T} -\log \hat y_t[w_t]$$
+
+Let $y_t$ be the one-hot vector of $w_t$.
+
+$$\frac{\partial L}{\partial V} = \sum_{t=1}^{T} (\hat y_t - y_t) h_t^\top$$
+
+$$\frac{\partial L}{\partial V} = \sum_{t=1}^{T} (y_t - \hat y_t) h_t^\top$$
+"""
+
+
+def test_a_one_hot_vector_named_in_prose_is_the_target_class():
+    got = verdicts(ONE_HOT)
+    assert got[9][0] == "holds"
+    assert got[11][0] == "wrong"
+    got = verdicts(ONE_HOT.replace("Let $y_t$ be the one-hot vector of $w_t$.", ""))
+    assert got[9][0] == "unchecked" and got[11][0] == "unchecked"  # y_t never explained
