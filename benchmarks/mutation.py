@@ -1,315 +1,210 @@
-"""Mutation score of the test suite: one-line AST mutants of the core modules, each run against its tests.
+"""Mutation score of the test suite, measured with cosmic-ray over the core modules, group by group.
 
-Run from the repository root:
+Run from the repository root (``pip install -e '.[test,mutation]'``):
 
-    python -m benchmarks.mutation --quick            # a few mutants per module, a few minutes
-    python -m benchmarks.mutation --per-module 40    # a larger deterministic sample
-    python -m benchmarks.mutation --all              # every mutant (hours on a small machine)
-    python -m benchmarks.mutation --list             # how many mutants each module has; runs nothing
+    python -m benchmarks.mutation --per-group 20            # a seeded sample of 20 mutants per group
+    python -m benchmarks.mutation --groups losses checks --per-group 40
+    python -m benchmarks.mutation --list                    # how many mutants each group has; runs nothing
+    python -m benchmarks.mutation --per-group 20 --keep out/  # keep each group's cosmic-ray session
 
-Not CI: it runs pytest once per mutant.  Why an AST mutator of our own and not mutmut or cosmic-ray:
-both run the whole suite first (minutes here) and then one process per mutant with no bounded,
-reproducible sample; this script draws a seeded sample per module, runs only that module's tests
-(the ``derivations/`` snapshot tests are never among them, as issue 19 asks) and stops at a time
-budget, so a measured score comes back in minutes.  The operators are the usual ones (mutmut's
-core set): arithmetic ``+ - * / @ ** //`` swapped, comparisons flipped at the boundary and negated,
-``and``/``or`` swapped, ``not`` and unary minus dropped, number constants moved by one,
-``True``/``False`` swapped, ``+=``/``-=`` swapped.  Docstrings, strings, annotations, ``raise`` and
-``assert`` statements (messages) and ``__repr__`` bodies are not mutated.
+Not CI: it runs pytest once per mutant.  The mutants, their application and the test runs are
+cosmic-ray's own (its core operators, ``cosmic_ray.commands.init`` to enumerate the work items into a
+``WorkDB``, ``cosmic_ray.mutating.mutate_and_test`` to run one, the WorkDB's results read back for the
+score).  What this script adds is what cosmic-ray leaves to its filters and configs:
 
-Each mutant is the module's source with one node changed, written by ``ast.unparse`` into a private
-copy of the tree (``symrnn/`` and ``tests/``, taken when the run starts), so the working tree is
-never touched and edits to it during a run change nothing.  A mutant is
-*killed* when its tests fail (a collection error included), *timeout* (counted as killed) when they run over the limit, and
-*survived* when they pass; the score is (killed + timeout) / run.  Survivors are printed with their
-line so each can be judged: a new test, or an explanation of why it is equivalent.
+- one config per module group (``module-path`` and a ``test-command`` that runs only that group's
+  fast tests; the ``derivations/`` snapshot tests are never among them, as issue 19 asks), written
+  into the session folder as ``<group>.toml`` beside the session ``<group>.sqlite``, so
+  ``cr-report``/``cr-html`` and ``cosmic-ray exec`` work on a kept session;
+- a seeded random sample of the work items (the rest marked ``skipped`` in the WorkDB, as cosmic-ray's
+  filters do), so a run finishes in a bounded time, plus the operators filter for the operators named
+  in ``EXCLUDED_OPERATORS`` (and why);
+- the list of survivors judged *equivalent* (``benchmarks/mutation_equivalents.toml``: the line as it
+  was, as it became, and why no test can tell them apart), so the score is over the mutants that can
+  be killed.
+
+cosmic-ray rewrites the module file in place while a mutant's tests run; the script therefore runs
+in a private copy of ``symrnn/``, ``tests/`` and ``pyproject.toml`` taken when the run starts, so the
+working tree is never touched.  A mutant is *killed* when its tests fail (a collection error or a
+time-out included: cosmic-ray counts a time-out as killed) and *survived* when they pass;
+*incompetent* ones (the mutant could not be applied) are not counted.  The score per group is
+killed / (run − equivalent).
+
+The AST mutator this script used to be (our own operators, issue 19's first measurement) is gone:
+cosmic-ray's operators are a superset of it, and one mutation path is better than two.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
-import copy
-import json
 import os
 import random
+import re
+import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# Module group → (source files, the tests that exercise them).  Tests are chosen to be fast and
-# direct; none reads derivations/ (the snapshot tests are set aside, as issue 19 asks).
-MODULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "rules": (("symrnn/rules.py",), ("tests/test_rules.py", "tests/test_derivation.py")),
-    "simplify": (
-        ("symrnn/simplify.py",),
-        ("tests/test_simplify.py", "tests/test_rules.py", "tests/test_derivation.py"),
-    ),
-    "derivation": (("symrnn/derivation.py",), ("tests/test_derivation.py", "tests/test_references.py")),
-    "evaluator": (
-        ("symrnn/evaluate.py", "symrnn/evaluate"),
-        ("tests/test_evaluate_close.py", "tests/test_evaluate.py"),
-    ),
-    "codegen": (
-        ("symrnn/codegen/numpy_printer.py", "symrnn/codegen/numpy_module.py", "symrnn/codegen/emitter.py"),
-        ("tests/test_codegen.py", "tests/test_codegen_fuzz.py"),
-    ),
-    "codegen-optimised": (
-        ("symrnn/codegen/optimized.py", "symrnn/codegen/plan.py", "symrnn/codegen/bulk.py"),
-        ("tests/test_optimize.py", "tests/test_codegen_fuzz.py"),
-    ),
-    "losses": (("symrnn/losses.py",), ("tests/test_losses.py",)),
-    "checks": (("symrnn/checks.py",), ("tests/test_gradcheck.py", "tests/test_gradcheck_independent.py")),
-    "notes-checker": (
-        ("symrnn/notes/checker.py", "symrnn/notes/verdicts.py", "symrnn/notes/numeric.py"),
-        ("tests/notes/test_notes_check.py",),
-    ),
-}
-
-QUICK_PER_MODULE = 3
+EQUIVALENTS_FILE = Path(__file__).resolve().parent / "mutation_equivalents.toml"
 
 
 @dataclass(frozen=True)
-class Site:
-    """One mutation: the ``index``-th mutable node of ``path`` (in ast.walk order), what it becomes."""
+class Group:
+    """Modules mutated together and the fast tests that must kill their mutants."""
 
-    path: str
-    index: int
-    line: int
-    kind: str  # e.g. "Add -> Sub", "1 -> 2"
+    modules: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+# Module group → what is mutated and the tests run for each mutant (each run well under 20 s here).
+GROUPS: dict[str, Group] = {
+    "rules": Group(("symrnn/rules.py",), ("tests/test_rules.py", "tests/test_derivation.py")),
+    "simplify": Group(
+        ("symrnn/simplify.py",), ("tests/test_simplify.py", "tests/test_rules.py", "tests/test_derivation.py")
+    ),
+    "derivation": Group(("symrnn/derivation.py",), ("tests/test_derivation.py", "tests/test_gradcheck_independent.py")),
+    "evaluator": Group(
+        ("symrnn/evaluate/arithmetic.py", "symrnn/evaluate/driver.py", "symrnn/evaluate/evaluator.py"),
+        ("tests/test_evaluate.py", "tests/test_evaluate_close.py"),
+    ),
+    "codegen": Group(
+        ("symrnn/codegen/numpy_printer.py", "symrnn/codegen/numpy_module.py", "symrnn/codegen/emitter.py"),
+        ("tests/test_codegen.py", "tests/test_codegen_fuzz.py"),
+    ),
+    "codegen-optimised": Group(
+        (
+            "symrnn/codegen/optimized.py",
+            "symrnn/codegen/optimized_pieces.py",
+            "symrnn/codegen/plan.py",
+            "symrnn/codegen/bulk.py",
+            "symrnn/codegen/layout.py",
+        ),
+        ("tests/test_optimize.py", "tests/test_codegen_fuzz.py"),
+    ),
+    "losses": Group(("symrnn/losses.py",), ("tests/test_losses.py", "tests/test_gradcheck_independent.py")),
+    "checks": Group(("symrnn/checks.py",), ("tests/test_gradcheck.py", "tests/test_gradcheck_independent.py")),
+    "notes-checker": Group(
+        (
+            "symrnn/notes/judge.py",
+            "symrnn/notes/program.py",
+            "symrnn/notes/claims.py",
+            "symrnn/notes/verdicts.py",
+        ),
+        (
+            "tests/notes/test_notes_mutation_kills.py",
+            "tests/notes/test_check_semantics_safety.py",
+            "tests/notes/test_notes_safety.py",
+        ),
+    ),
+}
+
+# Operators left out, by regular expression on cosmic-ray's operator name (its operators-filter):
+# a float or an array never meets a shift or a bitwise operator, so those replacements die at the
+# first TypeError and would only pad the score; decorator removal kills every @dataclass at import;
+# ``==`` ↔ ``is`` on the strings, small ints and None this code compares is the same test in CPython
+# (interned literals, singletons), so those mutants are equivalent by construction.
+EXCLUDED_OPERATORS = (
+    r"core/ReplaceComparisonOperator_(Eq_Is|NotEq_IsNot|Is_Eq|IsNot_NotEq)$",
+    r"core/ReplaceBinaryOperator_\w+_(LShift|RShift|BitAnd|BitOr|BitXor)$",
+    r"core/ReplaceUnaryOperator_\w+_Invert$",
+    r"core/RemoveDecorator$",
+)
 
 
 @dataclass
 class Outcome:
-    """What the tests said about one mutant."""
+    """What the tests said about one mutant, read back from the WorkDB."""
 
-    site: Site
-    status: str  # "killed", "timeout", "survived" or "error" (the mutant did not even compile)
-    seconds: float
-    source_line: str = ""
-    mutated_line: str = ""
+    group: str
+    path: str
+    line: int
+    operator: str
+    status: str  # "killed", "survived", "equivalent" or "incompetent"
+    was: str = ""
+    now: str = ""
+    why: str = ""
 
 
 @dataclass
 class Report:
-    """Per-module counts and the survivors of one run."""
+    """Per-group counts and the survivors of one run."""
 
     outcomes: list[Outcome] = field(default_factory=list)
-    sites_per_module: dict[str, int] = field(default_factory=dict)
-    stopped_early: bool = False
-
-    def by_module(self) -> dict[str, list[Outcome]]:
-        out: dict[str, list[Outcome]] = {}
-        for o in self.outcomes:
-            out.setdefault(_module_of(o.site.path), []).append(o)
-        return out
+    work_items: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    not_run: int = 0
 
 
-def _module_of(path: str) -> str:
-    for name, (paths, _) in MODULES.items():
-        if any(path == p or path.startswith(p.rstrip("/") + "/") for p in paths):
-            return name
-    return "?"
-
-
-# ------------------------------------------------------------------ the operators
-
-_BINOP_SWAPS = {
-    ast.Add: ast.Sub,
-    ast.Sub: ast.Add,
-    ast.Mult: ast.Div,
-    ast.Div: ast.Mult,
-    ast.MatMult: ast.Mult,
-    ast.Pow: ast.Mult,
-    ast.FloorDiv: ast.Div,
-    ast.Mod: ast.FloorDiv,
-}
-_CMP_SWAPS = {
-    ast.Lt: ast.LtE,
-    ast.LtE: ast.Lt,
-    ast.Gt: ast.GtE,
-    ast.GtE: ast.Gt,
-    ast.Eq: ast.NotEq,
-    ast.NotEq: ast.Eq,
-    ast.Is: ast.IsNot,
-    ast.IsNot: ast.Is,
-    ast.In: ast.NotIn,
-    ast.NotIn: ast.In,
-}
-_AUG_SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add}
-
-
-def _mutation_of(node: ast.AST) -> str | None:
-    """The mutation this node admits, as a short description, or None."""
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINOP_SWAPS:
-        return f"{type(node.op).__name__} -> {_BINOP_SWAPS[type(node.op)].__name__}"
-    if isinstance(node, ast.AugAssign) and type(node.op) in _AUG_SWAPS:
-        return f"{type(node.op).__name__}= -> {_AUG_SWAPS[type(node.op)].__name__}="
-    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _CMP_SWAPS:
-        return f"{type(node.ops[0]).__name__} -> {_CMP_SWAPS[type(node.ops[0])].__name__}"
-    if isinstance(node, ast.BoolOp):
-        return "And -> Or" if isinstance(node.op, ast.And) else "Or -> And"
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub)):
-        return f"drop {type(node.op).__name__}"
-    if isinstance(node, ast.Constant):
-        v = node.value
-        if isinstance(v, bool):
-            return f"{v} -> {not v}"
-        if isinstance(v, int):
-            return f"{v} -> {v + 1}"
-        if isinstance(v, float):
-            return f"{v!r} -> {_moved_float(v)!r}"
-    return None
-
-
-def _moved_float(v: float) -> float:
-    return v + 1.0 if v == 0.0 else v * 2.0
-
-
-def _apply(node: ast.AST) -> ast.AST:
-    """The mutated replacement for ``node`` (a new node; ``node`` itself is left alone)."""
-    new = copy.copy(node)
-    if isinstance(node, ast.BinOp):
-        new.op = _BINOP_SWAPS[type(node.op)]()
-    elif isinstance(node, ast.AugAssign):
-        new.op = _AUG_SWAPS[type(node.op)]()
-    elif isinstance(node, ast.Compare):
-        new.ops = [_CMP_SWAPS[type(node.ops[0])]()]
-    elif isinstance(node, ast.BoolOp):
-        new.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
-    elif isinstance(node, ast.UnaryOp):
-        return node.operand
-    elif isinstance(node, ast.Constant):
-        v = node.value
-        new.value = (not v) if isinstance(v, bool) else (v + 1 if isinstance(v, int) else _moved_float(v))
-    return new
-
-
-def _skipped_children(node: ast.AST) -> list[ast.AST]:
-    """Subtrees never mutated: messages, annotations, docstrings, f-strings, reprs."""
-    out: list[ast.AST] = []
-    if isinstance(node, (ast.Raise, ast.Assert, ast.JoinedStr)):
-        out.append(node)
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        out.extend(a.annotation for a in node.args.args + node.args.kwonlyargs + node.args.posonlyargs if a.annotation)
-        if node.returns:
-            out.append(node.returns)
-        out.extend(node.decorator_list)
-        if node.name in ("__repr__", "__str__"):
-            out.append(node)
-    if isinstance(node, ast.ClassDef):
-        out.extend(node.decorator_list)
-    if isinstance(node, ast.AnnAssign):
-        out.append(node.annotation)
-    return out
-
-
-def _mutable_nodes(tree: ast.AST) -> list[ast.AST]:
-    """Every node a mutation applies to, in a fixed order (pre-order walk, skipped subtrees left out)."""
-    skipped = _skipped(tree)
-    out: list[ast.AST] = []
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if node in skipped:
-            continue
-        if _mutation_of(node) is not None and getattr(node, "lineno", None):
-            out.append(node)
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-    return out
-
-
-def _skipped(tree: ast.AST) -> set:
-    skipped: set = set()
-    for node in ast.walk(tree):
-        skipped.update(_skipped_children(node))
-        body = getattr(node, "body", None)
-        if isinstance(body, list) and body and _is_docstring(body[0]):
-            skipped.add(body[0])
-    return skipped
-
-
-def _is_docstring(stmt: ast.AST) -> bool:
-    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
-
-
-def sites(path: str, root: Path = ROOT) -> list[Site]:
-    """Every mutation of one source file, in a fixed order.
-
-    Args:
-        path: the file, relative to ``root``.
-        root: the repository root.
-
-    Returns:
-        One :class:`Site` per mutable node.
-    """
-    tree = ast.parse((root / path).read_text(encoding="utf-8"))
-    return [Site(path, i, n.lineno, _mutation_of(n)) for i, n in enumerate(_mutable_nodes(tree))]
-
-
-def mutated_source(path: str, index: int, root: Path = ROOT) -> str:
-    """The source of ``path`` with its ``index``-th mutation applied (through ``ast.unparse``).
-
-    Args:
-        path: the file, relative to ``root``.
-        index: which mutation (as in :func:`sites`).
-        root: the repository root.
-
-    Returns:
-        The mutated module's source text.
-
-    Raises:
-        IndexError: ``index`` is not a mutation of this file.
-    """
-    tree = ast.parse((root / path).read_text(encoding="utf-8"))
-    target = _mutable_nodes(tree)[index]
-    replacement = _apply(target)
-
-    class Swap(ast.NodeTransformer):
-        def generic_visit(self, node):
-            if node is target:
-                return replacement
-            return super().generic_visit(node)
-
-    return ast.unparse(ast.fix_missing_locations(Swap().visit(tree)))
-
-
-def module_files(paths: tuple[str, ...], root: Path = ROOT) -> list[str]:
-    """The existing .py files under the given files or package folders, sorted."""
-    out: list[str] = []
-    for p in paths:
-        full = root / p
-        if full.is_file() and full.suffix == ".py":
-            out.append(p)
-        elif full.is_dir():
-            out.extend(str(f.relative_to(root)) for f in sorted(full.rglob("*.py")))
-    return sorted(set(out))
-
-
-# ------------------------------------------------------------------ running
-
-
-def _pytest(workdir: Path, tests: tuple[str, ...], timeout: float) -> tuple[str, float]:
-    env = dict(os.environ, PYTHONPATH=str(workdir), PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1")
-    env.pop("HYPOTHESIS_PROFILE", None)
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *tests]
-    start = time.perf_counter()
+def _cosmic_ray():
     try:
-        r = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return "timeout", time.perf_counter() - start
-    elapsed = time.perf_counter() - start
-    if r.returncode == 0:
-        return "passed", elapsed
-    if r.returncode == 1:
-        return "failed", elapsed
-    return f"pytest exit {r.returncode}: {r.stdout.decode(errors='replace')[-400:]}", elapsed
+        import cosmic_ray  # noqa: F401
+    except ImportError as e:  # pragma: no cover - depends on the install
+        raise SystemExit("benchmarks.mutation needs cosmic-ray: pip install -e '.[mutation]'") from e
+
+
+def config(name: str, timeout: float) -> dict:
+    """The cosmic-ray config of one group: its modules, its test command, the local distributor.
+
+    Args:
+        name: a key of :data:`GROUPS`.
+        timeout: seconds a mutant's tests may run before it counts as killed.
+
+    Returns:
+        The ``[cosmic-ray]`` table as a dict (``cosmic_ray.config.serialize_config`` writes it).
+    """
+    group = GROUPS[name]
+    pytest = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
+    return {
+        "module-path": list(group.modules),
+        "timeout": float(timeout),
+        "excluded-modules": [],
+        "test-command": shlex.join([*pytest, *group.tests]),
+        "distributor": {"name": "local"},
+        "filters": {"operators-filter": {"exclude-operators": list(EXCLUDED_OPERATORS)}},
+    }
+
+
+def _spec_key(item) -> tuple:
+    m = item.mutations[0]
+    return (str(m.module_path), m.start_pos, m.end_pos, m.operator_name, m.occurrence)
+
+
+def sample(db, per_group: int | None, seed: int, name: str) -> int:
+    """Mark every work item outside a seeded sample (and every excluded operator) skipped.
+
+    The sample is drawn from the items sorted by module, position and operator (cosmic-ray's job
+    ids are random), so the same seed picks the same mutants while the code is unchanged.
+
+    Args:
+        db: the group's ``cosmic_ray.work_db.WorkDB`` after ``init``.
+        per_group: how many to keep (None: all).
+        seed: the random seed (mixed with the group's name).
+        name: the group's name.
+
+    Returns:
+        How many work items are left to run.
+    """
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    excluded = re.compile("|".join(f"(?:{e})" for e in EXCLUDED_OPERATORS))
+    items = sorted(db.pending_work_items, key=_spec_key)
+    kept = [i for i in items if not excluded.match(i.mutations[0].operator_name)]
+    dropped = [i.job_id for i in items if excluded.match(i.mutations[0].operator_name)]
+    if dropped:
+        db.set_multiple_results(dropped, WorkResult(output="Filtered operator", worker_outcome=WorkerOutcome.SKIPPED))
+    if per_group is not None and per_group < len(kept):
+        chosen = {i.job_id for i in random.Random(f"{seed}:{name}").sample(kept, per_group)}
+        rest = [i.job_id for i in kept if i.job_id not in chosen]
+        db.set_multiple_results(
+            rest, WorkResult(output=f"not in the sample (seed {seed})", worker_outcome=WorkerOutcome.SKIPPED)
+        )
+        return len(chosen)
+    return len(kept)
 
 
 def workspace() -> Path:
@@ -322,157 +217,199 @@ def workspace() -> Path:
     return tmp
 
 
-def choose(per_module: int | None, modules: list[str], seed: int, root: Path = ROOT) -> tuple[list[Site], dict]:
-    """The sample of mutants to run: ``per_module`` per module (all when None), seeded.
+def load_equivalents(path: Path = EQUIVALENTS_FILE) -> list[dict]:
+    """The survivors judged equivalent: each a dict with path, was, now (stripped lines) and why."""
+    if not path.exists():
+        return []
+    return tomllib.loads(path.read_text(encoding="utf-8")).get("equivalent", [])
+
+
+def _diff_lines(diff: str) -> tuple[str, str]:
+    minus = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("-") and not ln.startswith("---")]
+    plus = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    return " / ".join(minus), " / ".join(plus)
+
+
+def outcomes(db, name: str, equivalents: list[dict]) -> list[Outcome]:
+    """Read a group's results back from its WorkDB (skipped items left out), in source order."""
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+
+    out = []
+    for item, result in sorted(db.completed_work_items, key=lambda p: _spec_key(p[0])):
+        if result.worker_outcome in (WorkerOutcome.SKIPPED, WorkerOutcome.NO_TEST):
+            continue
+        m = item.mutations[0]
+        was, now = _diff_lines(result.diff or "")
+        if result.worker_outcome != WorkerOutcome.NORMAL or result.test_outcome == TestOutcome.INCOMPETENT:
+            status = "incompetent"
+        elif result.test_outcome == TestOutcome.KILLED:
+            status = "killed"
+        else:
+            status = "survived"
+        why = ""
+        if status == "survived":
+            for e in equivalents:
+                if e["path"] == str(m.module_path) and e["was"] == was and e["now"] == now:
+                    status, why = "equivalent", e["why"]
+                    break
+        out.append(Outcome(name, str(m.module_path), m.start_pos[0], m.operator_name, status, was, now, why))
+    return out
+
+
+def run_group(
+    name: str, per_group: int | None, seed: int, work: Path, session: Path, deadline: float | None, log
+) -> tuple[list[Outcome], int, int]:
+    """Init, sample, baseline and execute one group's cosmic-ray session inside ``work``.
 
     Returns:
-        (the sites in run order, the number of sites each module has).
-    """
-    chosen: list[Site] = []
-    counts = {}
-    for name in modules:
-        all_sites = [s for f in module_files(MODULES[name][0], root) for s in sites(f, root)]
-        counts[name] = len(all_sites)
-        rng = random.Random(f"{seed}:{name}")
-        if per_module is not None and per_module < len(all_sites):
-            all_sites = sorted(rng.sample(all_sites, per_module), key=lambda s: (s.path, s.index))
-        chosen.extend(all_sites)
-    return chosen, counts
-
-
-def _log(line: str) -> None:
-    print(line, flush=True)
-
-
-def run(chosen: list[Site], budget: float | None, work: Path, log=_log) -> Report:
-    """Run every chosen mutant against its module's tests in a private copy of the tree.
-
-    Args:
-        chosen: the mutants (from :func:`choose` over ``work``).
-        work: the private copy (from :func:`workspace`); mutants are made from its files, so
-            edits to the working tree during a run change nothing.
-        budget: stop starting new mutants after this many seconds of mutant runs (the baseline runs
-            of the unmutated code are not counted; None: no limit).
-        log: where progress lines go.
-
-    Returns:
-        The :class:`Report`.
+        (its outcomes, how many work items cosmic-ray made, how many sampled ones were not run).
 
     Raises:
-        RuntimeError: a module's tests fail on the unmutated code (the score would mean nothing).
+        RuntimeError: the group's tests fail on the unmutated code (the score would mean nothing).
     """
-    report = Report()
-    try:
-        limits: dict[str, float] = {}
-        for name in dict.fromkeys(_module_of(s.path) for s in chosen):
-            status, seconds = _pytest(work, MODULES[name][1], timeout=600)
-            if status != "passed":
-                raise RuntimeError(f"{name}: the tests fail on the unmutated code ({status})")
-            limits[name] = 3 * seconds + 15
-            log(f"baseline {name}: {seconds:.1f} s ({' '.join(MODULES[name][1])})")
-        start = time.perf_counter()
-        for i, site in enumerate(chosen):
-            if budget is not None and time.perf_counter() - start > budget:
-                report.stopped_early = True
-                log(f"time budget of {budget:.0f} s spent: {len(chosen) - i} mutants not run")
+    from cosmic_ray.commands import init
+    from cosmic_ray.config import serialize_config
+    from cosmic_ray.mutating import mutate_and_test
+    from cosmic_ray.testing import run_tests
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome
+
+    probe = config(name, timeout=600)
+    start = time.perf_counter()
+    outcome, output = run_tests(probe["test-command"], 600)
+    baseline = time.perf_counter() - start
+    if outcome != TestOutcome.SURVIVED:
+        raise RuntimeError(f"{name}: the tests fail on the unmutated code:\n{output[-2000:]}")
+    cfg = config(name, timeout=3 * baseline + 15)
+    (session / f"{name}.toml").write_text(serialize_config(cfg), encoding="utf-8")
+    log(f"baseline {name}: {baseline:.1f} s ({' '.join(GROUPS[name].tests)})")
+    db_path = session / f"{name}.sqlite"
+    with use_db(str(db_path), WorkDB.Mode.create) as db:
+        init([Path(p) for p in cfg["module-path"]], db, {})
+        total = db.num_work_items
+        todo = sample(db, per_group, seed, name)
+        pending = sorted(db.pending_work_items, key=_spec_key)
+        not_run = 0
+        for k, item in enumerate(pending):
+            if deadline is not None and time.perf_counter() > deadline:
+                not_run = len(pending) - k
+                log(f"time budget spent: {not_run} mutants of {name} not run")
                 break
-            name = _module_of(site.path)
-            original = (work / site.path).read_text(encoding="utf-8")
-            target = work / site.path
-            try:
-                text = mutated_source(site.path, site.index, work)
-                compile(text, site.path, "exec")
-            except (SyntaxError, ValueError) as e:
-                report.outcomes.append(Outcome(site, "error", 0.0, mutated_line=str(e)))
-                continue
-            target.write_text(text, encoding="utf-8")
-            try:
-                status, seconds = _pytest(work, MODULES[name][1], timeout=limits[name])
-            finally:
-                target.write_text(original, encoding="utf-8")
-            if status.startswith("pytest exit"):  # e.g. a collection error: the mutant broke an import
-                status = "killed"
-            status = {"failed": "killed", "passed": "survived"}.get(status, status)
-            src_line = original.splitlines()[site.line - 1].strip()
-            report.outcomes.append(Outcome(site, status, seconds, src_line, _mutated_line(site, work)))
-            log(f"[{i + 1}/{len(chosen)}] {status:8s} {seconds:5.1f} s  {site.path}:{site.line}  {site.kind}")
-    except KeyboardInterrupt:
-        report.stopped_early = True
-        log("interrupted: the score is over the mutants that ran")
-    return report
-
-
-def _mutated_line(site: Site, root: Path) -> str:
-    """The mutated node's own text (ast.unparse of the replacement), for the survivor list."""
-    tree = ast.parse((root / site.path).read_text(encoding="utf-8"))
-    node = _mutable_nodes(tree)[site.index]
-    return ast.unparse(_apply(node))[:160]
+            t0 = time.perf_counter()
+            result = mutate_and_test(item.mutations, cfg["test-command"], cfg["timeout"])
+            db.set_result(item.job_id, result)
+            m = item.mutations[0]
+            status = result.test_outcome.value if result.test_outcome else result.worker_outcome.value
+            log(
+                f"[{name} {k + 1}/{todo}] {status:11s} {time.perf_counter() - t0:5.1f} s  "
+                f"{m.module_path}:{m.start_pos[0]}  {m.operator_name}"
+            )
+        return outcomes(db, name, load_equivalents()), total, not_run
 
 
 def summary(report: Report) -> str:
-    """The per-module table, the overall score and the survivors, as text."""
-    lines = [f"{'module':20s} {'sites':>6s} {'run':>5s} {'killed':>7s} {'timeout':>8s} {'survived':>9s} {'score':>7s}"]
-    total_run = total_dead = 0
-    for name, outs in report.by_module().items():
-        run_ = [o for o in outs if o.status != "error"]
-        killed = sum(o.status == "killed" for o in run_)
-        timeout = sum(o.status == "timeout" for o in run_)
-        survived = sum(o.status == "survived" for o in run_)
-        total_run += len(run_)
-        total_dead += killed + timeout
-        score = f"{100 * (killed + timeout) / len(run_):.0f} %" if run_ else "-"
-        sites_n = report.sites_per_module.get(name, 0)
-        lines.append(f"{name:20s} {sites_n:6d} {len(run_):5d} {killed:7d} {timeout:8d} {survived:9d} {score:>7s}")
-    if total_run:
-        lines.append(f"{'all':20s} {'':6s} {total_run:5d} {'':7s} {'':8s} {'':9s} {100 * total_dead / total_run:.0f} %")
-    survivors = [o for o in report.outcomes if o.status == "survived"]
-    if survivors:
-        lines.append("")
-        lines.append("survivors (each needs a new test or a reason it is equivalent):")
-        for o in survivors:
-            lines.append(f"  {o.site.path}:{o.site.line}  {o.site.kind}")
-            lines.append(f"      was: {o.source_line}")
-            lines.append(f"      now: {o.mutated_line}")
-    if report.stopped_early:
-        lines.append("")
-        lines.append("(the time budget ran out: the score is over the mutants that ran)")
+    """The per-group table, the overall score and the survivors, as text."""
+    head = f"{'group':18s} {'items':>6s} {'run':>5s} {'killed':>7s} {'survived':>9s} {'equiv':>6s} {'score':>7s} {'time':>7s}"
+    lines = [head]
+    tot = {"run": 0, "killed": 0, "survived": 0, "equivalent": 0}
+    for name in report.work_items:
+        outs = [o for o in report.outcomes if o.group == name and o.status != "incompetent"]
+        c = {s: sum(o.status == s for o in outs) for s in ("killed", "survived", "equivalent")}
+        tot["run"] += len(outs)
+        for s in c:
+            tot[s] += c[s]
+        live = len(outs) - c["equivalent"]
+        score = f"{100 * c['killed'] / live:.0f} %" if live else "-"
+        lines.append(
+            f"{name:18s} {report.work_items[name]:6d} {len(outs):5d} {c['killed']:7d} {c['survived']:9d} "
+            f"{c['equivalent']:6d} {score:>7s} {report.seconds.get(name, 0):6.0f}s"
+        )
+    live = tot["run"] - tot["equivalent"]
+    if live:
+        lines.append(
+            f"{'all':18s} {'':6s} {tot['run']:5d} {tot['killed']:7d} {tot['survived']:9d} {tot['equivalent']:6d} "
+            f"{100 * tot['killed'] / live:6.0f} % {sum(report.seconds.values()):6.0f}s"
+        )
+    for status, title in (
+        ("survived", "survivors (each needs a new test, or a reason in benchmarks/mutation_equivalents.toml):"),
+        ("equivalent", "equivalent survivors (benchmarks/mutation_equivalents.toml):"),
+        ("incompetent", "incompetent mutants (not counted):"),
+    ):
+        chosen = [o for o in report.outcomes if o.status == status]
+        if chosen:
+            lines += ["", title]
+            for o in chosen:
+                lines.append(f"  {o.path}:{o.line}  {o.operator}")
+                lines.append(f"      was: {o.was}")
+                lines.append(f"      now: {o.now}")
+                if o.why:
+                    lines.append(f"      why: {o.why}")
+    if report.not_run:
+        lines += ["", f"(the time budget ran out: {report.not_run} sampled mutants not run)"]
     return "\n".join(lines)
 
 
+def count_items(names: list[str]) -> dict[str, int]:
+    """How many work items cosmic-ray makes for each group, before and after the operators filter."""
+    from cosmic_ray.commands.init import _all_work_items
+
+    excluded = re.compile("|".join(f"(?:{e})" for e in EXCLUDED_OPERATORS))
+    out = {}
+    for name in names:
+        items = list(_all_work_items([ROOT / p for p in GROUPS[name].modules], {}))
+        out[name] = sum(not excluded.match(i.mutations[0].operator_name) for i in items)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: choose, run, print the table and survivors; exit 0 (a low score is a result)."""
+    """Command line: per group init, sample, run, then print the table and the survivors; exit 0."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help=f"{QUICK_PER_MODULE} mutants per module")
-    ap.add_argument("--per-module", type=int, default=None, help="a seeded sample of N mutants per module")
-    ap.add_argument("--all", action="store_true", help="every mutant of every module")
-    ap.add_argument("--modules", nargs="+", choices=sorted(MODULES), default=list(MODULES))
+    ap.add_argument("--per-group", type=int, default=20, help="a seeded sample of N mutants per group")
+    ap.add_argument("--all", action="store_true", help="every mutant of every group (hours)")
+    ap.add_argument("--groups", nargs="+", choices=sorted(GROUPS), default=list(GROUPS))
     ap.add_argument("--seed", type=int, default=19)
     ap.add_argument("--budget", type=float, default=None, help="stop starting mutants after this many seconds")
-    ap.add_argument("--list", action="store_true", help="print the number of mutants per module and exit")
-    ap.add_argument("--json", type=Path, default=None, help="also write every outcome to this file")
+    ap.add_argument("--keep", type=Path, default=None, help="keep each group's config and WorkDB in this folder")
+    ap.add_argument("--list", action="store_true", help="print the number of mutants per group and exit")
     args = ap.parse_args(argv)
-
-    per_module = None if args.all else ((args.per_module or QUICK_PER_MODULE) if args.quick else args.per_module)
-    if per_module is None and not args.all and not args.list:
-        per_module = 10
+    _cosmic_ray()
     if args.list:
-        _, counts = choose(per_module, args.modules, args.seed)
-        for name in args.modules:
-            print(f"{name:20s} {counts[name]:6d} mutants in {' '.join(module_files(MODULES[name][0]))}")
-        print(f"{'all':20s} {sum(counts.values()):6d}")
+        for name, n in count_items(args.groups).items():
+            print(f"{name:18s} {n:6d} mutants in {' '.join(GROUPS[name].modules)}")
         return 0
-    budget = args.budget if args.budget is not None else (300.0 if args.quick else None)
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    per_group = None if args.all else args.per_group
+    report = Report()
     work = workspace()
+    session = args.keep.resolve() if args.keep else work / ".sessions"
+    session.mkdir(parents=True, exist_ok=True)
+    here = Path.cwd()
+    old_env = dict(os.environ)
+    os.environ.update(PYTHONPATH=str(work), PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1")
+    os.environ.pop("HYPOTHESIS_PROFILE", None)
+    deadline = None if args.budget is None else time.perf_counter() + args.budget
     try:
-        chosen, counts = choose(per_module, args.modules, args.seed, root=work)
-        report = run(chosen, budget, work)
+        os.chdir(work)  # cosmic-ray mutates module paths relative to the working folder
+        for name in args.groups:
+            t0 = time.perf_counter()
+            outs, total, not_run = run_group(name, per_group, args.seed, work, session, deadline, log)
+            report.outcomes += outs
+            report.work_items[name] = total
+            report.seconds[name] = time.perf_counter() - t0
+            report.not_run += not_run
+    except KeyboardInterrupt:
+        log("interrupted: the table is over the groups that finished")
     finally:
+        os.chdir(here)
+        os.environ.clear()
+        os.environ.update(old_env)
         shutil.rmtree(work, ignore_errors=True)
-    report.sites_per_module = counts
     print()
+    print(f"seed {args.seed}, {'all' if per_group is None else per_group} mutants per group, cosmic-ray operators")
     print(summary(report))
-    if args.json:
-        args.json.write_text(json.dumps([asdict(o) for o in report.outcomes], indent=1) + "\n", encoding="utf-8")
     return 0
 
 
