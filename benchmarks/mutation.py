@@ -37,6 +37,7 @@ cosmic-ray's operators are a superset of it, and one mutation path is better tha
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import re
@@ -61,7 +62,8 @@ class Group:
     tests: tuple[str, ...]
 
 
-# Module group → what is mutated and the tests run for each mutant (each run well under 20 s here).
+# Module group → what is mutated and the tests run for each mutant (each run under 20 s on an idle
+# 2-core machine; the whole notes suite and test_references.py are too slow to run per mutant).
 GROUPS: dict[str, Group] = {
     "rules": Group(("symrnn/rules.py",), ("tests/test_rules.py", "tests/test_derivation.py")),
     "simplify": Group(
@@ -193,10 +195,20 @@ def sample(db, per_group: int | None, seed: int, name: str) -> int:
 
     excluded = re.compile("|".join(f"(?:{e})" for e in EXCLUDED_OPERATORS))
     items = sorted(db.pending_work_items, key=_spec_key)
-    kept = [i for i in items if not excluded.match(i.mutations[0].operator_name)]
+    spans = {p: annotation_spans(Path(p)) for p in {str(i.mutations[0].module_path) for i in items}}
     dropped = [i.job_id for i in items if excluded.match(i.mutations[0].operator_name)]
+    typing = [
+        i.job_id
+        for i in items
+        if i.job_id not in set(dropped) and _inside(i.mutations[0].start_pos, spans[str(i.mutations[0].module_path)])
+    ]
     if dropped:
         db.set_multiple_results(dropped, WorkResult(output="Filtered operator", worker_outcome=WorkerOutcome.SKIPPED))
+    if typing:
+        db.set_multiple_results(
+            typing, WorkResult(output="in an annotation, never evaluated", worker_outcome=WorkerOutcome.SKIPPED)
+        )
+    kept = [i for i in items if i.job_id not in set(dropped) | set(typing)]
     if per_group is not None and per_group < len(kept):
         chosen = {i.job_id for i in random.Random(f"{seed}:{name}").sample(kept, per_group)}
         rest = [i.job_id for i in kept if i.job_id not in chosen]
@@ -205,6 +217,37 @@ def sample(db, per_group: int | None, seed: int, name: str) -> int:
         )
         return len(chosen)
     return len(kept)
+
+
+def annotation_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The (start, end) positions of the annotations of a module that never evaluates them.
+
+    Under ``from __future__ import annotations`` an annotation is a string nobody reads at run
+    time, so a mutant inside one (``Node | None`` → ``Node * None``) is equivalent by construction;
+    such work items are skipped like a filtered operator.  Other modules: none.
+    """
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    lazy = any(
+        isinstance(n, ast.ImportFrom) and n.module == "__future__" and any(a.name == "annotations" for a in n.names)
+        for n in tree.body
+    )
+    if not lazy:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            found.append(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
+            found.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            found.append(node.annotation)
+    return [((a.lineno, a.col_offset), (a.end_lineno, a.end_col_offset)) for a in found]
+
+
+def _inside(pos: tuple[int, int], spans) -> bool:
+    return any(start <= tuple(pos) < end for start, end in spans)
 
 
 def workspace() -> Path:
@@ -361,6 +404,64 @@ def count_items(names: list[str]) -> dict[str, int]:
     return out
 
 
+@contextlib.contextmanager
+def _in_workspace():
+    """Run inside a fresh private copy of the tree (cwd and PYTHONPATH), removed afterwards."""
+    work = workspace()
+    here = Path.cwd()
+    old_env = dict(os.environ)
+    os.environ.update(PYTHONPATH=str(work), PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1")
+    os.environ.pop("HYPOTHESIS_PROFILE", None)
+    try:
+        os.chdir(work)  # cosmic-ray mutates module paths relative to the working folder
+        yield work
+    finally:
+        os.chdir(here)
+        os.environ.clear()
+        os.environ.update(old_env)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def rerun(session: Path, names: list[str], tests: list[str] | None, log) -> list[tuple[str, str]]:
+    """Run the survivors of kept sessions again, against today's tests (or only ``tests``).
+
+    Each survivor's mutation is applied by cosmic-ray from its stored spec; when the diff it makes
+    differs from the stored one (the module changed since), the mutant is reported ``moved`` and
+    not run.
+
+    Returns:
+        (``path:line operator``, ``killed`` / ``survived`` / ``moved``) per survivor.
+    """
+    from cosmic_ray.mutating import mutate_and_test
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome
+
+    pytest = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
+    out = []
+    with _in_workspace():
+        for name in names:
+            db_path = session / f"{name}.sqlite"
+            if not db_path.exists():
+                continue
+            command = shlex.join([*pytest, *tests]) if tests else config(name, 600)["test-command"]
+            with use_db(str(db_path), WorkDB.Mode.open) as db:
+                done = sorted(db.completed_work_items, key=lambda p: _spec_key(p[0]))
+            for item, result in done:
+                if result.test_outcome != TestOutcome.SURVIVED:
+                    continue
+                m = item.mutations[0]
+                where = f"{m.module_path}:{m.start_pos[0]} {m.operator_name}"
+                again = mutate_and_test(item.mutations, command, 120)
+                if _diff_lines(again.diff or "") != _diff_lines(result.diff or ""):
+                    status = "moved"
+                else:
+                    status = "killed" if again.test_outcome == TestOutcome.KILLED else "survived"
+                was, now = _diff_lines(result.diff or "")
+                log(f"{status:8s} {where}\n      was: {was}\n      now: {now}")
+                out.append((where, status))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: per group init, sample, run, then print the table and the survivors; exit 0."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -371,42 +472,42 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, default=None, help="stop starting mutants after this many seconds")
     ap.add_argument("--keep", type=Path, default=None, help="keep each group's config and WorkDB in this folder")
     ap.add_argument("--list", action="store_true", help="print the number of mutants per group and exit")
+    ap.add_argument(
+        "--rerun", type=Path, default=None, help="run the survivors of the sessions kept in this folder again"
+    )
+    ap.add_argument("--tests", nargs="+", default=None, help="with --rerun: run only these tests")
     args = ap.parse_args(argv)
     _cosmic_ray()
-    if args.list:
-        for name, n in count_items(args.groups).items():
-            print(f"{name:18s} {n:6d} mutants in {' '.join(GROUPS[name].modules)}")
-        return 0
 
     def log(line: str) -> None:
         print(line, flush=True)
 
+    if args.list:
+        for name, n in count_items(args.groups).items():
+            print(f"{name:18s} {n:6d} mutants in {' '.join(GROUPS[name].modules)}")
+        return 0
+    if args.rerun:
+        got = rerun(args.rerun.resolve(), args.groups, args.tests, log)
+        counts = {s: sum(st == s for _, st in got) for s in ("killed", "survived", "moved")}
+        print(f"\n{len(got)} survivors run again: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+        return 0
+
     per_group = None if args.all else args.per_group
     report = Report()
-    work = workspace()
-    session = args.keep.resolve() if args.keep else work / ".sessions"
-    session.mkdir(parents=True, exist_ok=True)
-    here = Path.cwd()
-    old_env = dict(os.environ)
-    os.environ.update(PYTHONPATH=str(work), PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1")
-    os.environ.pop("HYPOTHESIS_PROFILE", None)
     deadline = None if args.budget is None else time.perf_counter() + args.budget
     try:
-        os.chdir(work)  # cosmic-ray mutates module paths relative to the working folder
-        for name in args.groups:
-            t0 = time.perf_counter()
-            outs, total, not_run = run_group(name, per_group, args.seed, work, session, deadline, log)
-            report.outcomes += outs
-            report.work_items[name] = total
-            report.seconds[name] = time.perf_counter() - t0
-            report.not_run += not_run
+        with _in_workspace() as work:
+            session = args.keep.resolve() if args.keep else work / ".sessions"
+            session.mkdir(parents=True, exist_ok=True)
+            for name in args.groups:
+                t0 = time.perf_counter()
+                outs, total, not_run = run_group(name, per_group, args.seed, work, session, deadline, log)
+                report.outcomes += outs
+                report.work_items[name] = total
+                report.seconds[name] = time.perf_counter() - t0
+                report.not_run += not_run
     except KeyboardInterrupt:
         log("interrupted: the table is over the groups that finished")
-    finally:
-        os.chdir(here)
-        os.environ.clear()
-        os.environ.update(old_env)
-        shutil.rmtree(work, ignore_errors=True)
     print()
     print(f"seed {args.seed}, {'all' if per_group is None else per_group} mutants per group, cosmic-ray operators")
     print(summary(report))

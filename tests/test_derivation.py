@@ -91,3 +91,16 @@ def test_readout_parameter_clash_is_reported():
     cell.param("W_y", 3, 3)  # not output × hidden
     with pytest.raises(CellError, match="readout parameter W_y clashes"):
         symrnn.derive(cell)
+
+
+def test_the_backend_argument_is_checked_and_the_optimised_module_is_the_default():
+    """Survivors of the cosmic-ray run (issue 19): ``backend == "numba"`` → ``<``, ``!= "numpy"`` → ``<``
+    ("jax" and "numbb" sort before the names they were compared with), ``optimize=True`` → False."""
+    d = symrnn.derive("rnn")
+    for wrong in ("jax", "numbb", "torch"):
+        with pytest.raises(ValueError, match="backend must be 'numpy' or 'numba'"):
+            d.numpy_source(backend=wrong)
+        with pytest.raises(ValueError, match="backend must be 'numpy' or 'numba'"):
+            d.numpy(backend=wrong)
+    assert d.numpy_source() == d.numpy_source(optimize=True) != d.numpy_source(optimize=False)
+    assert hasattr(d.numpy(), "clear_workspace") and not hasattr(d.numpy(optimize=False), "clear_workspace")

@@ -93,3 +93,40 @@ def test_vjp_matches_numeric_derivative(op):
                 2 * eps
             )
             assert abs(float(sum(numeric)) - float(analytic[i])) < 1e-6, (op, leaf, i)
+
+
+# ---- survivors of the cosmic-ray run (benchmarks/mutation.py, issue 19): each test below fails on
+# the mutant named in its docstring.
+
+
+def test_a_leaf_reached_only_through_a_zero_derivative_gets_no_gradient_and_stops_nothing():
+    """rules.py vjp: ``continue`` → ``break`` for a node without cotangent; ``share is None or …`` → ``and``.
+
+    step'(x) = 0, so v receives nothing; v comes before W and h in the reverse walk, and W, h must
+    still get theirs.
+    """
+    g = ir.var("g", (H, 1), ir.GRAD)
+    expr = ir.add(W @ h, ir.apply("step", v))
+    shares = vjp(expr, g)
+    assert list(shares) == [W, h]
+    assert shares[h] == ir.transpose(W) @ g
+
+
+def test_the_vjp_of_a_row_block_pads_exactly_the_missing_rows():
+    """rules.py _rows: ``total - stop != 0`` → ``!= 1`` (pad dropped) or ``!= -1`` (an empty block added)."""
+    a = ir.var("a", (3, 1))
+    g2 = ir.var("g", (2, 1), ir.GRAD)
+    (top,) = vjp(ir.rows(a, 0, 2), g2).values()
+    assert top.shape == a.shape and top == ir.concat(g2, ir.zeros((1, 1), True))
+    (bottom,) = vjp(ir.rows(a, 1, 3), g2).values()
+    assert bottom == ir.concat(ir.zeros((1, 1), True), g2)
+    g3 = ir.var("g", (3, 1), ir.GRAD)
+    assert vjp(ir.rows(a, 0, 3), g3)[a] == g3
+
+
+def test_the_vjp_of_a_product_of_two_scalars_is_a_product_not_a_matrix_product():
+    """rules.py _mul: ``b.shape != scalar`` → ``b.shape >= scalar`` (1×1 times 1×1 written bᵀ g)."""
+    t = ir.var("t", (1, 1))
+    g = ir.var("g", (1, 1), ir.GRAD)
+    shares = vjp(s * t, g)
+    assert shares[s] == g * t and shares[t] == g * s
