@@ -104,3 +104,12 @@ def test_the_backend_argument_is_checked_and_the_optimised_module_is_the_default
             d.numpy(backend=wrong)
     assert d.numpy_source() == d.numpy_source(optimize=True) != d.numpy_source(optimize=False)
     assert hasattr(d.numpy(), "clear_workspace") and not hasattr(d.numpy(optimize=False), "clear_workspace")
+
+
+def test_init_params_takes_its_sizes_by_keyword_only():
+    """Survivor of the cosmic-ray run (issue 19): the ``*`` of init_params' signature → ``/``."""
+    d = symrnn.derive("rnn")
+    with pytest.raises(TypeError):
+        d.init_params(4, 3, 2)
+    params = d.init_params(hidden_size=4, input_size=3, output_size=2)
+    assert params["W_hh"].shape == (4, 4) and params["W_xh"].shape == (4, 3)
