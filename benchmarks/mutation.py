@@ -423,7 +423,8 @@ def _in_workspace():
 
 
 def rerun(session: Path, names: list[str], tests: list[str] | None, log) -> list[tuple[str, str]]:
-    """Run the survivors of kept sessions again, against today's tests (or only ``tests``).
+    """Run the survivors of kept sessions again (not those judged equivalent), against today's tests
+    (or only ``tests``).
 
     Each survivor's mutation is applied by cosmic-ray from its stored spec; when the diff it makes
     differs from the stored one (the module changed since), the mutant is reported ``moved`` and
@@ -446,10 +447,13 @@ def rerun(session: Path, names: list[str], tests: list[str] | None, log) -> list
             command = shlex.join([*pytest, *tests]) if tests else config(name, 600)["test-command"]
             with use_db(str(db_path), WorkDB.Mode.open) as db:
                 done = sorted(db.completed_work_items, key=lambda p: _spec_key(p[0]))
+            equivalent = {(e["path"], e["was"], e["now"]) for e in load_equivalents()}
             for item, result in done:
                 if result.test_outcome != TestOutcome.SURVIVED:
                     continue
                 m = item.mutations[0]
+                if (str(m.module_path), *_diff_lines(result.diff or "")) in equivalent:
+                    continue
                 where = f"{m.module_path}:{m.start_pos[0]} {m.operator_name}"
                 again = mutate_and_test(item.mutations, command, 120)
                 if _diff_lines(again.diff or "") != _diff_lines(result.diff or ""):
@@ -460,6 +464,24 @@ def rerun(session: Path, names: list[str], tests: list[str] | None, log) -> list
                 log(f"{status:8s} {where}\n      was: {was}\n      now: {now}")
                 out.append((where, status))
     return out
+
+
+def read_sessions(session: Path, names: list[str]) -> Report:
+    """The report of the sessions kept in a folder (``--keep``), read back from their WorkDBs."""
+    from cosmic_ray.work_db import WorkDB, use_db
+
+    report = Report()
+    for name in names:
+        db_path = session / f"{name}.sqlite"
+        if not db_path.exists():
+            continue
+        with use_db(str(db_path), WorkDB.Mode.open) as db:
+            report.outcomes += outcomes(db, name, load_equivalents())
+            report.work_items[name] = db.num_work_items
+            report.not_run += db.num_work_items - db.num_results
+        seconds = session / f"{name}.seconds"
+        report.seconds[name] = float(seconds.read_text()) if seconds.exists() else 0.0
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -475,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--rerun", type=Path, default=None, help="run the survivors of the sessions kept in this folder again"
     )
+    ap.add_argument("--report", type=Path, default=None, help="print the table of the sessions kept in this folder")
     ap.add_argument("--tests", nargs="+", default=None, help="with --rerun: run only these tests")
     args = ap.parse_args(argv)
     _cosmic_ray()
@@ -485,6 +508,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for name, n in count_items(args.groups).items():
             print(f"{name:18s} {n:6d} mutants in {' '.join(GROUPS[name].modules)}")
+        return 0
+    if args.report:
+        print(summary(read_sessions(args.report.resolve(), args.groups)))
         return 0
     if args.rerun:
         got = rerun(args.rerun.resolve(), args.groups, args.tests, log)
@@ -506,6 +532,7 @@ def main(argv: list[str] | None = None) -> int:
                 report.work_items[name] = total
                 report.seconds[name] = time.perf_counter() - t0
                 report.not_run += not_run
+                (session / f"{name}.seconds").write_text(f"{report.seconds[name]:.0f}\n", encoding="utf-8")
     except KeyboardInterrupt:
         log("interrupted: the table is over the groups that finished")
     print()

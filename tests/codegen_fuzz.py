@@ -17,7 +17,7 @@ import sympy
 from hypothesis import strategies as st
 
 from symrnn import Cell, derive, ir
-from symrnn.activations import sigmoid, tanh
+from symrnn.activations import relu, sigmoid, tanh
 from symrnn.evaluate import MPMATH, grads_to_code, problem_from_code, run_backward, run_forward, stack_steps
 
 WEIGHTS = ("W_a", "W_b")  # hidden × hidden
@@ -46,7 +46,7 @@ def expression(gates: int, states: tuple[str, ...], max_leaves: int = 6):
         return st.one_of(
             st.tuples(st.sampled_from(("add", "sub", "mul")), inner, inner),
             st.tuples(st.just("square"), inner),
-            st.tuples(st.sampled_from(("one_minus", "tanh", "sigmoid")), inner),
+            st.tuples(st.sampled_from(("one_minus", "tanh", "sigmoid", "relu")), inner),
             st.tuples(st.just("scale"), st.sampled_from(SCALES), inner),
             st.tuples(st.just("W@"), st.sampled_from(WEIGHTS), inner),
         )
@@ -61,7 +61,7 @@ def cell_recipes(draw):
     n_gates = draw(st.integers(0, 3))
     gates = []
     for k in range(n_gates):
-        function = draw(st.sampled_from(("sigmoid", "tanh")))
+        function = draw(st.sampled_from(("sigmoid", "tanh", "relu")))
         gates.append((function, draw(expression(k, states, max_leaves=4))))
     updates = tuple(draw(expression(n_gates, states)) for _ in states)
     loss = draw(st.sampled_from(("softmax_ce", "bce", "mse")))
@@ -105,6 +105,8 @@ def build_cell(recipe) -> Cell:
             return tanh(build(r[1]))
         if op == "sigmoid":
             return sigmoid(build(r[1]))
+        if op == "relu":
+            return relu(build(r[1]))
         if op == "scale":
             return ir.scale(r[1], build(r[2]))
         if op == "W@":
@@ -116,7 +118,7 @@ def build_cell(recipe) -> Cell:
         return expr if expr.batched else expr + cell.weight("U_a", ir.HIDDEN, ir.INPUT) @ x
 
     for k, (function, pre) in enumerate(gates):
-        activation = sigmoid if function == "sigmoid" else tanh
+        activation = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu}[function]
         values.append(cell.let(f"g{k}", activation(batched(build(pre)))))
     for s, update in zip(states, updates, strict=True):
         cell.let(s, tanh(batched(build(update))) if s == "h" else batched(build(update)))

@@ -125,3 +125,19 @@ print("ok", float(loss))
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ok")
+
+
+def test_a_row_of_each_example_times_a_shared_matrix_is_printed_and_a_per_example_matrix_refused():
+    """Survivor of the cosmic-ray run (issue 19): ``if not a.is_row: raise`` → ``if a.is_row: raise``
+    in NumpyPrinter._print_matmul."""
+    from symrnn import ir
+    from symrnn.codegen.numpy_printer import CodegenError, NumpyPrinter
+
+    H = ir.HIDDEN
+    h = ir.var("h", (H, 1), ir.STATE, 0)
+    W = ir.var("W", (H, H), ir.PARAM)
+    M = ir.var("M", (H, H))
+    printer = NumpyPrinter({h: "h", W: "W", M: "M"})
+    assert printer.doprint(ir.transpose(h) @ W) == "h @ W"
+    with pytest.raises(CodegenError, match="per-example matrix"):
+        printer.doprint(M @ W)

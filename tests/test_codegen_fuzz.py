@@ -125,6 +125,14 @@ REGRESSIONS = {
     ),
     # a gate no state reads crashed the optimiser's backward loop
     "gate read by nothing": ((("sigmoid", ("state", "h")),), ("h",), (("cat", "h"),), "softmax_ce"),
+    # ReLU in the optimised loop is np.maximum(a, 0) with 0 a 0-d array; nothing else reads that 0
+    # (a survivor of the cosmic-ray run: CONSTANTS' -0.5 key turned into 0 made it max(a, -0.5))
+    "relu gate of a mixed-sign pre-activation": (
+        (("relu", ("add", ("add", ("Wh", "W_a", "h"), ("Ux", "U_a")), ("b", "b_a"))),),
+        ("h",),
+        (("mul", ("gate", 0), ("Wh", "W_b", "h")),),
+        "mse",
+    ),
     "products of products and multiples": (
         (("tanh", ("mul", ("Ux", "U_a"), ("mul", ("Wh", "W_a", "h"), ("Ux", "U_b")))),),
         ("h",),

@@ -81,3 +81,14 @@ def test_gradcheck_message_names_parameter_index_and_values():
     with pytest.raises(GradcheckError) as e:
         gradcheck(fn, {"w": np.array([1.0, 2.0])})
     assert "gradient of w[1] is wrong: analytic 6.0, numeric 4.0" in str(e.value)
+
+
+def test_a_loss_or_forward_disagreement_is_judged_by_rho_without_the_gradient_atol():
+    """Survivor of the cosmic-ray run (issue 19): ``part == "gradient"`` → ``part >= "gradient"``
+    in checks._entry ("loss" sorts after "gradient", so the loss got the gradient's atol)."""
+    from symrnn.checks import _entry
+
+    for part in ("loss", "forward"):
+        e = _entry(part, "J", (), 1.0, 1.0 + 1e-6, atol=1e-5, rtol=1e-7)
+        assert not e.passed and e.part == part  # ρ = 5e-7 > rtol, though err = 1e-6 < atol
+    assert _entry("gradient", "W", (0, 0), 1.0, 1.0 + 1e-6, atol=1e-5, rtol=1e-7).passed
