@@ -14,9 +14,9 @@ from cosmic_ray.config import deserialize_config, serialize_config  # noqa: E402
 from cosmic_ray.work_db import WorkDB, use_db  # noqa: E402
 from cosmic_ray.work_item import WorkerOutcome, WorkResult  # noqa: E402
 
-KILLED, SURVIVED = work_item.KILLED, work_item.SURVIVED
-
 from benchmarks.mutation import GROUPS, ROOT, config, outcomes, sample  # noqa: E402
+
+KILLED, SURVIVED = work_item.TestOutcome.KILLED, work_item.TestOutcome.SURVIVED
 
 SOURCE = """def f(a, b):
     if a < b and a != 0:
