@@ -302,7 +302,12 @@ def _scalar(node, arg: Symbol, x: float) -> float:
         return math.exp(rec(node.exponent))
     if isinstance(node, Power):
         return rec(node.base) ** rec(node.exponent)
-    if isinstance(node, Apply) and isinstance(node.func, Func) and node.func.name in ("exp", "tanh") and len(node.args) == 1:
+    if (
+        isinstance(node, Apply)
+        and isinstance(node.func, Func)
+        and node.func.name in ("exp", "tanh")
+        and len(node.args) == 1
+    ):
         return {"exp": math.exp, "tanh": math.tanh}[node.func.name](rec(node.args[0]))
     raise ValueError("not a formula of one letter")
 

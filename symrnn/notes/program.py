@@ -25,7 +25,6 @@ from .note_cell import FUNCTION_NAMES
 from .numbers import NoteArithmetic, Unsupported, evaluate
 from .reading import key, symbols
 from .sizes import ELEMENTWISE, ONES, Shapes
-from .unit_sums import labelled_by_index, unit_sum_body
 from .tree import (
     Add,
     Apply,
@@ -44,6 +43,7 @@ from .tree import (
     Symbol,
     Transpose,
 )
+from .unit_sums import labelled_by_index, unit_sum_body
 
 MAX_STEPS = 40  # a claim that needs longer problems than this is unchecked, with this number in its reason
 

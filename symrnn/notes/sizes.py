@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from .model import STEP_COUNTS, NoteModel, is_scalar_expr
 from .reading import key
-from .unit_sums import labelled_by_index, unit_sum_body
 from .tree import (
     Add,
     Apply,
@@ -35,6 +34,7 @@ from .tree import (
     Symbol,
     Transpose,
 )
+from .unit_sums import labelled_by_index, unit_sum_body
 
 FREE_SIZES = (3, 2, 4, 5, 6, 7, 8)
 ONES = "1"  # the name of \mathbf{1} and \mathbf{1}_N: a vector of ones

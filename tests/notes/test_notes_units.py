@@ -6,9 +6,9 @@ the reading generalises: sums over sets joined by \\cup, a cases environment, Kr
 names for Jacobians carried forward in time, and free unit letters with stated conditions.
 """
 
+from symrnn.notes import parse_latex
 from symrnn.notes.checker import check_text
 from symrnn.notes.model import _known_formula
-from symrnn.notes import parse_latex
 from symrnn.notes.tree import Cases, Product, Sum
 
 NOTE = r"""# A tanh network, unit by unit

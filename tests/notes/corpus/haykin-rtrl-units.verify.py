@@ -55,9 +55,7 @@ def claims():
     with torch.no_grad():
         return {
             r"$$\pi^j_{kl}(n+1) = ": equal((pi[n + 1], recursion(n)) for n in range(N)),
-            r"$$\pi^j_{kl}(1) = ": equal(
-                [(pi[1], slope(0)[:, None, None] * eye[:, :, None] * u[1][None, None, :])]
-            ),
+            r"$$\pi^j_{kl}(1) = ": equal([(pi[1], slope(0)[:, None, None] * eye[:, :, None] * u[1][None, None, :])]),
             r"$$\varphi'(v_j(n)) = ": equal(
                 (torch.func.vmap(torch.func.grad(torch.sigmoid))(v[n]), y[n + 1] * (1 - y[n + 1])) for n in range(N)
             ),
