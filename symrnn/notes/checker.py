@@ -29,7 +29,7 @@ from .reading import Item, NoteText, read_note_text, walk
 from .shape_lines import ShapeLineError, describe, own_shape, sizes_from
 from .shapes import ShapeMismatch, Shapes, ShapeUnknown, infer
 from .source import NoteSource
-from .tree import Apply, Derivative, Differential, Equation, Func, Product, Symbol
+from .tree import Apply, Derivative, Differential, Equation, Func, Product, Symbol, map_subtrees
 from .verdicts import DEFINITION, ERROR, HOLDS, UNCHECKED, WARNING, WRONG, Verdict
 
 # Claims judged on the note's program (the guard on WRONG looks at these).
@@ -462,7 +462,9 @@ def _judge_every_parameter(tree: Equation, problems, aux: dict):
     placeholders = {
         reading.key(s)
         for s in reading.symbols(tree)
-        if s.name == "theta" and s.time is None and not (s.sub or s.sup or s.primes or s.accents)
+        if s.name == "theta"
+        and s.time is None
+        and not (s.sub or s.sup or s.primes or s.accents)
         and reading.key(s) not in used
         and s.name not in model.functions
     }
@@ -476,7 +478,9 @@ def _judge_every_parameter(tree: Equation, problems, aux: dict):
     for k in params:
         outcome = judge(_substitute(tree, theta, model.symbols[k]), problems, aux)
         if outcome.verdict != HOLDS:
-            outcome.message += f" (with θ = {model.symbols[k].name}{'_' + model.symbols[k].sub if model.symbols[k].sub else ''})"
+            outcome.message += (
+                f" (with θ = {model.symbols[k].name}{'_' + model.symbols[k].sub if model.symbols[k].sub else ''})"
+            )
             return outcome
         outcomes.append(outcome)
     outcomes[0].message += f"; for every parameter θ ({len(params)} of them)"
@@ -491,13 +495,7 @@ def _substitute(node, k: tuple, by: Symbol):
         return tuple(_substitute(n, k, by) for n in node)
     if not dataclasses.is_dataclass(node) or isinstance(node, type):
         return node
-    changes = {}
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        new = _substitute(value, k, by)
-        if new is not value:
-            changes[f.name] = new
-    return dataclasses.replace(node, **changes) if changes else node
+    return map_subtrees(node, lambda child: _substitute(child, k, by))
 
 
 def _stray_symbol(tree, model, aux: dict) -> str | None:

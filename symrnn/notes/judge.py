@@ -19,9 +19,22 @@ from .claims import ClaimEvaluator, Missing, Reading, ShapeClash, SidesClash, co
 from .model import STEP_COUNTS, NoteModel
 from .numbers import Unsupported
 from .program import MAX_STEPS, Program, ProgramError
-from .reading import children, walk
 from .sizes import FREE_SIZES, ShapeFailure, Shapes, solve_shapes
-from .tree import Concat, Derivative, Equation, Func, Matrix, Number, Prod, Product, Sum, Symbol, Transpose
+from .tree import (
+    Concat,
+    Derivative,
+    Equation,
+    Func,
+    Matrix,
+    Number,
+    Prod,
+    Product,
+    Sum,
+    Symbol,
+    Transpose,
+    children,
+    walk,
+)
 
 MAX_OFFSET = 12
 SEEDS = (1, 2)
@@ -137,7 +150,11 @@ def _generic_letters(model: NoteModel) -> list[str]:
     out = []
     for d in model.definitions.values():
         for node in walk(d.rhs):
-            if isinstance(node, Func) and (len(node.name) == 1 or node.name in ("phi", "varphi", "psi")) and node.name not in out:
+            if (
+                isinstance(node, Func)
+                and (len(node.name) == 1 or node.name in ("phi", "varphi", "psi"))
+                and node.name not in out
+            ):
                 out.append(node.name)
     return out
 

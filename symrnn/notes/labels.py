@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 
-from .tree import Prod, Sum, Symbol
+from .tree import Prod, Sum, Symbol, map_subtrees
 
 
 def label_letters(trees: list) -> frozenset[str]:
@@ -63,13 +63,7 @@ def relabel(node, letters: frozenset[str]):
         return tuple(relabel(n, letters) for n in node)
     if not dataclasses.is_dataclass(node) or isinstance(node, type):
         return node
-    changes = {}
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        new = relabel(value, letters)
-        if new is not value:
-            changes[f.name] = new
-    return dataclasses.replace(node, **changes) if changes else node
+    return map_subtrees(node, lambda child: relabel(child, letters))
 
 
 def walk(node):

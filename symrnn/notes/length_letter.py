@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .tree import Dots, Equation, Power, Sum, Symbol, TimeIndex, Tuple
+from .tree import Dots, Equation, Power, Sum, Symbol, TimeIndex, Tuple, compared_subtrees, map_subtrees
 
 LETTER = "n"
 LAST = "T"
@@ -23,7 +23,7 @@ def length_letter(trees) -> str | None:
     trees = list(trees)
     closes = False
     for tree in trees:
-        for node in _walk(tree):
+        for node in compared_subtrees(tree):
             if isinstance(node, Symbol) and (node.name == LAST or (node.time is not None and _uses(node.time, LAST))):
                 return None  # the note has a T of its own
             if isinstance(node, Sum):
@@ -33,7 +33,7 @@ def length_letter(trees) -> str | None:
                     closes = True
             if isinstance(node, Equation) and "in" in node.ops:
                 space = node.sides[node.ops.index("in") + 1]
-                if isinstance(space, Power) and any(_is_letter(n) for n in _walk(space.exponent)):
+                if isinstance(space, Power) and any(_is_letter(n) for n in compared_subtrees(space.exponent)):
                     return None  # \mathbb{R}^{n}: n is a size
             if isinstance(node, Tuple) and any(isinstance(i, Dots) for i in node.items):
                 last = node.items[-1]
@@ -57,24 +57,7 @@ def rename_length(node, letter: str):
         return node
     if not dataclasses.is_dataclass(node) or isinstance(node, TimeIndex):
         return node
-    changes = {}
-    for f in dataclasses.fields(node):
-        if not f.compare:
-            continue
-        value = getattr(node, f.name)
-        new = _rename_value(value, letter)
-        if new is not value:
-            changes[f.name] = new
-    return dataclasses.replace(node, **changes) if changes else node
-
-
-def _rename_value(value, letter):
-    if isinstance(value, tuple):
-        items = tuple(_rename_value(v, letter) for v in value)
-        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return rename_length(value, letter)
-    return value
+    return map_subtrees(node, lambda child: rename_length(child, letter))
 
 
 def _uses(time: TimeIndex, letter: str) -> bool:
@@ -83,20 +66,6 @@ def _uses(time: TimeIndex, letter: str) -> bool:
 
 def _is_letter(node, letter: str = LETTER) -> bool:
     return isinstance(node, Symbol) and node == Symbol(letter)
-
-
-def _walk(node):
-    yield node
-    if not dataclasses.is_dataclass(node) or isinstance(node, TimeIndex):
-        return
-    for f in dataclasses.fields(node):
-        if not f.compare:
-            continue
-        value = getattr(node, f.name)
-        for v in value if isinstance(value, tuple) else (value,):
-            for w in v if isinstance(v, tuple) else (v,):
-                if dataclasses.is_dataclass(w) and not isinstance(w, type):
-                    yield from _walk(w)
 
 
 __all__ = ["LAST", "LETTER", "length_letter", "rename_length"]

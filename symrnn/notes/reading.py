@@ -44,6 +44,8 @@ from .tree import (
     Sub,
     Symbol,
     Tuple,
+    map_subtrees,
+    walk,
 )
 from .units import expand_units
 from .unread import hole_of
@@ -112,23 +114,6 @@ def key(symbol: Symbol) -> tuple:
     return (symbol.name, symbol.accents, symbol.sub, symbol.sup, symbol.primes)
 
 
-def children(node):
-    """The direct subtrees of a tree node (fields, tuples of them, and matrix rows)."""
-    for value in vars(node).values():
-        for v in value if isinstance(value, tuple) else (value,):
-            if isinstance(v, tuple):
-                yield from (w for w in v if hasattr(w, "span"))
-            elif hasattr(v, "span"):
-                yield v
-
-
-def walk(node):
-    """Every tree node below ``node`` (itself first)."""
-    yield node
-    for child in children(node):
-        yield from walk(child)
-
-
 def symbols(node) -> list[Symbol]:
     return [n for n in walk(node) if isinstance(n, Symbol)]
 
@@ -139,8 +124,10 @@ def has_gradient(node) -> bool:
 
 def is_delta_name(node) -> bool:
     """``\\delta_u``, ``\\delta^{(t)}``, ``\\boldsymbol\\delta_t``: one symbol the note may name a gradient with."""
-    return isinstance(node, Symbol) and node.name == "delta" and (
-        node.sub is not None or node.sup is not None or node.time is not None
+    return (
+        isinstance(node, Symbol)
+        and node.name == "delta"
+        and (node.sub is not None or node.sup is not None or node.time is not None)
     )
 
 
@@ -494,21 +481,7 @@ def _as_applications(node, letters: set[str]):
             return Apply(Func(left.name, left.primes), (_as_applications(node.right, letters),))
     if not dataclasses.is_dataclass(node):
         return node
-    changes = {}
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        if dataclasses.is_dataclass(value):
-            new = _as_applications(value, letters)
-        elif isinstance(value, tuple):
-            new = tuple(
-                tuple(_as_applications(w, letters) for w in v) if isinstance(v, tuple) else _as_applications(v, letters)
-                for v in value
-            )
-        else:
-            continue
-        if new is not value and new != value:
-            changes[f.name] = new
-    return dataclasses.replace(node, **changes) if changes else node
+    return map_subtrees(node, lambda child: _as_applications(child, letters))
 
 
 def _reason(unreadable) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .tree import Number, Power, Symbol, TimeIndex
+from .tree import Number, Power, Symbol, TimeIndex, compared_subtrees, map_subtrees
 
 STEPS = frozenset({"0", "1"})
 
@@ -19,7 +19,7 @@ def sup_step_keys(trees) -> set[tuple]:
     """The symbols (name, accents, sub, primes, font) the note writes with a step above."""
     out = set()
     for tree in trees:
-        for node in _walk(tree):
+        for node in compared_subtrees(tree):
             if isinstance(node, Symbol) and node.time is not None and node.time.style == "sup" and node.sup is None:
                 out.add(_key(node))
     return out
@@ -36,42 +36,11 @@ def read_sup_steps(node, keys: set[tuple]):
             return dataclasses.replace(base, time=time, span=node.span)
     if not dataclasses.is_dataclass(node) or isinstance(node, TimeIndex | Symbol):
         return node
-    changes = {}
-    for f in dataclasses.fields(node):
-        if not f.compare:
-            continue
-        value = getattr(node, f.name)
-        new = _map(value, keys)
-        if new is not value:
-            changes[f.name] = new
-    return dataclasses.replace(node, **changes) if changes else node
-
-
-def _map(value, keys):
-    if isinstance(value, tuple):
-        items = tuple(_map(v, keys) for v in value)
-        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return read_sup_steps(value, keys)
-    return value
+    return map_subtrees(node, lambda child: read_sup_steps(child, keys))
 
 
 def _key(symbol: Symbol) -> tuple:
     return (symbol.name, symbol.accents, symbol.sub, symbol.primes, symbol.font)
-
-
-def _walk(node):
-    yield node
-    if not dataclasses.is_dataclass(node) or isinstance(node, TimeIndex):
-        return
-    for f in dataclasses.fields(node):
-        if not f.compare:
-            continue
-        value = getattr(node, f.name)
-        for v in value if isinstance(value, tuple) else (value,):
-            for w in v if isinstance(v, tuple) else (v,):
-                if dataclasses.is_dataclass(w) and not isinstance(w, type):
-                    yield from _walk(w)
 
 
 __all__ = ["read_sup_steps", "sup_step_keys"]

@@ -7,6 +7,7 @@ few other notation-only details marked below) take no part in equality, so
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 
@@ -338,3 +339,69 @@ Expr = (
     | Continued
 )
 Tree = Expr | Equation | EquationList
+
+
+# ---------------------------------------------------------------- walking and rebuilding trees
+
+
+def children(node):
+    """The direct subtrees of a tree node (fields, tuples of them, and matrix rows)."""
+    for value in vars(node).values():
+        for v in value if isinstance(value, tuple) else (value,):
+            if isinstance(v, tuple):
+                yield from (w for w in v if hasattr(w, "span"))
+            elif hasattr(v, "span"):
+                yield v
+
+
+def walk(node):
+    """Every tree node below ``node`` (itself first)."""
+    yield node
+    for child in children(node):
+        yield from walk(child)
+
+
+def compared_subtrees(node):
+    """``node`` and every node below it through the fields that compare (not spans or styles).
+
+    A :class:`TimeIndex` is yielded but not entered: it holds letters and numbers only.
+    """
+    yield node
+    if not dataclasses.is_dataclass(node) or isinstance(node, TimeIndex):
+        return
+    for f in dataclasses.fields(node):
+        if not f.compare:
+            continue
+        value = getattr(node, f.name)
+        for v in value if isinstance(value, tuple) else (value,):
+            for w in v if isinstance(v, tuple) else (v,):
+                if dataclasses.is_dataclass(w) and not isinstance(w, type):
+                    yield from compared_subtrees(w)
+
+
+def map_subtrees(node, rewrite):
+    """``node`` with ``rewrite`` applied to every direct subtree of its compared fields.
+
+    Tuples (and tuples of tuples, a matrix's rows) are mapped item by item; a field whose
+    subtrees all come back unchanged (``is``) is kept, and ``node`` itself is returned when
+    nothing changed, so a rewrite that finds nothing to do allocates nothing.  A rewriter
+    handles the nodes it cares about and calls this for the rest.
+    """
+    changes = {}
+    for f in dataclasses.fields(node):
+        if not f.compare:
+            continue
+        value = getattr(node, f.name)
+        new = _map_value(value, rewrite)
+        if new is not value:
+            changes[f.name] = new
+    return dataclasses.replace(node, **changes) if changes else node
+
+
+def _map_value(value, rewrite):
+    if isinstance(value, tuple):
+        items = tuple(_map_value(v, rewrite) for v in value)
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return rewrite(value)
+    return value

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from .reading import key, symbols, walk
-from .tree import Add, Apply, Func, Neg, Number, Power, Product, Sub, Sum, Symbol
+from .tree import Add, Apply, Func, Neg, Number, Power, Product, Sub, Sum, Symbol, map_subtrees
 
 _ELEMENTWISE_NODES = (Symbol, Number, Neg, Add, Sub, Apply, Func, Power, Product)
 
@@ -65,13 +65,7 @@ def _strip(node, index: str):
         return tuple(_strip(n, index) for n in node)
     if not dataclasses.is_dataclass(node) or isinstance(node, type):
         return node
-    changes = {}
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        new = _strip(value, index)
-        if new is not value:
-            changes[f.name] = new
-    return dataclasses.replace(node, **changes) if changes else node
+    return map_subtrees(node, lambda child: _strip(child, index))
 
 
 __all__ = ["labelled_by_index", "unit_sum_body"]

@@ -42,25 +42,9 @@ from .tree import (
     Symbol,
     TimeIndex,
     Tuple,
+    children,
+    walk,
 )
-
-
-
-def children(node):
-    """The direct subtrees of a tree node (as reading.children; reading imports this module)."""
-    for value in vars(node).values():
-        for v in value if isinstance(value, tuple) else (value,):
-            if isinstance(v, tuple):
-                yield from (w for w in v if hasattr(w, "span"))
-            elif hasattr(v, "span"):
-                yield v
-
-
-def walk(node):
-    yield node
-    for child in children(node):
-        yield from walk(child)
-
 
 # Letters that name units when a note writes them in sub- and superscripts.
 UNIT_LETTERS = frozenset("ijklmqr")
@@ -146,7 +130,11 @@ def _index_letters(equations, steps) -> frozenset:
     for p in equations:
         eqs = p.tree.equations if isinstance(p.tree, EquationList) else (p.tree,)
         for eq in eqs:
-            if isinstance(eq, Equation) and isinstance(eq.lhs, Symbol) and _script_letters(eq.lhs) & UNIT_LETTERS - steps:
+            if (
+                isinstance(eq, Equation)
+                and isinstance(eq.lhs, Symbol)
+                and _script_letters(eq.lhs) & UNIT_LETTERS - steps
+            ):
                 bound |= _unit_sums(eq.rhs, steps)  # s_k(t) = Σ_l …: a value per unit, summed over units
     if not bound:
         return frozenset()
@@ -339,7 +327,9 @@ class _Plan:
     def _uses(self, node, ranges: dict) -> None:
         if isinstance(node, Sum) and node.index is not None and node.index.name in self.letters:
             rng = self.labels(node.over) if node.over is not None else None
-            inner = {**ranges, node.index.name: rng} if rng else {k: v for k, v in ranges.items() if k != node.index.name}
+            inner = (
+                {**ranges, node.index.name: rng} if rng else {k: v for k, v in ranges.items() if k != node.index.name}
+            )
             self._uses(node.body, inner)
             return
         if isinstance(node, Cases):
