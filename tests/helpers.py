@@ -34,3 +34,13 @@ def worst_mismatch(module, states, params, initial, xs, ys):
         if r.size and r.max() > worst[0]:
             worst = (float(r.max()), name, np.unravel_index(r.argmax(), r.shape))
     return worst
+
+
+def assert_close(ours, theirs, what: str, tol: float = 1e-10) -> None:
+    """Equal shapes and every entry within ``tol`` relative to max(1, |ours| + |theirs|); names the worst entry."""
+    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape}, reference {theirs.shape}"
+    err = np.abs(ours - theirs) / np.maximum(1.0, np.abs(ours) + np.abs(theirs))
+    if err.size and err.max() > tol:
+        i = np.unravel_index(err.argmax(), err.shape)
+        raise AssertionError(f"{what}{list(map(int, i))}: symrnn {ours[i]!r}, reference {theirs[i]!r}")

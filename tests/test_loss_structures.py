@@ -20,6 +20,7 @@ import symrnn
 from symrnn.derivation import derive
 from symrnn.evaluate import FLOAT64, grads_to_code, problem_from_code, run_backward, run_forward
 from symrnn.problems import random_problem
+from tests.helpers import assert_close
 from tests.references import REFERENCES
 from tests.references.unroll import leaves, run
 
@@ -69,10 +70,13 @@ def _targets(loss: str, rng) -> np.ndarray:
 
 
 def _close(ours, theirs, what):
-    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
-    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape}, reference {theirs.shape}"
-    err = np.abs(ours - theirs) / np.maximum(1.0, np.abs(ours) + np.abs(theirs))
-    assert err.max() <= TOL, f"{what}: worst relative difference {err.max():.2e}"
+    assert_close(ours, theirs, what, TOL)
+
+
+def _input_gradients(d, tape, grads) -> np.ndarray:
+    """δx_t of every step, (T, batch, input), from the derivation's own δx equation run by the evaluator."""
+    (dx,) = d.input_grads
+    return np.stack([tape.evaluator(t, grads.values).value(dx.rhs)[..., 0] for t in range(1, tape.steps + 1)])
 
 
 def _derived(d, params, xs, ys, initial, w):
@@ -86,8 +90,7 @@ def _derived(d, params, xs, ys, initial, w):
     tape = run_forward(d, problem, FLOAT64)
     grads = run_backward(tape)
     out = grads_to_code(d, grads)
-    (dx,) = d.input_grads
-    out["xs"] = np.stack([tape.evaluator(t, grads.values).value(dx.rhs)[..., 0] for t in range(1, T + 1)])
+    out["xs"] = _input_gradients(d, tape, grads)
     return float(tape.loss), out
 
 
@@ -194,8 +197,7 @@ def test_the_upstream_recursions_equal_autograd_of_a_model_around_the_cell():
     # δh_t = Δ_t + (the printed terms of step t and t+1): the evaluator adds Δ_t to the rest
     grads = run_backward(tape, upstream={"h": [delta[t][..., None] for t in range(T)]})
     ours = grads_to_code(d, grads)
-    (dx,) = d.input_grads
-    ours["xs"] = np.stack([tape.evaluator(t, grads.values).value(dx.rhs)[..., 0] for t in range(1, T + 1)])
+    ours["xs"] = _input_gradients(d, tape, grads)
     for k, g in zip(names + ["xs"], expected, strict=True):
         _close(ours[k], g.numpy(), f"gru upstream: ∂J/∂{k}")
 

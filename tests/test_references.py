@@ -16,6 +16,7 @@ import torch
 import symrnn
 from symrnn.evaluate import FLOAT64, grads_to_code, problem_from_code, run_backward, run_forward
 from symrnn.problems import random_problem
+from tests.helpers import assert_close
 from tests.references import REFERENCES
 from tests.references.unroll import Params, gradients, leaves, run
 
@@ -42,12 +43,7 @@ def _problem(d, seed=0):
 
 
 def _close(ours, theirs, what):
-    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
-    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape}, reference {theirs.shape}"
-    err = np.abs(ours - theirs) / np.maximum(1.0, np.abs(ours) + np.abs(theirs))
-    if err.size and err.max() > TOL:
-        i = np.unravel_index(err.argmax(), err.shape)
-        raise AssertionError(f"{what}{list(map(int, i))}: symrnn {ours[i]!r}, reference {theirs[i]!r}")
+    assert_close(ours, theirs, what, TOL)
 
 
 def test_every_catalogue_cell_has_a_reference():

@@ -31,24 +31,30 @@ def loss_block(d) -> set[str]:
     return {d.prediction, "L"} if d.logits != d.prediction else {"L"}
 
 
-def term_paths(d) -> dict[str, list[Term]]:
-    """For every value with a δ recursion (except the loss seed): its terms, same-step uses first."""
+def _shares(d):
+    """(source, leaf, share) for every non-zero VJP share of every forward equation outside the loss block."""
     skip = loss_block(d)
-    local: dict[str, list[Term]] = {}
-    carry: dict[str, list[Term]] = {}
     for eq in d.forward:
         if eq.lhs.name in skip:
             continue
         for leaf, share in vjp(eq.rhs, ir.grad(eq.lhs), out=eq.lhs).items():
             share = simplify(share)
-            if share.op == "zeros":
-                continue
-            if leaf.kind == ir.STATE and leaf.shift == -1:
-                carry.setdefault(leaf.name, []).append(Term(eq.lhs.name, True, ir.shift_time(share, +1)))
-            elif leaf.kind in (ir.VALUE, ir.STATE):
-                local.setdefault(leaf.name, []).append(Term(eq.lhs.name, False, share))
+            if share.op != "zeros":
+                yield eq.lhs.name, leaf, share
+
+
+def term_paths(d) -> dict[str, list[Term]]:
+    """For every value with a δ recursion (except the loss seed): its terms, same-step uses first."""
+    local: dict[str, list[Term]] = {}
+    carry: dict[str, list[Term]] = {}
+    for source, leaf, share in _shares(d):
+        if leaf.kind == ir.STATE and leaf.shift == -1:
+            carry.setdefault(leaf.name, []).append(Term(source, True, ir.shift_time(share, +1)))
+        elif leaf.kind in (ir.VALUE, ir.STATE):
+            local.setdefault(leaf.name, []).append(Term(source, False, share))
+    skip = loss_block(d)
     names = {eq.lhs.name for eq in d.forward if eq.lhs.name not in skip and eq.lhs.name != d.logits}
-    given = {s: [Term(UPSTREAM_SOURCE, False, delta)] for s, delta in getattr(d, "upstream", {}).items()}
+    given = {s: [Term(UPSTREAM_SOURCE, False, delta)] for s, delta in d.upstream.items()}
     return {
         name: given.get(name, []) + local.get(name, []) + carry.get(name, []) for name in sorted(names, key=_order(d))
     }
@@ -56,15 +62,10 @@ def term_paths(d) -> dict[str, list[Term]]:
 
 def input_term_paths(d) -> dict[str, list[Term]]:
     """For every input x: the terms of δx_t, one per equation of step t that reads x_t, in equation order."""
-    skip = loss_block(d)
     out: dict[str, list[Term]] = {name: [] for name in d.cell.inputs}
-    for eq in d.forward:
-        if eq.lhs.name in skip:
-            continue
-        for leaf, share in vjp(eq.rhs, ir.grad(eq.lhs), out=eq.lhs).items():
-            share = simplify(share)
-            if leaf.kind == ir.INPUT_KIND and leaf.name in out and share.op != "zeros":
-                out[leaf.name].append(Term(eq.lhs.name, False, share))
+    for source, leaf, share in _shares(d):
+        if leaf.kind == ir.INPUT_KIND and leaf.name in out:
+            out[leaf.name].append(Term(source, False, share))
     return out
 
 
