@@ -25,6 +25,8 @@ from .tree import (
     Add,
     Apply,
     Concat,
+    Entry,
+    Equation,
     Func,
     Matrix,
     Neg,
@@ -40,6 +42,10 @@ def build(text: CellText, items: list[Item]) -> NoteCell:
     """The NoteCell of one group of forward definitions (errors are kept on it, not raised)."""
     note = NoteCell(text, Notation())
     try:
+        by_units = [i for i in text.forward if isinstance(i.tree, Equation) and isinstance(i.tree.lhs, Entry)]
+        if by_units:
+            # s_j(t) = …: written unit by unit (entries.py); checked on the note's program, not as a catalogue cell
+            raise NoteCellError("its forward equations are written unit by unit", by_units[0])
         _read_names(note, items)
         _infer(note)
         note.cell = _to_cell(note)

@@ -29,7 +29,7 @@ from .reading import Item, NoteText, read_note_text, walk
 from .shape_lines import ShapeLineError, describe, own_shape, sizes_from
 from .shapes import ShapeMismatch, Shapes, ShapeUnknown, infer
 from .source import NoteSource
-from .tree import Apply, Derivative, Differential, Equation, Func, Product, Symbol, map_subtrees
+from .tree import Apply, Derivative, Differential, Entry, Equation, Func, Product, Symbol, map_subtrees
 from .verdicts import DEFINITION, ERROR, HOLDS, UNCHECKED, WARNING, WRONG, Verdict
 
 # Claims judged on the note's program (the guard on WRONG looks at these).
@@ -225,6 +225,8 @@ def _loss_text(note: NoteCell | None) -> str:
 
 
 def _forward_definition(item: Item, note: NoteCell, match) -> Verdict:
+    if isinstance(item.tree.lhs, Entry):
+        return _make(item, DEFINITION, "definition, unit by unit (every entry of the vector it names)")
     name = note.notation.ir_name(item.tree.lhs)
     if isinstance(match, Departure) and match.value == name:
         written = {"sigmoid": "σ", "tanh": "tanh"}

@@ -31,6 +31,7 @@ from .claim_values import (
     plus,
     scale,
 )
+from .entries import index_letters
 from .model import STEP_COUNTS, NoteModel, is_scalar_expr
 from .numbers import Unsupported
 from .program import Program, ProgramError, function_name
@@ -42,6 +43,7 @@ from .tree import (
     Concat,
     Derivative,
     Differential,
+    Entry,
     Frac,
     Func,
     Matrix,
@@ -139,6 +141,8 @@ class ClaimEvaluator:
 
     def gradient(self, of: Symbol | None, wrt, env: dict, only_step=None) -> np.ndarray:
         """∂(loss)/∂wrt at the step written (zero past the last step; Missing where it does not exist)."""
+        if isinstance(wrt, Entry) and isinstance(wrt.operand, Symbol) and self._units(wrt):
+            return self.entry(self.gradient(of, wrt.operand, env), wrt, env)  # ∂E/∂v_{kj}: entry (k, j)
         if not isinstance(wrt, Symbol):
             raise Unsupported(f"a gradient with respect to a {type(wrt).__name__}")
         k = key(wrt)
@@ -158,6 +162,21 @@ class ClaimEvaluator:
 
     def jacobian(self, node: Derivative, env: dict) -> Jacobian:
         of, wrt = node.of, node.wrt
+        entries = [n for n in (of, wrt) if isinstance(n, Entry) and isinstance(n.operand, Symbol) and self._units(n)]
+        if entries:
+            # ∂s_{c_j}(t)/∂w_{c_j m}: one entry of the Jacobian of the two values, a number
+            a, b = _operand(of), _operand(wrt)
+            if not isinstance(a, Symbol) or not isinstance(b, Symbol):
+                raise Unsupported("a Jacobian of something other than two symbols")
+            a_step = self.program.step_of_symbol(a, env)
+            a_node = self._existing(key(a), a_step)
+            b_node = self._existing(key(b), self.program.step_of_symbol(b, env))
+            if a_node is None or b_node is None:
+                raise Missing(f"∂{a.name}/∂{b.name}", gradient=False)
+            only = a_step if self.reading.immediate else None
+            row, col = self._flat_index(of, env), self._flat_index(wrt, env)
+            flat = self.program.jacobian_row(a_node, row, b_node, self.precise, only)
+            return np.asarray(flat[col : col + 1]).reshape(1, 1)
         if not isinstance(of, Symbol) or not isinstance(wrt, Symbol):
             raise Unsupported("a Jacobian of something other than two symbols")
         a_step = self.program.step_of_symbol(of, env)
@@ -174,6 +193,50 @@ class ClaimEvaluator:
         matrix = self._jacobians[(a, b, only)]
         j = Jacobian(matrix, _shape(a), _shape(b))
         return j.T if self.reading.layout == "denominator" else j
+
+    def _units(self, node: Entry) -> tuple[str, ...]:
+        letters = index_letters(node)
+        return letters if letters and set(letters) <= self.model.units else ()
+
+    def entry(self, value, node: Entry, env: dict):
+        """The entry of ``value`` at the units ``env`` binds to ``node``'s letters (a 1×1 array)."""
+        if isinstance(value, Jacobian):
+            raise Unsupported("an entry of a Jacobian")
+        rows, cols = value.shape
+        units = [self.program.integer(Symbol(letter), env) for letter in self._units(node)]
+        if len(units) == 1:
+            units = [units[0], 1] if cols == 1 else [1, units[0]] if rows == 1 else None
+        if units is None or len(units) != 2:
+            raise Unsupported(f"{len(node.indices)} indices into a {rows}×{cols} value")
+        r, c = units
+        if not (1 <= r <= rows and 1 <= c <= cols):
+            raise Unsupported(f"an index past the {rows}×{cols} value it reads")
+        return value[r - 1 : r, c - 1 : c]
+
+    def _flat_index(self, node, env: dict) -> int:
+        """Row-major position of an entry in its value (0 for a whole 1×1 value or a non-entry)."""
+        if not isinstance(node, Entry):
+            symbol_shape = self.program.shapes.of.get(key(node)) if isinstance(node, Symbol) else None
+            if symbol_shape not in (None, (1, 1)):
+                raise Unsupported("a Jacobian of an entry and a whole vector")
+            return 0
+        rows, cols = self.program.shapes.of[key(node.operand)]
+        units = [self.program.integer(Symbol(letter), env) for letter in self._units(node)]
+        if len(units) == 1:
+            units = [units[0], 1] if cols == 1 else [1, units[0]]
+        r, c = units
+        if not (1 <= r <= rows and 1 <= c <= cols):
+            raise Unsupported(f"an index past the {rows}×{cols} value it reads")
+        return (r - 1) * cols + (c - 1)
+
+    def unit_shape(self, node, env: dict) -> tuple[int, int]:
+        """The shape of what an entry reads (a symbol's, or an expression's evaluated at unit 1)."""
+        if isinstance(node, Symbol) and key(node) in self.program.shapes.of:
+            return self.program.shapes.of[key(node)]
+        if isinstance(node, Derivative):
+            return self.unit_shape(node.wrt.operand if isinstance(node.wrt, Entry) else node.wrt, env)
+        value = self.value(node, env)
+        return tuple(np.shape(getattr(value, "matrix", value)))
 
     # ------------------------------------------------------------ the tree
     def value(self, node, env: dict):
@@ -218,6 +281,8 @@ class ClaimEvaluator:
             raise Unsupported(f"a lone {node.kind} ({node.kind} of something other than a symbol)")
         if isinstance(node, Concat | Matrix):
             return self._stack(node, env)
+        if isinstance(node, Entry) and self._units(node):
+            return self.entry(self.value(node.operand, env), node, env)
         raise Unsupported(f"the construct {type(node).__name__}")
 
     def _symbol(self, symbol: Symbol, env: dict):
@@ -421,7 +486,13 @@ class ClaimEvaluator:
     def _sum(self, node: Sum, env: dict):
         index = node.index.name if node.index is not None else self.model.step_vars[0]
         lower = self.program.integer(node.lower, env) if node.lower is not None else 1
-        upper = self.program.integer(node.upper, env, limit=True) if node.upper is not None else self.program.steps
+        if index in self.model.units:
+            try:
+                upper = self.program.unit_count(node.body, index, lambda n: self.unit_shape(n, {**env, index: 1}))
+            except ProgramError as error:
+                raise Unsupported(str(error)) from None
+        else:
+            upper = self.program.integer(node.upper, env, limit=True) if node.upper is not None else self.program.steps
         if upper - lower > 200:
             raise Unsupported(f"a sum of {upper - lower + 1} terms")
         total = None
@@ -553,6 +624,10 @@ def norm_of(m: np.ndarray, frobenius: bool, precise: bool):
     )
     eigen = ctx.eigsy(gram, eigvals_only=True)
     return ctx.sqrt(max(max(eigen), 0))
+
+
+def _operand(node):
+    return node.operand if isinstance(node, Entry) else node
 
 
 def _shape(node) -> tuple[int, int]:

@@ -11,11 +11,13 @@ which.  Offsets or sum limits beyond MAX_OFFSET are refused at once.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .claims import ClaimEvaluator, Missing, Reading, ShapeClash, SidesClash, compare_values, number_power
+from .entries import free_units
 from .model import STEP_COUNTS, NoteModel
 from .numbers import Unsupported
 from .program import MAX_STEPS, Program, ProgramError
@@ -410,13 +412,14 @@ def _magnitude(value) -> float:
 def _one_reading(tree, problems: Problems, aux, reading_: Reading, free, steps, substitutes, window) -> Outcome:
     evaluated = 0
     nonzero = False
+    deferred: Outcome | None = None  # a failure at a step where a term of the claim does not exist
     problems_list = [(FREE_SIZES, steps, SEEDS[0]), (SECOND_SIZES, steps + (window is None), SEEDS[1])]
     try:
         for functions in substitutes:
             for sizes, T, seed in problems_list:
                 program = problems.program(sizes, T, seed, functions)
                 fast = ClaimEvaluator(program, False, reading_, aux)
-                for env in [window[0]] if window else _bindings(free, T):
+                for env in _with_units(tree, fast, [window[0]] if window else _bindings(free, T)):
                     fast.missing_terms.clear()
                     try:
                         ok, left, right = _compare(tree, fast, env)
@@ -434,8 +437,13 @@ def _one_reading(tree, problems: Problems, aux, reading_: Reading, free, steps, 
                         continue
                     message = "does not hold"
                     if precise.missing_terms:
-                        # The note's sum names a value that does not exist (ŷ^{(0)}): as written, wrong.
+                        # The note's sum names a value that does not exist (ŷ^{(0)}): as written, wrong;
+                        # but a step where every term exists makes the better counterexample, if one fails.
                         message += f" (a sum names {precise.missing_terms[0]}, which the note never defines)"
+                        deferred = deferred or Outcome(
+                            "wrong", message, _counterexample(program, env, left, right, functions)
+                        )
+                        continue
                     return Outcome("wrong", message, _counterexample(program, env, left, right, functions))
     except ShapeClash as error:
         return Outcome("clash", str(error), details={"sides": isinstance(error, SidesClash)})
@@ -443,6 +451,8 @@ def _one_reading(tree, problems: Problems, aux, reading_: Reading, free, steps, 
         return Outcome("unchecked", f"the forward equations do not fit any shapes: {error}")
     except (Unsupported, ProgramError) as error:
         return Outcome("unchecked", f"cannot evaluate: {error}")
+    if deferred is not None:
+        return deferred
     if evaluated == 0:
         return Outcome("unchecked", "no step of the problems has every term of the claim")
     if not nonzero and not any(_written_zero(side) for side in tree.sides):
@@ -457,6 +467,25 @@ def _written_zero(side) -> bool:
     if isinstance(side, Concat):
         return all(_written_zero(i) for i in side.items)
     return isinstance(side, Number) and side.value == 0
+
+
+def _with_units(tree, evaluator: ClaimEvaluator, envs):
+    """Each step binding, with every unit letter the claim leaves free bound to each of its units."""
+    letters = free_units(tree, evaluator.model.units) if evaluator.model.units else []
+    for env in envs:
+        if not letters:
+            yield env
+            continue
+        counts = []
+        for letter in letters:
+            try:
+                counts.append(
+                    evaluator.program.unit_count(tree, letter, lambda n, env=env: evaluator.unit_shape(n, env))
+                )
+            except ProgramError as error:
+                raise Unsupported(str(error)) from None
+        for units in itertools.product(*(range(1, n + 1) for n in counts)):
+            yield {**env, **dict(zip(letters, units, strict=True))}
 
 
 def _bindings(free: list[str], steps: int):

@@ -14,12 +14,14 @@ import math
 from dataclasses import dataclass, field, replace
 
 from . import reading
+from .entries import index_letters
 from .reading import Item, key, symbols, walk
 from .tree import (
     Add,
     Apply,
     Derivative,
     Differential,
+    Entry,
     Equation,
     Frac,
     Func,
@@ -55,6 +57,7 @@ class Definition:
     item: Item
     shift: int = 0  # h_{t+1} = f(h_t) is stored as h_t = f(h_{t-1}): every offset moved by ``shift``
     implicit_step: bool = False  # Γ_u = σ(W_u [c^{<t-1>}, x^{<t>}]): written bare, per step t
+    units: tuple[str, ...] = ()  # net_j(t) = …: the lhs is entry j of net(t), defined unit by unit (entries.py)
 
     @property
     def timed(self) -> bool:
@@ -80,6 +83,7 @@ class NoteModel:
     # Letters the note's stated shapes use as sizes (N, D, H in x_t \in \mathbb{R}^{N \times D}):
     # numbers whose value is the size solved for them, never a step count (T excepted).
     size_letters: frozenset = frozenset()
+    units: set = field(default_factory=set)  # unit letters (j of s_j(t)): bound to every unit, never a step
 
     # ------------------------------------------------------------ roles
     def is_defined(self, k: tuple) -> bool:
@@ -105,6 +109,8 @@ class NoteModel:
         name = k[0]
         if k in self.indices:
             return True
+        if k in self.definitions and self.units:
+            return False  # ε_{s_j}(t) = … in a note written unit by unit: a value it defines, not a number
         if name in self.size_letters and not k[2] and not k[3] and not k[1]:
             return True
         return (name in STEP_COUNTS and not k[2] and not k[3]) or name in SCALAR_NAMES
@@ -148,6 +154,8 @@ def _lhs_symbol(lhs) -> Symbol | None:
         return lhs
     if isinstance(lhs, Apply) and isinstance(lhs.func, Symbol):
         return lhs.func  # L(ŷ, y) = … names the loss L
+    if isinstance(lhs, Entry) and isinstance(lhs.operand, Symbol) and index_letters(lhs):
+        return lhs.operand  # net_j(t) = …: defines net(t), one unit at a time
     return None
 
 
@@ -173,6 +181,8 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
         for node in walk(tree):
             if isinstance(node, Sum | Prod) and node.index is not None:
                 model.indices.add(key(node.index))
+            if isinstance(node, Entry):
+                model.units.update(index_letters(node))
             if isinstance(node, Symbol) and id(node) not in named:
                 model.symbols.setdefault(key(node), node)
                 forward = item.kind in (reading.FORWARD, reading.LOSS)
@@ -193,7 +203,8 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
                 if item.kind == reading.LOSS and isinstance(tree.lhs, Apply) and not model.definitions[k].timed:
                     model.step_formulas.setdefault(k, (tree.lhs.args, tree.rhs))
                 continue
-            model.definitions[k] = Definition(k, lhs, tree.rhs, item, shift)
+            units = index_letters(tree.lhs) if isinstance(tree.lhs, Entry) else ()
+            model.definitions[k] = Definition(k, lhs, tree.rhs, item, shift, units=units)
         elif item.kind == reading.GRADIENT_NAME:
             for eq in _equations(tree):
                 if isinstance(eq.rhs, Derivative) and isinstance(eq.lhs, Symbol):
@@ -211,6 +222,10 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
                 if isinstance(eq.rhs, Derivative) and isinstance(eq.lhs, Symbol):
                     model.gradient_names.setdefault(key(eq.lhs), eq.rhs)
     model.step_vars = tuple(steps) or ("t",)
+    if any(d.units for d in model.definitions.values()):
+        model.indices.update(key(Symbol(letter)) for letter in model.units)
+    else:
+        model.units = set()  # entries such as p_{t, k_t} in a note not written unit by unit
     _time_implicit_steps(model)
     model.objective = _objective(model)
     return model

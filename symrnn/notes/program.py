@@ -20,6 +20,7 @@ import sympy
 from symrnn import ir, rules
 from symrnn.functions import FUNCTIONS
 
+from .entries import FUNCTION_LETTERS, index_letters, unit_positions
 from .model import STEP_COUNTS, NoteModel, is_scalar_expr
 from .note_cell import FUNCTION_NAMES
 from .numbers import NoteArithmetic, Unsupported, evaluate
@@ -45,6 +46,8 @@ from .tree import (
 )
 from .unit_sums import labelled_by_index, unit_sum_body
 
+# Stand-ins for labelled function letters the note leaves unnamed (f_{in_j}, f_k), one each.
+LABELLED_STANDINS = ("softplus", "sin", "tanh", "sigmoid", "exp")
 MAX_STEPS = 40  # a claim that needs longer problems than this is unchecked, with this number in its reason
 
 
@@ -104,6 +107,7 @@ class Program:
         self._building: set[tuple] = set()
         self._vjp_cache: dict[int, dict] = {}
         self._jacobian_rows: dict[tuple, list] = {}
+        self._entry_passes: dict[tuple, dict] = {}  # (of, row, precise, only_step) → one reverse pass
         self._values: dict[bool, dict] = {}
         self._targets = set(model.targets())
         self.step_losses: dict[tuple, ir.Node] = {}  # (key, step) → that step's generic loss E_t
@@ -156,7 +160,11 @@ class Program:
             if (k, step) in self._building:
                 raise ProgramError(f"{k[0]} depends on itself at one step")
             self._building.add((k, step))
-            expr = self.expr(definition.rhs, {v: step for v in self.model.step_vars} if step else {}, definition.shift)
+            env = {v: step for v in self.model.step_vars} if step else {}
+            if definition.units:
+                expr = self._by_units(definition, shape, env)
+            else:
+                expr = self.expr(definition.rhs, env, definition.shift)
             self._building.discard((k, step))
             if expr.shape != (sympy.Integer(shape[0]), sympy.Integer(shape[1])):
                 expr = self._fit(expr, shape, definition.item.line)
@@ -168,6 +176,68 @@ class Program:
             var = self._new_var(shape, self._random(k, shape), step)
         self.nodes[(k, step)] = var
         return var
+
+    def _by_units(self, definition, shape, env: dict) -> ir.Node:
+        """net_j(t) = …: the vector net(t), entry j the right side with j bound to each unit."""
+        if len(definition.units) != 1:
+            raise ProgramError(f"line {definition.item.line}: a matrix defined entry by entry")
+        (letter,) = definition.units
+        rows, cols = (int(n) for n in shape)
+        count = rows if cols == 1 else cols
+        if 1 not in (rows, cols):
+            raise ProgramError(f"line {definition.item.line}: entries of a {rows}×{cols} value by one index")
+        entries = []
+        step = next(iter(env.values()), None) if definition.timed else None
+        for unit in range(1, count + 1):
+            value = self.expr(definition.rhs, {**env, letter: unit}, definition.shift)
+            if value.shape != (1, 1):
+                raise ProgramError(f"line {definition.item.line}: entry {letter} = {unit} is not a number")
+            entries.append(self.assign(value, step))  # each unit its own small assignment
+        column = entries[0] if count == 1 else ir.concat(*entries)
+        return column if cols == 1 else ir.transpose(column)
+
+    def basis(self, size: int, unit: int, row: bool) -> ir.Node:
+        """The constant 1×size (row) or size×1 unit vector with a 1 at ``unit`` (1-based)."""
+        k = ("basis", size, unit, row)
+        if k not in self.nodes:
+            value = np.zeros((1, size) if row else (size, 1))
+            value.reshape(-1)[unit - 1] = 1.0
+            self.nodes[k] = self._new_var(value.shape, value, None)
+        return self.nodes[k]
+
+    def _unit_entry(self, node: Entry, env: dict, shift: int) -> ir.Node:
+        """s_j(t), u_{ji}, [W x]_j at the units ``env`` binds: a 1×1 value."""
+        letters = index_letters(node)
+        v = self.expr(node.operand, env, shift)
+        rows, cols = (int(n) for n in v.shape)
+        units = [self.integer(Symbol(letter), env) for letter in letters]
+        if len(units) == 1:
+            if cols == 1:
+                units = [units[0], 1]
+            elif rows == 1:
+                units = [1, units[0]]
+            else:
+                raise ProgramError(f"one index into a {rows}×{cols} value")
+        (r, c) = units
+        if not (1 <= r <= rows and 1 <= c <= cols):
+            raise ProgramError(f"an index past the {rows}×{cols} value it reads")
+        out = v if rows == 1 else ir.matmul(self.basis(rows, r, True), v)
+        return out if cols == 1 else ir.matmul(out, self.basis(cols, c, False))
+
+    def unit_count(self, body, letter: str, value_shape) -> int:
+        """How many units ``letter`` runs over in ``body``: the size of every dimension it indexes."""
+        sizes = set()
+        for entry, position in unit_positions(body, letter):
+            rows, cols = value_shape(entry.operand)
+            if len(entry.indices) == 1:
+                sizes.add(rows if cols == 1 else cols)
+            else:
+                sizes.add((rows, cols)[position])
+        if not sizes:
+            raise ProgramError(f"a sum over {letter}, which indexes nothing in it")
+        if len(sizes) > 1:
+            raise ProgramError(f"the unit letter {letter} runs over {' and '.join(map(str, sorted(sizes)))} units")
+        return sizes.pop()
 
     def _fit(self, expr: ir.Node, shape, line: int) -> ir.Node:
         if expr.shape == (1, 1):
@@ -455,10 +525,18 @@ class Program:
             if self.shapes.convention == "row" or x.shape[1] != 1:
                 return ir.transpose(ir.softmax(ir.transpose(x)))
             return ir.softmax(x)
-        if name not in FUNCTIONS and not (len(name) == 1 or name in ("phi", "psi", "varphi")):
+        base = name.rstrip("'")
+        if "_" in base and base.split("_")[0] in FUNCTION_LETTERS and base not in FUNCTIONS:
+            # f_{in_j}, f_k (entries.py): a function of its own, none of which the note pins; each gets
+            # a different smooth function, so a claim that confuses two of them cannot hold.
+            if base not in self.functions:
+                taken = set(self.functions.values())
+                self.functions[base] = next((f for f in LABELLED_STANDINS if f not in taken), "cos")
+            return ir.apply(self.functions[base] + name[len(base) :], x)
+        if base not in FUNCTIONS and not (len(base) == 1 or base in ("phi", "psi", "varphi")):
             raise ProgramError(f"the function {node.func.name}")
-        if len(name) == 1 or name in ("phi", "psi", "varphi"):
-            self.functions.setdefault(name, "sin" if not self.functions else "softplus")
+        if len(base) == 1 or base in ("phi", "psi", "varphi"):
+            self.functions.setdefault(base, "sin" if not self.functions else "softplus")
         return ir.apply(name, x)
 
     def _term_step(self, node: Apply, env: dict, shift: int) -> int | None:
@@ -482,6 +560,9 @@ class Program:
 
     def _entry(self, node: Entry, env: dict, shift: int) -> ir.Node:
         """``softmax(z_t)_{y_t}`` with y_t a target class: the entry picked by y_t's one-hot vector."""
+        letters = index_letters(node)
+        if letters and set(letters) <= self.model.units:
+            return self._unit_entry(node, env, shift)
         (index,) = node.indices if len(node.indices) == 1 else (None,)
         if not isinstance(index, Symbol) or key(index) not in self._targets:
             raise ProgramError("an entry picked by something other than a target class")
@@ -499,7 +580,11 @@ class Program:
             return self.total(self.expr(body, env, shift))  # Σ_j e^{y_{t,j}} = 1ᵀ exp(y_t)
         index = node.index.name if node.index is not None else self.model.step_vars[0]
         lower = self.integer(node.lower, env) if node.lower is not None else 1
-        upper = self.integer(node.upper, env, limit=True) if node.upper is not None else self.steps
+        if index in self.model.units:
+            # Σ_i over units: as many terms as the dimension i indexes has units
+            upper = self.unit_count(node.body, index, lambda n: self._value_shape(n, {**env, index: 1}, shift))
+        else:
+            upper = self.integer(node.upper, env, limit=True) if node.upper is not None else self.steps
         if upper - lower > MAX_STEPS:
             raise ProgramError(f"a sum of {upper - lower + 1} terms (at most {MAX_STEPS} are unrolled)")
         out = None
@@ -509,6 +594,12 @@ class Program:
         if out is None:
             raise ProgramError("an empty sum")
         return out
+
+    def _value_shape(self, node, env: dict, shift: int) -> tuple[int, int]:
+        if isinstance(node, Symbol) and key(node) in self.shapes.of:
+            return self.shapes.of[key(node)]
+        expr = self.expr(node, env, shift)
+        return (int(expr.shape[0]), int(expr.shape[1]))
 
     # ------------------------------------------------------------ numbers
     def arithmetic(self, precise: bool) -> NoteArithmetic:
@@ -571,6 +662,22 @@ class Program:
 
     def jacobian(self, of: ir.Node, wrt: ir.Node, precise: bool = False, only_step: int | None = None) -> np.ndarray:
         """The matrix ∂of_i/∂wrt_j (entries in row-major order of each shape)."""
+        return self._jacobian(of, wrt, precise, only_step)
+
+    def jacobian_row(self, of: ir.Node, row: int, wrt: ir.Node, precise: bool = False, only_step=None) -> np.ndarray:
+        """Row ``row`` (row-major entry of ``of``) of ∂of/∂wrt, flat: one reverse pass, shared across wrt."""
+        cache = (of, row, precise, only_step)
+        arith = self.arithmetic(precise)
+        if cache not in self._entry_passes:
+            shape = (int(of.shape[0]), int(of.shape[1]))
+            seed = np.zeros(shape[0] * shape[1])
+            seed[row] = 1.0
+            self._entry_passes[cache] = self.backward({of: arith.array(seed.reshape(shape))}, precise, only_step)
+        got = self._entry_passes[cache].get(wrt)
+        size = int(wrt.shape[0]) * int(wrt.shape[1])
+        return np.asarray(got).reshape(-1) if got is not None else arith.zeros((size,))
+
+    def _jacobian(self, of: ir.Node, wrt: ir.Node, precise: bool, only_step: int | None) -> np.ndarray:
         arith = self.arithmetic(precise)
         shape = (int(of.shape[0]), int(of.shape[1]))
         cache = (of, precise, only_step)

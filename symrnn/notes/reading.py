@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .entries import apply_functions, other_units, pinned_functions, to_entries, unit_letters
 from .labels import label_letters, relabel
 from .length_letter import length_letter, rename_length
 from .read import ParsedEquation, read_notes
@@ -30,6 +31,7 @@ from .sup_steps import read_sup_steps, sup_step_keys
 from .tree import (
     Add,
     Apply,
+    Cases,
     Concat,
     Derivative,
     Differential,
@@ -42,6 +44,7 @@ from .tree import (
     Power,
     Product,
     Sub,
+    Sum,
     Symbol,
     Tuple,
     map_subtrees,
@@ -378,7 +381,10 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
     if above:  # y^0, \bar z^1 beside y^t, \bar z^t: steps, not powers
         equations = [dataclasses.replace(p, tree=read_sup_steps(p.tree, above)) for p in equations]
     equations, stated = _split_stated_spaces(equations)
-    expanded = expand_units(equations, source)  # s_k(t) = Σ_l w_{kl} z_l(t): written out unit by unit
+    # s_k(t) = Σ_l w_{kl} z_l(t): written out unit by unit (units.py) when the note sums over index sets
+    # or picks by cases; otherwise a note written unit by unit is read as entries after classification
+    # (entries.py: _write_entries below)
+    expanded = equations if _entries_read(equations) else expand_units(equations, source)
     units, equations = expanded is not equations, expanded
     items = [Item(p, sections[min(p.line, len(sections) - 1)]) for p in equations]
     cells: list[CellText] = []
@@ -429,6 +435,7 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
             item.cell = current.index
             current.items.append(item)
     _apply_function_letters(items)
+    _write_entries(items)
     holes = tuple(hole_of(u.line, u.column, u.latex, _reason(u), key) for u in notes.unreadable)
     return NoteText(notes.file, items, cells, mentions + stated, source, notes.unreadable, holes, units)
 
@@ -472,6 +479,34 @@ def _apply_function_letters(items: list[Item]) -> None:
     for item in items:
         if item.kind != FUNCTION:
             item.parsed = dataclasses.replace(item.parsed, tree=_as_applications(item.parsed.tree, letters))
+
+
+def _entries_read(equations) -> bool:
+    """Does entries.py read this note (unit letters, a forward value defined per unit, no index sets or cases)?"""
+    trees = [p.tree for p in equations]
+    if any(isinstance(n, Sum) and n.over is not None or isinstance(n, Cases) for t in trees for n in walk(t)):
+        return False
+    lhs_defined = [t for t in trees if isinstance(t, Equation) and isinstance(t.lhs, Symbol)]
+    return bool(unit_letters(trees, lhs_defined))
+
+
+def _write_entries(items: list[Item]) -> None:
+    """Scalar index notation (entries.py): ``s_j(t)``, ``u_{ji}`` become entries of s(t) and u, after classification."""
+    forward = [i.tree for i in items if i.kind == FORWARD and isinstance(i.tree, Equation)]
+    letters = unit_letters([i.tree for i in items], forward)
+    if not letters:
+        return
+    functions = [i.tree for i in items if i.kind == FUNCTION and isinstance(i.tree, Equation)]
+    defined = {key(t.lhs) for t in forward if isinstance(t.lhs, Symbol)}
+    trees = [i.tree for i in items if i.kind != FUNCTION]
+    pinned = pinned_functions(functions, KNOWN_FUNCTIONS, trees, defined)  # f_{in_j} = f_k = σ
+    forward = [apply_functions(tree, pinned) for tree in forward]
+    others = other_units(forward, letters)
+    reserved = set(letters) | {"t", "T", "tau"}
+    reserved |= {n.index.name for i in items for n in walk(i.tree) if isinstance(n, Sum) and n.index is not None}
+    for item in items:
+        tree = item.parsed.tree if item.kind == FUNCTION else apply_functions(item.parsed.tree, pinned)
+        item.parsed = dataclasses.replace(item.parsed, tree=to_entries(tree, letters, others, frozenset(reserved)))
 
 
 def _as_applications(node, letters: set[str]):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .entries import index_letters
 from .model import STEP_COUNTS, NoteModel, is_scalar_expr
 from .reading import key
 from .tree import (
@@ -356,9 +357,20 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
             visit(body)
             return scalar  # Σ_j e^{y_{t,j}}: the entries of exp(y_t) added up
         if isinstance(node, Sum):
+            index = node.index.name if node.index is not None else None
+            if index in model.units:
+                # Σ_i over units: the letter is the sum's own inside it (its limits name a size, not steps)
+                saved = unit_dims.pop(index, None)
+                body = visit(node.body)
+                unit_dims.pop(index, None)
+                if saved is not None:
+                    unit_dims[index] = saved
+                return body
             if node.lower is not None:
                 visit(node.lower)
             return visit(node.body)
+        if isinstance(node, Entry) and model.units and index_letters(node):
+            return entry(node)
         if isinstance(node, Entry) and len(node.indices) == 1 and isinstance(node.indices[0], Symbol):
             # softmax(z_t)_{y_t}: y_t a target class, one-hot in the shape of the vector it picks from
             picked = visit(node.operand)
@@ -378,6 +390,28 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
             dims.sums.append((total, tuple(r[0] for r in rows)))
             return (total, rows[0][1])
         raise ShapeFailure(f"the construct {type(node).__name__} in a forward equation")
+
+    unit_dims: dict[str, int] = {}  # unit letter → the dimension it runs over, in one equation
+
+    def entry(node: Entry) -> tuple[int, int]:
+        """s_j(t), u_{ji}, [W x]_j: each unit letter joins the dimension it indexes; the entry is a number."""
+        rows, cols = visit(node.operand)
+        letters = index_letters(node)
+        if len(letters) == 1:
+            # a vector: its units run along rows (column convention) or columns (row convention)
+            along, other = (rows, cols) if convention == "column" else (cols, rows)
+            dims.join(other, one, f"the units of {letters[0]}")
+            positions = [along]
+        elif len(letters) == 2:
+            positions = [rows, cols]
+        else:
+            raise ShapeFailure(f"an entry with {len(letters)} indices")
+        for letter, d in zip(letters, positions, strict=True):
+            if letter in unit_dims:
+                dims.join(unit_dims[letter], d, f"the units {letter} runs over")
+            else:
+                unit_dims[letter] = d
+        return scalar
 
     def elementwise(left, right, why) -> tuple[int, int]:
         a, b = visit(left), visit(right)
@@ -450,6 +484,14 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
 
     for d in model.definitions.values():
         lhs = shape_of(d.key)
+        unit_dims.clear()
+        if d.units:
+            try:
+                entry(Entry(d.lhs, tuple(Symbol(u) for u in d.units)))
+                visit(d.rhs)  # a number: entry j of the left side, for every unit j
+            except ShapeFailure as error:
+                raise ShapeFailure(f"line {d.item.line}: {error}") from None
+            continue
         try:
             rhs = visit(d.rhs)
         except ShapeFailure as error:
