@@ -427,6 +427,15 @@ def _claim(item: Item, note: NoteCell | None, context: NoteContext, match=None) 
         return _make(
             item, UNCHECKED, f"a second equation for the loss {lhs.func.name if hasattr(lhs, 'func') else lhs.name}"
         )
+    unread = _unread_step_loss(problems.model)
+    if unread is not None and any(isinstance(n, Derivative) and reading.is_loss_symbol(n.of) for n in walk(tree)):
+        # E = Σ_t E(t) with E(t) = ½ Σ_k (…)² written as a second equation: the program's E(t) is a
+        # generic loss, so a gradient of E in the note's own terms cannot be judged on it.
+        return _make(
+            item,
+            UNCHECKED,
+            f"line {unread.line} gives the per-step loss a formula the checker does not read as its definition",
+        )
     if reading.is_delta_name(lhs) and reading.key(lhs) not in problems.model.gradient_names:
         if ("sym", reading.key(lhs)) not in context.aux:
             # δ_h alone: ∂E/∂h or ∂E/∂net_h? The note does not say, and the two differ.
@@ -498,6 +507,16 @@ def _substitute(node, k: tuple, by: Symbol):
     if not dataclasses.is_dataclass(node) or isinstance(node, type):
         return node
     return map_subtrees(node, lambda child: _substitute(child, k, by))
+
+
+def _unread_step_loss(model) -> Item | None:
+    """``E(t) = …`` beside ``E = Σ_t E(t)``, read as a claim while the program's E(t) is generic."""
+    for item in model.items:
+        lhs = item.tree.lhs if isinstance(item.tree, Equation) else None
+        if item.kind == reading.FORWARD_CLAIM and isinstance(lhs, Symbol) and reading.is_loss_symbol(lhs):
+            if lhs.time is not None and model.is_generic_loss(reading.key(lhs)):
+                return item
+    return None
 
 
 def _stray_symbol(tree, model, aux: dict) -> str | None:

@@ -32,6 +32,9 @@ from .claim_values import (
     scale,
 )
 from .entries import index_letters
+from .formulas import FormulaError
+from .formulas import derivative as formula_derivative
+from .formulas import evaluate as evaluate_formula
 from .model import STEP_COUNTS, NoteModel, is_scalar_expr
 from .numbers import Unsupported
 from .program import Program, ProgramError, function_name
@@ -475,6 +478,14 @@ class ClaimEvaluator:
             axis = 0 if x.shape[1] == 1 else 1
             e = self.arith.apply("exp", x)
             return e / e.sum(axis=axis, keepdims=True)
+        base = name.rstrip("'")
+        if base in self.model.formulas and base not in WORDS:
+            # g(x) = 4σ(x) − 2 in the note: g, g', g'' from its formula
+            expr = formula_derivative(self.model.formulas[base], len(name) - len(base))
+            try:
+                return evaluate_formula(expr, x, self.arith.apply, x * 0 + 1)
+            except FormulaError as error:
+                raise Unsupported(str(error)) from None
         if name == "diag":
             flat = np.asarray(x).reshape(-1)
             out = self.arith.zeros((flat.size, flat.size))

@@ -254,6 +254,32 @@ def pinned_functions(function_trees: list, known: frozenset[str], trees: list = 
     return out
 
 
+def formula_letters(items, identity_kind: str, defined) -> set[str]:
+    """Plain letters (h) a note uses as functions: primed (h'(s)), or defined as ``h x = …`` of a letter x."""
+    out = set()
+    for item in items:
+        tree = item.tree
+        for node in walk(tree):
+            if isinstance(node, Symbol) and node.name in FUNCTION_LETTERS and node.primes:
+                if dataclasses.replace(node, primes=0) == Symbol(node.name):
+                    out.add(node.name)
+        if item.kind == identity_kind and hasattr(tree, "lhs"):
+            lhs = tree.lhs
+            if (
+                isinstance(lhs, Product)
+                and lhs.op == "juxt"
+                and isinstance(lhs.left, Symbol)
+                and isinstance(lhs.right, Symbol)
+            ):
+                if (
+                    lhs.left == Symbol(lhs.left.name)
+                    and lhs.left.name in FUNCTION_LETTERS
+                    and lhs.right == Symbol(lhs.right.name)
+                ):
+                    out.add(lhs.left.name)
+    return {x for x in out if (x, (), None, None, 0) not in defined}
+
+
 def apply_functions(node, pinned: dict):
     """``f_{in_j}(net_{in_j}(t))`` read as a product: the pinned function applied to what follows it."""
     if not pinned:

@@ -205,7 +205,7 @@ def judge(tree: Equation, problems: Problems, aux: dict) -> Outcome:
         steps = window[1]
     if steps > MAX_STEPS:
         return Outcome("unchecked", f"needs {steps} steps (at most {MAX_STEPS})")
-    letters = _generic_letters(model)
+    letters = [x for x in _generic_letters(model) if x not in model.formulas]
     shown = [x for x in letters if any(isinstance(n, Func) and n.name == x for n in walk(tree))] or letters
     substitutes = [{k: v for k, v in s.items() if k in letters} for s in SUBSTITUTES] if letters else [{}]
     pinned = {k: v for k, v in model.functions.items() if k in letters}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from . import reading
 from .entries import index_letters
+from .formulas import formula_of
 from .reading import Item, key, symbols, walk
 from .tree import (
     Add,
@@ -78,6 +79,7 @@ class NoteModel:
     # Letters the note pins: g = tanh (→ "tanh"), or g(x) = 4σ(x) − 2 (→ None: a formula not applied).
     functions: dict[str, str | None] = field(default_factory=dict)
     ordered: bool = False  # the note writes Werbos' ordered derivatives ∂⁺ (so ∂ alone is explicit)
+    formulas: dict = field(default_factory=dict)  # g(x) = 4σ(x) − 2: letter → the formula in z (formulas.py)
     # L(z_t; y_t) = -log softmax(z_t)_{y_t} beside L = Σ_t L(z_t; y_t): key → (its arguments, the formula)
     step_formulas: dict[tuple, tuple] = field(default_factory=dict)
     # Letters the note's stated shapes use as sizes (N, D, H in x_t \in \mathbb{R}^{N \times D}):
@@ -263,6 +265,9 @@ _CONCRETE = {"sigma": "sigmoid", "ln": "log", "ReLU": "relu"}  # the function ta
 
 def _pin_function(model: NoteModel, tree: Equation) -> None:
     """Record ``g = \\tanh`` (g is tanh) or ``g(x) = …`` (g is a formula) for every letter on the left."""
+    read = formula_of(tree)
+    if read is not None:
+        model.formulas.setdefault(*read)  # applied as written
     sides = list(tree.sides)
     last = sides[-1]
     bare = isinstance(last, Func) and last.name in reading.KNOWN_FUNCTIONS  # g = tanh (not g = 2 tanh)

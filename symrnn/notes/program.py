@@ -21,6 +21,7 @@ from symrnn import ir, rules
 from symrnn.functions import FUNCTIONS
 
 from .entries import FUNCTION_LETTERS, index_letters, unit_positions
+from .formulas import FormulaError, to_ir
 from .model import STEP_COUNTS, NoteModel, is_scalar_expr
 from .note_cell import FUNCTION_NAMES
 from .numbers import NoteArithmetic, Unsupported, evaluate
@@ -526,6 +527,13 @@ class Program:
                 return ir.transpose(ir.softmax(ir.transpose(x)))
             return ir.softmax(x)
         base = name.rstrip("'")
+        if base in self.model.formulas and base not in FUNCTIONS:
+            if name != base:
+                raise ProgramError(f"the derivative {name} of a formula in a forward equation")
+            try:
+                return to_ir(self.model.formulas[base], x, self.ones((int(x.shape[0]), int(x.shape[1]))))
+            except FormulaError as error:
+                raise ProgramError(str(error)) from None
         if "_" in base and base.split("_")[0] in FUNCTION_LETTERS and base not in FUNCTIONS:
             # f_{in_j}, f_k (entries.py): a function of its own, none of which the note pins; each gets
             # a different smooth function, so a claim that confuses two of them cannot hold.

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .entries import apply_functions, other_units, pinned_functions, to_entries, unit_letters
+from .entries import apply_functions, formula_letters, other_units, pinned_functions, to_entries, unit_letters
 from .labels import label_letters, relabel
 from .length_letter import length_letter, rename_length
 from .read import ParsedEquation, read_notes
@@ -500,6 +500,8 @@ def _write_entries(items: list[Item]) -> None:
     defined = {key(t.lhs) for t in forward if isinstance(t.lhs, Symbol)}
     trees = [i.tree for i in items if i.kind != FUNCTION]
     pinned = pinned_functions(functions, KNOWN_FUNCTIONS, trees, defined)  # f_{in_j} = f_k = σ
+    for letter in formula_letters(items, IDENTITY, defined):
+        pinned.setdefault(Symbol(letter), letter)  # h'(s) or h(x) = 2σ(x) − 1: h is a function
     forward = [apply_functions(tree, pinned) for tree in forward]
     others = other_units(forward, letters)
     reserved = set(letters) | {"t", "T", "tau"}
@@ -507,6 +509,8 @@ def _write_entries(items: list[Item]) -> None:
     for item in items:
         tree = item.parsed.tree if item.kind == FUNCTION else apply_functions(item.parsed.tree, pinned)
         item.parsed = dataclasses.replace(item.parsed, tree=to_entries(tree, letters, others, frozenset(reserved)))
+        if item.kind == IDENTITY and _defines_function(tree.lhs if isinstance(tree, Equation) else None):
+            item.kind = FUNCTION  # h(x) = 2σ(x) − 1, once h is read as a function
 
 
 def _as_applications(node, letters: set[str]):

@@ -98,3 +98,31 @@ def test_vector_notes_are_not_read_as_units():
     read = read_note_text(NoteSource.from_text(text, "v.md", None))
     forward = [i.tree for i in read.items if i.kind == "forward"]
     assert unit_letters([i.tree for i in read.items], forward) == frozenset()
+
+
+# A function the note defines by a formula (Hochreiter & Schmidhuber's g(x) = 4σ(x) − 2) is applied
+# as written, and its derivative g' is the formula's.
+FORMULA_UNITS = r"""
+# Formula
+
+$$a_j(t) = \sum_i w_{ji} x_i(t)$$
+
+$$s_j(t) = s_j(t-1) + g(a_j(t))$$
+
+$$g(z) = 4 \sigma(z) - 2$$
+
+$$E = \sum_{t=1}^{T} \sum_j s_j(t)$$
+
+$$\frac{\partial E}{\partial a_j(t)} = (T - t + 1) \, g'(a_j(t))$$
+
+$$\frac{\partial E}{\partial a_j(t)} = (T - t + 1) \, 4 \sigma(a_j(t)) \left(1 - \sigma(a_j(t))\right)$$
+
+$$\frac{\partial E}{\partial a_j(t)} = (T - t + 1) \, 2 \sigma(a_j(t)) \left(1 - \sigma(a_j(t))\right)$$
+"""
+
+
+def test_a_function_defined_by_a_formula_is_applied():
+    got = _verdicts(FORMULA_UNITS)
+    assert got[_line(FORMULA_UNITS, r"g'(a_j(t))")] == "holds"
+    assert got[_line(FORMULA_UNITS, r"\, 4 \sigma")] == "holds"
+    assert got[_line(FORMULA_UNITS, r"\, 2 \sigma")] == "wrong"
