@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .tree import Apply, Entry, Func, Number, Product, Sum, Symbol, TimeIndex
+from .tree import Apply, Entry, Func, Number, Product, Sum, Symbol, TimeIndex, children, map_subtrees, walk
 
 # Letters that count steps (a sum to one of them runs over steps, not units).
 STEP_LIMITS = frozenset({"T", "N", "t", "tau"})
@@ -205,15 +205,10 @@ def to_entries(node, letters: frozenset[str], others: frozenset[tuple] = frozens
         return tuple(to_entries(n, letters, others, reserved) for n in node)
     if not dataclasses.is_dataclass(node) or isinstance(node, type | TimeIndex):
         return node
-    changes = {}
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        if f.name == "index" and isinstance(node, Sum):
-            continue  # the letter a sum runs over stays a letter
-        new = to_entries(value, letters, others, reserved)
-        if new is not value:
-            changes[f.name] = new
-    return dataclasses.replace(node, **changes) if changes else node
+    new = map_subtrees(node, lambda n: to_entries(n, letters, others, reserved))
+    if isinstance(node, Sum) and new is not node and new.index is not node.index:
+        new = dataclasses.replace(new, index=node.index)  # the letter a sum runs over stays a letter
+    return new
 
 
 # Letters notes use for functions; with a label (f_{in_j}, f_k) each is a function of its own.
@@ -305,13 +300,7 @@ def apply_functions(node, pinned: dict):
         return tuple(apply_functions(n, pinned) for n in node)
     if not dataclasses.is_dataclass(node) or isinstance(node, type | TimeIndex):
         return node
-    changes = {}
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        new = apply_functions(value, pinned)
-        if new is not value:
-            changes[f.name] = new
-    return dataclasses.replace(node, **changes) if changes else node
+    return map_subtrees(node, lambda n: apply_functions(n, pinned))
 
 
 def _factors(node) -> list:
@@ -338,7 +327,7 @@ def unit_positions(tree, letter: str) -> list[tuple[Entry, int]]:
             for position, index in enumerate(node.indices):
                 if _is_letter(index) and index.name == letter:
                     out.append((node, position))
-        for child in _children(node):
+        for child in children(node):
             visit(child)
 
     visit(tree)
@@ -356,26 +345,11 @@ def free_units(tree, letters) -> list[str]:
             for i in node.indices:
                 if _is_letter(i) and i.name in letters and i.name not in bound and i.name not in out:
                     out.append(i.name)
-        for child in _children(node):
+        for child in children(node):
             visit(child, bound)
 
     visit(tree, frozenset())
     return out
-
-
-def _children(node):
-    for value in vars(node).values() if dataclasses.is_dataclass(node) else ():
-        for v in value if isinstance(value, tuple) else (value,):
-            if isinstance(v, tuple):
-                yield from (w for w in v if hasattr(w, "span"))
-            elif hasattr(v, "span"):
-                yield v
-
-
-def walk(node):
-    yield node
-    for child in _children(node):
-        yield from walk(child)
 
 
 __all__ = [
