@@ -19,11 +19,11 @@ def main():
 def claims():
     """Unfolded logistic network, linear outputs, E = 1/2 sum_t sum_k (y_k - d_k)^2."""
     torch.manual_seed(1986)
-    I, H, K, T = 3, 4, 5, 6
-    w, r, v = torch.randn(H, I), torch.randn(H, H), torch.randn(K, H)  # w[j, i], r[j, l], v[k, j]
+    inputs, H, K, T = 3, 4, 5, 6
+    w, r, v = torch.randn(H, inputs), torch.randn(H, H), torch.randn(K, H)  # w[j, i], r[j, l], v[k, j]
     for p in (w, r, v):
         p.requires_grad_(True)
-    x = [None] + [torch.randn(I) for _ in range(T)]
+    x = [None] + [torch.randn(inputs) for _ in range(T)]
     d = [None] + [torch.randn(K) for _ in range(T)]
     o0 = torch.randn(H, requires_grad=True)
     o, net, y = [o0], [None], [None]
