@@ -207,6 +207,7 @@ def _definition_message(item: Item, note: NoteCell | None) -> str:
         reading.PROSE: "prose math (a range, a step, a number or an initial value), not a claim",
         reading.GENERAL: "the general form of a recurrence; nothing to check",
         reading.UPDATE: "an update rule (an assignment, not an equation); nothing to check",
+        reading.SPLIT: "names the blocks of a value (later lines use them)",
     }.get(item.kind, "definition") + ("" if isinstance(tree, Equation) else "")
 
 

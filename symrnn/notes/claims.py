@@ -325,8 +325,27 @@ class ClaimEvaluator:
 
     def _aux(self, aux, symbol: Symbol, env: dict):
         """A name the note defined on the way (dh_next = …): its right side at the step used."""
+        if len(aux) == 3:
+            return self._gradient_block(aux, symbol, env)
         lhs, rhs = aux
         return self.value(rhs, _rebind_sides(lhs, symbol, env))
+
+    def _gradient_block(self, aux, symbol: Symbol, env: dict):
+        """da^i_t of da_t = [da^i_t, …]: the block of da_t where a_t = [a_i, …] has a_i."""
+        part, whole, (j, bracket) = aux
+        value = self.term(whole, _rebind_sides(part, symbol, env))
+        if isinstance(value, str):
+            raise Missing(f"∂/∂{_name(whole.operand)} past the last step", gradient=True)
+        splits = [
+            d for d in self.model.definitions.values() if d.block is not None and key(d.rhs) == key(whole.operand)
+        ]
+        splits.sort(key=lambda d: d.block[0])
+        axis = 0 if reading.split_vertical(bracket, self.program.shapes.convention) else 1
+        sizes = [self.program.shape(d.key)[axis] for d in splits]
+        start, stop = sum(sizes[:j]), sum(sizes[: j + 1])
+        if value.shape[axis] != sum(sizes):
+            raise ShapeClash(f"blocks of {sum(sizes)} where {_name(whole.operand)} has {value.shape[axis]}")
+        return value[start:stop, :] if axis == 0 else value[:, start:stop]
 
     def _derivative(self, node: Derivative, env: dict):
         of = node.of.func if isinstance(node.of, Apply) and isinstance(node.of.func, Symbol) else node.of

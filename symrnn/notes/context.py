@@ -19,7 +19,7 @@ from .model import SCALAR_NAMES, ModelError, NoteModel, build_model, has_gradien
 from .parse import parse_latex
 from .reading import Item, NoteText, key
 from .sizes import SCALAR, ShapeFailure, size_letters, solve_shapes
-from .tree import Differential, Equation, Frac, Neg, Number, Power, Symbol, Tuple
+from .tree import Concat, Differential, Equation, Frac, Matrix, Neg, Number, Power, Symbol, Tuple
 from .unread import UNKNOWN, Hole, tainted_keys
 
 DELTA_NAMES = frozenset({"delta", "Delta", "epsilon", "varepsilon"})
@@ -133,6 +133,12 @@ class NoteContext:
             return False  # no model to tell a gradient of its quantities from a new name: the claim says why
         lhs = tree.lhs
         known = model.symbols
+        blocks = _gradient_blocks(tree, model)
+        if blocks:
+            # da_t = [da^i_t, da^f_t, da^o_t, da^g_t]: names for the blocks of a gradient, split as a_t is
+            for j, part in enumerate(blocks):
+                self.aux[aux_key(part)] = (part, lhs, (j, tree.rhs))
+            return True
         if isinstance(lhs, Differential) and isinstance(lhs.operand, Symbol):
             # dW, δx_t, dh_0 of a quantity of the model (a value, parameter, input or initial state):
             # a claim about ∂L/∂v; dh_next, dh^{raw}_t name something the model has not: a new name.
@@ -192,6 +198,28 @@ def _one_hot_names(source: str) -> list[tuple[Symbol, Symbol]]:
         if isinstance(lhs, Symbol) and isinstance(rhs, Symbol) and (lhs.time is None) == (rhs.time is None):
             out.append((lhs, rhs))
     return out
+
+
+def _gradient_blocks(tree: Equation, model) -> list | None:
+    """The block names of ``dv = [dv^1, …, dv^k]`` when the model splits v into k blocks, else None."""
+    lhs, rhs = tree.lhs, tree.rhs
+    if model is None or not (isinstance(lhs, Differential) and isinstance(lhs.operand, Symbol)):
+        return None
+    if isinstance(rhs, Concat):
+        parts = list(rhs.items)
+    elif isinstance(rhs, Matrix) and (len(rhs.rows) == 1 or all(len(r) == 1 for r in rhs.rows)):
+        parts = [c for row in rhs.rows for c in row]
+    else:
+        return None
+    if not all(isinstance(p, Differential) and p.kind == lhs.kind and isinstance(p.operand, Symbol) for p in parts):
+        return None
+    used = set(model.definitions) | {k for d in model.definitions.values() for k in _symbol_keys(d.rhs)}
+    if any(key(p.operand) in used for p in parts):
+        return None
+    splits = [d for d in model.definitions.values() if d.block is not None and key(d.rhs) == key(lhs.operand)]
+    if len(splits) != len(parts) or len(parts) < 2:
+        return None
+    return parts
 
 
 def _symbol_keys(tree) -> list[tuple]:

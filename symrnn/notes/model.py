@@ -59,6 +59,8 @@ class Definition:
     shift: int = 0  # h_{t+1} = f(h_t) is stored as h_t = f(h_{t-1}): every offset moved by ``shift``
     implicit_step: bool = False  # Γ_u = σ(W_u [c^{<t-1>}, x^{<t>}]): written bare, per step t
     units: tuple[str, ...] = ()  # net_j(t) = …: the lhs is entry j of net(t), defined unit by unit (entries.py)
+    # a_i of a_t = [a_i, a_f, a_o, a_g]: (its place, the bracket of blocks); ``rhs`` is then a_t
+    block: tuple | None = None
 
     @property
     def timed(self) -> bool:
@@ -207,6 +209,11 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
                 continue
             units = index_letters(tree.lhs) if isinstance(tree.lhs, Entry) else ()
             model.definitions[k] = Definition(k, lhs, tree.rhs, item, shift, units=units)
+        elif item.kind == reading.SPLIT:
+            parts = reading.split_parts(tree, {k for k in model.definitions if k != key(tree.lhs)})
+            for j, part in enumerate(parts or ()):
+                if key(part) not in model.definitions:
+                    model.definitions[key(part)] = Definition(key(part), part, tree.lhs, item, block=(j, tree.rhs))
         elif item.kind == reading.GRADIENT_NAME:
             for eq in _equations(tree):
                 if isinstance(eq.rhs, Derivative) and isinstance(eq.lhs, Symbol):
@@ -247,17 +254,26 @@ def _time_implicit_steps(model: NoteModel) -> None:
     binds it), never for a loss, and never where the step letter is part of the label (Γ_{o,t}).
     """
     var = model.step_vars[0]
-    for k, d in list(model.definitions.items()):
-        if d.timed or _is_loss_key(k) or any(isinstance(n, Sum | Prod) for n in walk(d.rhs)):
-            continue
-        labels = [part.strip() for label in (d.lhs.sub, d.lhs.sup) if label for part in label.split(",")]
-        if var in labels:  # Γ_{o,t}: the step is in the label, a reading this does not guess at
-            continue
-        times = [s.time for s in symbols(d.rhs) if s.time is not None]
-        if times and all(time.var == var and not time.terms for time in times):
-            style = times[0].style
-            lhs = replace(d.lhs, time=TimeIndex(var=var, offset=0, style=style))
-            model.definitions[k] = replace(d, lhs=lhs, implicit_step=True)
+    changed = True
+    while changed:  # i = σ(a_i) with a_i a block of a_t: bare names made from bare names of step t
+        changed = False
+        for k, d in list(model.definitions.items()):
+            if d.timed or _is_loss_key(k) or any(isinstance(n, Sum | Prod) for n in walk(d.rhs)):
+                continue
+            labels = [part.strip() for label in (d.lhs.sub, d.lhs.sup) if label for part in label.split(",")]
+            if var in labels:  # Γ_{o,t}: the step is in the label, a reading this does not guess at
+                continue
+            times = [s.time for s in symbols(d.rhs) if s.time is not None]
+            times += [
+                model.definitions[key(s)].lhs.time
+                for s in symbols(d.rhs)
+                if s.time is None and key(s) in model.definitions and model.definitions[key(s)].implicit_step
+            ]
+            if times and all(time.var == var and not time.terms for time in times):
+                style = times[0].style
+                lhs = replace(d.lhs, time=TimeIndex(var=var, offset=0, style=style))
+                model.definitions[k] = replace(d, lhs=lhs, implicit_step=True)
+                changed = True
 
 
 _CONCRETE = {"sigma": "sigmoid", "ln": "log", "ReLU": "relu"}  # the function table's names

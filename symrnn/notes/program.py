@@ -22,7 +22,7 @@ from symrnn.functions import FUNCTIONS
 
 from .entries import FUNCTION_LETTERS, index_letters, unit_positions
 from .formulas import FormulaError, to_ir
-from .model import STEP_COUNTS, NoteModel, is_scalar_expr
+from .model import STEP_COUNTS, NoteModel, is_loss_key, is_scalar_expr
 from .note_cell import FUNCTION_NAMES
 from .numbers import NoteArithmetic, Unsupported, evaluate
 from .reading import key, symbols
@@ -167,6 +167,8 @@ class Program:
             else:
                 expr = self.expr(definition.rhs, env, definition.shift)
             self._building.discard((k, step))
+            if definition.block is not None:
+                expr = self._block(expr, definition.block)
             if expr.shape != (sympy.Integer(shape[0]), sympy.Integer(shape[1])):
                 expr = self._fit(expr, shape, definition.item.line)
             var = self._new_var(shape, None, step)
@@ -239,6 +241,18 @@ class Program:
         if len(sizes) > 1:
             raise ProgramError(f"the unit letter {letter} runs over {' and '.join(map(str, sorted(sizes)))} units")
         return sizes.pop()
+    def _block(self, whole: ir.Node, block: tuple) -> ir.Node:
+        """Block ``j`` of a_t = [a_i, a_f, a_o, a_g]: rows (a stack) or columns (side by side) of a_t."""
+        from .reading import split_vertical
+
+        j, bracket = block
+        parts = [c for row in bracket.rows for c in row] if isinstance(bracket, Matrix) else list(bracket.items)
+        axis = 0 if split_vertical(bracket, self.shapes.convention) else 1
+        sizes = [self.shape(key(p))[axis] for p in parts]
+        start, stop = sum(sizes[:j]), sum(sizes[: j + 1])
+        if axis == 0:
+            return ir.rows(whole, start, stop)
+        return ir.transpose(ir.rows(ir.transpose(whole), start, stop))
 
     def _fit(self, expr: ir.Node, shape, line: int) -> ir.Node:
         if expr.shape == (1, 1):
@@ -387,6 +401,9 @@ class Program:
             a, b = rec(node.left), rec(node.right)
             a, b = self._broadcast(a, b)
             return ir.add(a, b) if isinstance(node, Add) else ir.sub(a, b)
+        if isinstance(node, Product) and node.op == "juxt" and self._loss_letter(node.left):
+            # ℓ_t(h_t), E_t(y_t): a per-step loss the note leaves generic, applied (not a factor ℓ_t · h_t)
+            return self._apply(Apply(node.left, (node.right,)), env, shift)
         if isinstance(node, Product) and node.op == "juxt" and _diag_operand(node.left) is not None:
             # diag(v) x = v ⊙ x for columns x of v's size (the only diag the forward program builds)
             v, x = rec(_diag_operand(node.left)), rec(node.right)
@@ -446,6 +463,12 @@ class Program:
             rows = [self._concat([rec(c) for c in row], "|") if len(row) > 1 else rec(row[0]) for row in node.rows]
             return rows[0] if len(rows) == 1 else ir.concat(*rows)
         raise ProgramError(f"the construct {type(node).__name__} in a forward equation")
+
+    def _loss_letter(self, node) -> bool:
+        """Is ``node`` a per-step loss letter the note never defines (ℓ_t, E_t)?"""
+        if not (isinstance(node, Symbol) and node.time is not None and is_loss_key(key(node))):
+            return False
+        return self.model.is_generic_loss(key(node)) and key(node) not in self.model.definitions
 
     def _broadcast(self, a: ir.Node, b: ir.Node) -> tuple[ir.Node, ir.Node]:
         if a.shape == (1, 1) and b.shape != (1, 1):

@@ -73,8 +73,9 @@ IDENTITY = "identity"  # a claim about symbols the note never defines: [A, B][C;
 SHAPE = "shape"  # 100 × 1 = σ((100 × 1100)(1100 × 1) + 100 × 1)
 OTHER = "other"
 PROSE = "prose"  # math in a sentence that states a range, a step, a number or an initial value
+SPLIT = "split"  # a_t = [a_i, a_f, a_o, a_g]: names for the blocks of a value already defined
 
-DEFINITIONS = frozenset({FORWARD, ALIAS, FUNCTION, LOSS, GRADIENT_NAME, BOUNDARY, RANGE, GENERAL, UPDATE, PROSE})
+DEFINITIONS = frozenset({FORWARD, ALIAS, FUNCTION, LOSS, GRADIENT_NAME, BOUNDARY, RANGE, GENERAL, UPDATE, PROSE, SPLIT})
 
 
 @dataclass
@@ -222,6 +223,8 @@ def classify(tree, defined: set[tuple], gradient_names: set[tuple]) -> str:
     if isinstance(lhs, Symbol):
         if any(isinstance(s, Symbol) and key(s) == key(lhs) and s.time == lhs.time for s in symbols(rhs)):
             return UPDATE
+        if key(lhs) in defined and split_parts(tree, defined) is not None:
+            return SPLIT
         if key(lhs) in defined:
             return GRADIENT_CLAIM if has_gradient(rhs) else FORWARD_CLAIM
         if has_gradient(rhs):
@@ -239,6 +242,37 @@ def _stacked(tree: Equation) -> bool:
         and all(isinstance(s, Concat) and s.sep == ";" and s.span is None for s in sides)
         and len(sides[0].items) == len(sides[1].items) > 1
     )
+
+
+def split_parts(tree, defined) -> list[Symbol] | None:
+    """The new names of ``a_t = [a_i, a_f, a_o, a_g]`` (blocks of a defined value), else None.
+
+    Every block is a bare name defined nowhere before, untimed or at the left side's step.
+    """
+    if not (isinstance(tree, Equation) and len(tree.sides) == 2 and isinstance(tree.lhs, Symbol)):
+        return None
+    rhs = tree.rhs
+    if isinstance(rhs, Concat) and rhs.sep in (",", ";", "|"):
+        parts = list(rhs.items)
+    elif isinstance(rhs, Matrix) and (len(rhs.rows) == 1 or all(len(r) == 1 for r in rhs.rows)):
+        parts = [c for row in rhs.rows for c in row]
+    else:
+        return None
+    if len(parts) < 2 or not all(isinstance(p, Symbol) and not p.primes for p in parts):
+        return None
+    keys = [key(p) for p in parts]
+    if len(set(keys)) != len(keys) or any(k in defined or k == key(tree.lhs) for k in keys):
+        return None
+    if any(p.time is not None and p.time != tree.lhs.time for p in parts):
+        return None
+    return parts
+
+
+def split_vertical(rhs, convention: str) -> bool:
+    """Are the blocks of a split stacked (rows) rather than side by side (columns)?"""
+    if isinstance(rhs, Matrix):
+        return len(rhs.rows) > 1
+    return rhs.sep == ";" or (rhs.sep == "," and convention == "column")
 
 
 # Functions with a meaning of their own: σ(x) = 1/(1 + e^{-x}) is a claim about σ, not a definition.
@@ -430,6 +464,9 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
                 current.forward.append(item)
             elif item.kind in (ALIAS, LOSS):
                 current.defined[_lhs_key(item.tree.lhs)] = item
+            elif item.kind == SPLIT:
+                for part in split_parts(item.tree, current.defined):
+                    current.defined[key(part)] = item
             elif item.kind == GRADIENT_NAME and is_delta_name(item.tree.lhs):
                 gradient_names.add(key(item.tree.lhs))
             item.cell = current.index

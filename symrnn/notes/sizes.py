@@ -446,6 +446,19 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
         dims.sums.append((total, tuple(s[1] for s in shapes)))
         return (shapes[0][0], total)
 
+    def split(d) -> None:
+        """a_t = [a_i, a_f, a_o, a_g]: the blocks share a_t's other dimension and add up to its own."""
+        from .reading import split_vertical
+
+        whole = shape_of(key(d.rhs))
+        bracket = d.block[1]
+        parts = [c for row in bracket.rows for c in row] if isinstance(bracket, Matrix) else list(bracket.items)
+        axis = 0 if split_vertical(bracket, convention) else 1
+        shapes = [shape_of(key(p)) for p in parts]
+        for s in shapes:
+            dims.join(s[1 - axis], whole[1 - axis], f"the blocks of {d.rhs.name}")
+        dims.sums.append((whole[axis], tuple(s[axis] for s in shapes)))
+
     def letter_dim(node) -> int:
         """A stated size: a letter (H), a number, or a multiple of a letter (4H)."""
         if isinstance(node, Symbol) and not node.sub and not node.sup:
@@ -491,6 +504,10 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
                 visit(d.rhs)  # a number: entry j of the left side, for every unit j
             except ShapeFailure as error:
                 raise ShapeFailure(f"line {d.item.line}: {error}") from None
+            continue
+        if d.block is not None:
+            if d.block[0] == 0:
+                split(d)
             continue
         try:
             rhs = visit(d.rhs)

@@ -66,3 +66,48 @@ $$\frac{\partial L}{\partial x_t} = W^\top \frac{\partial L}{\partial h_t}$$
     got = verdicts(note)
     assert got[8] == "holds"
     assert got[10] == "wrong"
+
+
+SPLIT_NOTE = r"""
+$$z_t = W x_t + U s_{t-1}$$
+
+$$z_t = [z_p; z_q]$$
+
+$$p = \sigma(z_p), \quad q = \tanh(z_q)$$
+
+$$s_t = p \odot q$$
+
+$$E = \sum_{t=1}^{T} \ell_t(s_t)$$
+
+$dv$ is $\partial E / \partial v$. We name the blocks of the gradient as those of $z_t$:
+
+$$dz_t = [dz^p_t; dz^q_t]$$
+
+$$dz^p_t = ds_t \odot q_t \odot p_t \odot (1 - p_t)$$
+
+$$dz^q_t = ds_t \odot p_t \odot (1 - q_t \odot q_t)$$
+
+$$dz^q_t = ds_t \odot q_t \odot (1 - q_t \odot q_t)$$
+
+$$dW = \sum_{t=1}^{T} dz_t x_t^\top$$
+
+$$ds_t = \frac{\partial \ell_t}{\partial s_t} + U^\top dz_{t+1}$$
+"""
+
+
+def test_a_split_names_the_blocks_of_a_value_and_gates_follow_its_step():
+    got = {v.line: (v.verdict, v.message) for v in symrnn.check_text(SPLIT_NOTE, "split.md")}
+    assert got[4] == ("definition", "names the blocks of a value (later lines use them)")
+    assert got[14][0] == "definition"  # dz_t = [dz^p_t; dz^q_t]: names for the gradient's blocks
+    assert got[16][0] == "holds"
+    assert got[18][0] == "holds"
+    assert got[20][0] == "wrong"  # q_t where p_t is needed
+    assert got[22][0] == "holds"
+
+
+def test_a_generic_per_step_loss_is_a_function_of_its_step_not_a_factor():
+    # ℓ_t(s_t) is ℓ_t applied to s_t: ∂ℓ_t/∂s_t is its own gradient, not ℓ_t read as a number times s_t.
+    got = verdicts(SPLIT_NOTE, "split.md")
+    assert got[24] == "holds"
+    dropped = SPLIT_NOTE.replace(r"\frac{\partial \ell_t}{\partial s_t} + U^\top", r"U^\top")
+    assert verdicts(dropped, "split.md")[24] == "wrong"
