@@ -362,7 +362,74 @@ class ClaimEvaluator:
                 if self.model.objective is not None:
                     raise Unsupported(f"∂{of.name}: a second loss beside {self.model.objective[0]}")
             return self.gradient(of, node.wrt, env, only)
+        if isinstance(of, Symbol) and isinstance(node.of, Apply) and of.time is None:
+            step_loss = self._step_loss(key(of), node.of.args, env)
+            if step_loss is not None:  # ∂l(o_t, y_t)/∂o_t of L = 1/T Σ_t l(o_t, y_t): that term's own gradient
+                return self._gradient_from(step_loss, node.wrt, env)
+        if not isinstance(node.of, Symbol) and isinstance(node.wrt, Symbol):
+            return self._partial_of_expression(node, env)
         return self.jacobian(node, env)
+
+    def _step_loss(self, k: tuple, args, env: dict):
+        """The var of one step's generic loss l(o_t, y_t) the program built, if its arguments name that step."""
+        steps = {self.program.step_of_symbol(a, env) for a in args if isinstance(a, Symbol) and a.time is not None}
+        if len(steps) != 1 or not any(sk == k for sk, _ in self.program.step_losses):
+            return None
+        (step,) = steps
+        root = self.program.step_losses.get((k, step))
+        if root is None:
+            raise Missing(f"{k[0]} at step {step}", gradient=step is not None and step > self.program.steps)
+        return root
+
+    def _gradient_from(self, root, wrt, env: dict):
+        if not isinstance(wrt, Symbol):
+            raise Unsupported(f"a gradient with respect to a {type(wrt).__name__}")
+        node = self._existing(key(wrt), self.program.step_of_symbol(wrt, env))
+        if node is None:
+            raise Missing(f"∂/∂{wrt.name}", gradient=False)
+        cache = (root, None)
+        if cache not in self._grads:
+            self._grads[cache] = self.program.gradient(root, self.precise)
+        got = self._grads[cache].get(node)
+        return got if got is not None else self.arith.zeros(_shape(node))
+
+    def _partial_of_expression(self, node: Derivative, env: dict) -> Jacobian:
+        """∂/∂o (φ(s) ⊙ o): the Jacobian of the expression as written, every other value held fixed."""
+        from symrnn import ir, rules
+
+        from .numbers import evaluate
+
+        wrt = node.wrt
+        b = self._existing(key(wrt), self.program.step_of_symbol(wrt, env))
+        if b is None:
+            raise Missing(f"∂/∂{wrt.name}", gradient=False)
+        if any(isinstance(n, Apply) and isinstance(n.func, Symbol) for n in reading.walk(node.of)):
+            raise Unsupported(f"∂/∂{wrt.name} of an expression with a function the note leaves generic")
+        built = len(self.program.assignments)
+        try:
+            expr = self.program.expr(node.of, env)
+        except (ProgramError, KeyError) as error:
+            raise Unsupported(f"∂/∂{wrt.name} of an expression the program cannot build ({error})") from None
+        if len(self.program.assignments) != built:
+            # the expression made values of its own (a loss term, a function of it): not the note's values
+            raise Unsupported(f"∂/∂{wrt.name} of an expression that is not made of the note's values")
+        values = self.program.values(self.precise)
+        g = ir.var("g_partial", expr.shape, ir.PARAM)
+        share = rules.vjp(expr, g).get(b)
+        rows, cols = _shape(expr)
+        size = _shape(b)[0] * _shape(b)[1]
+        out = []
+        for i in range(rows * cols):
+            seed = np.zeros(rows * cols)
+            seed[i] = 1.0
+            cot = self.arith.array(seed.reshape(rows, cols))
+            if share is None:
+                out.append(self.arith.zeros((size,)))
+                continue
+            leaf = lambda n, cot=cot: cot if n == g else values[n]  # noqa: E731
+            out.append(np.asarray(evaluate(share, leaf, self.arith, {})).reshape(-1))
+        j = Jacobian(np.array(out, dtype=object if self.precise else float), (rows, cols), _shape(b))
+        return j.T if self.reading.layout == "denominator" else j
 
     def term(self, node, env: dict):
         """A value, or ZERO for a term that names a gradient past the last step."""

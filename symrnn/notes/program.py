@@ -538,6 +538,8 @@ class Program:
             # E_t(y^t) beside E = Σ_t E_t(y^t): one step's generic loss, a random smooth function,
             # kept per step so ∂E_t/∂y^t can be asked for.
             value = self.assign(self.smooth_of(args), step)  # a var, so reverse mode can seed it
+            if step is None and d is None:
+                step = self._term_step(node, env, shift)  # l(o_t, y_t): a letter of no step, applied at step t
             if step is not None:
                 self.step_losses.setdefault((k, step), value)
             return value

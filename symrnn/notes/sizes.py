@@ -246,6 +246,21 @@ def _batched(model: NoteModel, stated: dict) -> bool:
     return False
 
 
+def _inner_product(node, model: NoteModel) -> bool:
+    """``w^\\top h``: a matrix product of a transposed factor, neither factor a number."""
+    return (
+        isinstance(node, Product)
+        and node.op not in ELEMENTWISE
+        and isinstance(node.left, Transpose)
+        and not is_scalar_expr(node.left, model)
+        and not is_scalar_expr(node.right, model)
+    )
+
+
+def _timed_value(node) -> bool:
+    return isinstance(node, Symbol) and node.time is not None and node.time.var not in STEP_COUNTS and node.name != ONES
+
+
 def _untimed(node, model: NoteModel) -> bool:
     """Only parameters (no value of a step): a bias or a weight, which a minibatch broadcasts over its rows."""
     from .reading import walk
@@ -415,6 +430,17 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
 
     def elementwise(left, right, why) -> tuple[int, int]:
         a, b = visit(left), visit(right)
+        for inner, shape, other in ((left, a, b), (right, b, a)):
+            if why == "a sum" and _inner_product(inner, model) and is_one(shape):
+                # w_y^T h(t) + b_y: an inner product plus a bias is a number, so b_y is one too
+                dims.join(other[0], one, why)
+                dims.join(other[1], one, why)
+                return scalar
+        if why == "a sum" and all(_timed_value(n) for n in (left, right)):
+            # y(t) - d(t): two values of a step added are of one size (a number only broadcasts if written)
+            dims.join(a[0], b[0], why)
+            dims.join(a[1], b[1], why)
+            return a
         if is_one(a) or is_scalar_expr(left, model):
             return b
         if is_one(b) or is_scalar_expr(right, model):

@@ -111,3 +111,56 @@ def test_a_generic_per_step_loss_is_a_function_of_its_step_not_a_factor():
     assert got[24] == "holds"
     dropped = SPLIT_NOTE.replace(r"\frac{\partial \ell_t}{\partial s_t} + U^\top", r"U^\top")
     assert verdicts(dropped, "split.md")[24] == "wrong"
+
+
+GENERIC_NOTE = r"""
+$$c_t = W c_{t-1} + U x_t$$
+
+$$g_t = V x_t$$
+
+$$h_t = \tanh(c_t) \odot g_t$$
+
+$$o_t = Q h_t$$
+
+$$L = \frac{1}{T} \sum_{t=1}^{T} l(o_t, y_t)$$
+
+$$\frac{\partial L}{\partial o_t} = \frac{1}{T} \frac{\partial l(o_t, y_t)}{\partial o_t}$$
+
+$$\frac{\partial L}{\partial g_t} = \frac{\partial}{\partial g_t} \left( \tanh(c_t) \odot g_t \right) \frac{\partial L}{\partial h_t}$$
+"""
+
+
+def test_the_gradient_of_one_term_of_a_generic_loss():
+    # ∂l(o_t, y_t)/∂o_t is the gradient of step t's term, l a letter of no step applied at step t.
+    assert verdicts(GENERIC_NOTE)[12] == "holds"
+    assert verdicts(GENERIC_NOTE.replace(r"= \frac{1}{T} \frac{\partial l", r"= \frac{\partial l"))[12] == "wrong"
+
+
+def test_a_partial_derivative_of_an_expression_as_an_operator():
+    # ∂/∂g_t (tanh(c_t) ⊙ g_t): the Jacobian of the expression as written, c_t held fixed.
+    assert verdicts(GENERIC_NOTE)[14] == "holds"
+    wrong = GENERIC_NOTE.replace(r"\frac{\partial}{\partial g_t} \left(", r"\frac{\partial}{\partial c_t} \left(")
+    assert verdicts(wrong)[14] == "wrong"
+
+
+SCALAR_OUTPUT_NOTE = r"""
+$$h(t) = \tanh(W h(t-1) + \mathbf{u}\, x(t))$$
+
+$$z(t) = \mathbf{v}^\top h(t) + c$$
+
+$$E = \sum_{t=1}^{T} \tfrac{1}{2} \bigl(z(t) - d(t)\bigr)^2$$ with $\mathbf{u}, \mathbf{v} \in \mathbb{R}^{H}$.
+
+$$\frac{\partial E}{\partial c} = \sum_{t=1}^{T} \bigl(z(t) - d(t)\bigr)$$
+
+$$\frac{\partial E}{\partial \mathbf{v}} = \sum_{t=1}^{T} \bigl(z(t) - d(t)\bigr)\, h(t)$$
+
+$$\frac{\partial E}{\partial \mathbf{v}} = \sum_{t=1}^{T} z(t)\, h(t)$$
+"""
+
+
+def test_an_inner_product_plus_a_bias_is_a_number_and_so_is_its_target():
+    # v^T h(t) + c: c is a number (not a vector the number is spread over); z(t) - d(t): d(t) is one too.
+    got = verdicts(SCALAR_OUTPUT_NOTE)
+    assert got[8] == "holds"
+    assert got[10] == "holds"
+    assert got[12] == "wrong"
