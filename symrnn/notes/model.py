@@ -236,8 +236,83 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
     else:
         model.units = set()  # entries such as p_{t, k_t} in a note not written unit by unit
     _time_implicit_steps(model)
+    _name_subexpressions(model)
     model.objective = _objective(model)
     return model
+
+
+def _same_steps(node, model: NoteModel):
+    """``node`` with every step written one way (Γ_r bare for Γ_r^{<t>}, ⟨t⟩ or _t alike): for comparing."""
+    import dataclasses
+
+    if isinstance(node, Symbol):
+        time = node.time
+        d = model.definitions.get(key(node))
+        if time is None and d is not None and d.implicit_step:
+            time = d.lhs.time
+        if time is not None:
+            time = TimeIndex(var=time.var, offset=time.offset, style="", terms=time.terms)
+        return replace(node, time=time)
+    if not dataclasses.is_dataclass(node):
+        return node
+    changes = {}
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if dataclasses.is_dataclass(value):
+            changes[f.name] = _same_steps(value, model)
+        elif isinstance(value, tuple):
+            changes[f.name] = tuple(
+                tuple(_same_steps(w, model) for w in v) if isinstance(v, tuple) else _same_steps(v, model)
+                for v in value
+            )
+    return replace(node, **changes) if changes else node
+
+
+def _name_subexpressions(model: NoteModel) -> None:
+    """z_u^{<t>} = W_u [c^{<t-1>}, x^{<t>}] + b_u after Γ_u = σ(W_u [c^{<t-1>}, x^{<t>}] + b_u): Γ_u = σ(z_u^{<t>}).
+
+    A value the note names later for a part of an earlier forward equation, written the same way
+    and read by no other equation, is that part: the earlier equation reads it, so gradients with
+    respect to it exist.  The values computed are the same.
+    """
+    read = {key(s) for d in model.definitions.values() for s in symbols(d.rhs)}
+    for k, named in list(model.definitions.items()):
+        if k in read or named.shift or named.block is not None or _is_loss_key(k) or isinstance(named.rhs, Symbol):
+            continue
+        if not (named.timed and named.lhs.time.var == model.step_vars[0] and named.lhs.time.offset == 0):
+            continue
+        pattern = _same_steps(named.rhs, model)
+        for other_key, other in list(model.definitions.items()):
+            if other_key == k or other.shift or other.block is not None or other.item.line >= named.item.line:
+                continue
+            rewritten = _replace_part(other.rhs, pattern, named.lhs, model)
+            if rewritten is not other.rhs:
+                model.definitions[other_key] = replace(other, rhs=rewritten)
+
+
+def _replace_part(node, pattern, name: Symbol, model: NoteModel):
+    """``node`` with every proper part equal to ``pattern`` (steps written alike) replaced by ``name``."""
+    import dataclasses
+
+    if not dataclasses.is_dataclass(node) or isinstance(node, Symbol):
+        return node
+    changes = {}
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if dataclasses.is_dataclass(value):
+            new = name if _same_steps(value, model) == pattern else _replace_part(value, pattern, name, model)
+        elif isinstance(value, tuple):
+            new = tuple(
+                v
+                if isinstance(v, tuple)
+                else (name if _same_steps(v, model) == pattern else _replace_part(v, pattern, name, model))
+                for v in value
+            )
+        else:
+            continue
+        if new is not value and new != value:
+            changes[f.name] = new
+    return replace(node, **changes) if changes else node
 
 
 def _sequence_names(tree) -> set[int]:

@@ -164,3 +164,30 @@ def test_an_inner_product_plus_a_bias_is_a_number_and_so_is_its_target():
     assert got[8] == "holds"
     assert got[10] == "holds"
     assert got[12] == "wrong"
+
+
+NAMED_PART_NOTE = r"""
+$$r_t = \sigma(A x_t + B h_{t-1} + a)$$
+
+$$h_t = r_t \odot \tanh(C x_t + D h_{t-1})$$
+
+$$E = \sum_{t=1}^{T} \| h_t \|^2$$
+
+We name the pre-activations $\bar r_t = A x_t + B h_{t-1} + a$ and
+
+$$\bar r_t = A x_t + B h_{t-1} + a$$
+
+$$\frac{\partial E}{\partial \bar r_t} = \frac{\partial E}{\partial h_t} \odot \tanh(C x_t + D h_{t-1}) \odot r_t \odot (1 - r_t)$$
+
+$$\frac{\partial E}{\partial a} = \sum_{t=1}^{T} \frac{\partial E}{\partial \bar r_t}$$
+
+$$\frac{\partial E}{\partial a} = \sum_{t=1}^{T} \frac{\partial E}{\partial h_t} \odot \frac{\partial E}{\partial \bar r_t}$$
+"""
+
+
+def test_a_name_given_later_to_part_of_a_forward_equation_is_that_part():
+    # r̄_t = A x_t + B h_{t-1} + a names the inside of σ(…) in r_t: ∂E/∂r̄_t is the gradient there, not 0.
+    got = verdicts(NAMED_PART_NOTE)
+    assert got[12] == "holds"
+    assert got[14] == "holds"
+    assert got[16] == "wrong"
