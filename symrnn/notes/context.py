@@ -139,6 +139,8 @@ class NoteContext:
             for j, part in enumerate(blocks):
                 self.aux[aux_key(part)] = (part, lhs, (j, tree.rhs))
             return True
+        if len(self.aux.get(aux_key(lhs), ())) == 3:
+            return False  # dz^p_t = …, dz^p_t named a block of dz_t before: a claim about that block
         if isinstance(lhs, Differential) and isinstance(lhs.operand, Symbol):
             # dW, δx_t, dh_0 of a quantity of the model (a value, parameter, input or initial state):
             # a claim about ∂L/∂v; dh_next, dh^{raw}_t name something the model has not: a new name.
