@@ -35,7 +35,7 @@ from .entries import index_letters
 from .formulas import FormulaError
 from .formulas import derivative as formula_derivative
 from .formulas import evaluate as evaluate_formula
-from .model import STEP_COUNTS, NoteModel, is_scalar_expr
+from .model import STEP_COUNTS, NoteModel, is_number_power, is_scalar_expr
 from .numbers import Unsupported
 from .program import Program, ProgramError, function_name
 from .reading import key
@@ -64,6 +64,7 @@ from .tree import (
 )
 
 ZERO = "zero"  # a term past the last step: zero by the reading rules
+EMPTY = "empty product"  # ∏ over no factor, beside another factor: leaves it as it is
 
 
 class Missing(Exception):
@@ -263,6 +264,8 @@ class ClaimEvaluator:
         if isinstance(node, Power):
             return self._power(node, env)
         if isinstance(node, Transpose):
+            if is_number_power(node):
+                return self._power(Power(node.operand, Symbol("T")), env)  # γ^{T}: the power T of a number
             v = self.value(node.operand, env)
             return v.T
         if isinstance(node, Apply):
@@ -362,6 +365,8 @@ class ClaimEvaluator:
                 if self.model.objective is not None:
                     raise Unsupported(f"∂{of.name}: a second loss beside {self.model.objective[0]}")
             return self.gradient(of, node.wrt, env, only)
+        if node.style == "nabla" and isinstance(of, Symbol) and key(of) in self.model.scalars:
+            return self.gradient(of, node.wrt, env)  # ∇_W C_t of a number C_t: in the shape of W
         if isinstance(of, Symbol) and isinstance(node.of, Apply) and of.time is None:
             step_loss = self._step_loss(key(of), node.of.args, env)
             if step_loss is not None:  # ∂l(o_t, y_t)/∂o_t of L = 1/T Σ_t l(o_t, y_t): that term's own gradient
@@ -443,6 +448,8 @@ class ClaimEvaluator:
     def _factor(self, node, env: dict):
         """A factor's value, ZERO, or the Missing it raised (a zero factor beside it wins)."""
         try:
+            if isinstance(node, Prod):
+                return self._prod(node, env, empty=EMPTY)  # an empty product beside a factor is 1
             return self.term(node, env)
         except Missing as missing:
             return missing
@@ -479,10 +486,15 @@ class ClaimEvaluator:
         for factor in (a, b):
             if isinstance(factor, Missing):
                 raise factor
-        return self._times(a, b, node.op, node.left)
+        out = self._times(a, b, node.op, node.left)
+        if out is EMPTY:
+            raise Missing("a product of empty products", gradient=False)
+        return out
 
     def _times(self, a, b, op: str, left):
         """``a`` times ``b`` as the note writes it (``op``; ``left`` is a's tree, for ``\\cdot``)."""
+        if a is EMPTY or b is EMPTY:
+            return b if a is EMPTY else a
         if isinstance(a, Jacobian) or isinstance(b, Jacobian):
             return chain(a, b)
         scalar = a.shape == (1, 1) or b.shape == (1, 1)
@@ -494,15 +506,20 @@ class ClaimEvaluator:
             return elementwise(a, b, lambda x, y: x * y)
         return matmul(a, b)
 
-    def _prod(self, node: Prod, env: dict):
-        """∏_{i=lower}^{upper} A_i = A_upper ⋯ A_lower, the latest step on the left."""
+    def _prod(self, node: Prod, env: dict, empty=None):
+        """∏_{i=lower}^{upper} A_i = A_upper ⋯ A_lower, the latest step on the left.
+
+        An empty product is ``empty`` (EMPTY, the neutral factor, beside another factor); alone it is
+        the identity of a shape the note does not write, so that step is not evaluated.
+        """
         if node.over is not None:
             raise Unsupported("a product over a set")
         index = node.index.name if node.index is not None else self.model.step_vars[0]
         lower = self.program.integer(node.lower, env) if node.lower is not None else 1
         upper = self.program.integer(node.upper, env, limit=True) if node.upper is not None else self.program.steps
+        if upper == lower - 1 and empty is not None:
+            return empty  # ∏_{k=T+1}^{T}: no factor (a range further past its end is not evaluated)
         if upper < lower:
-            # An empty product is the identity of a shape the note does not write: not evaluated here.
             raise Missing(f"an empty product over {index} from {lower} to {upper}", gradient=False)
         if upper - lower > 60:
             raise Unsupported(f"a product of {upper - lower + 1} factors")

@@ -20,12 +20,14 @@ from .reading import Item, key, symbols, walk
 from .tree import (
     Add,
     Apply,
+    Concat,
     Derivative,
     Differential,
     Entry,
     Equation,
     Frac,
     Func,
+    Matrix,
     Neg,
     Norm,
     Number,
@@ -36,6 +38,7 @@ from .tree import (
     Sum,
     Symbol,
     TimeIndex,
+    Transpose,
 )
 
 # Letters that name a step count, never a value.
@@ -84,6 +87,10 @@ class NoteModel:
     formulas: dict = field(default_factory=dict)  # g(x) = 4σ(x) − 2: letter → the formula in z (formulas.py)
     # L(z_t; y_t) = -log softmax(z_t)_{y_t} beside L = Σ_t L(z_t; y_t): key → (its arguments, the formula)
     step_formulas: dict[tuple, tuple] = field(default_factory=dict)
+    # Values the note shows are numbers: C_t of ∇_{a} C_t; in a note without vector notation, w of |w|.
+    scalars: set = field(default_factory=set)
+    # C_t = C(a_t, y_t) beside C = Σ_t C_t: the value of each step of a name whose total is defined
+    step_definitions: dict[tuple, Definition] = field(default_factory=dict)
     # Letters the note's stated shapes use as sizes (N, D, H in x_t \in \mathbb{R}^{N \times D}):
     # numbers whose value is the size solved for them, never a step count (T excepted).
     size_letters: frozenset = frozenset()
@@ -206,6 +213,8 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
             if k in model.definitions:
                 if item.kind == reading.LOSS and isinstance(tree.lhs, Apply) and not model.definitions[k].timed:
                     model.step_formulas.setdefault(k, (tree.lhs.args, tree.rhs))
+                if item.kind == reading.FORWARD and lhs.time is not None and not model.definitions[k].timed:
+                    model.step_definitions.setdefault(k, Definition(k, lhs, tree.rhs, item, shift))
                 continue
             units = index_letters(tree.lhs) if isinstance(tree.lhs, Entry) else ()
             model.definitions[k] = Definition(k, lhs, tree.rhs, item, shift, units=units)
@@ -235,6 +244,7 @@ def build_model(cell: reading.CellText, all_items: list[Item]) -> NoteModel:
         model.indices.update(key(Symbol(letter)) for letter in model.units)
     else:
         model.units = set()  # entries such as p_{t, k_t} in a note not written unit by unit
+    model.scalars = _scalars(cell.items)
     _time_implicit_steps(model)
     _name_subexpressions(model)
     model.objective = _objective(model)
@@ -313,6 +323,51 @@ def _replace_part(node, pattern, name: Symbol, model: NoteModel):
         if new is not value and new != value:
             changes[f.name] = new
     return replace(node, **changes) if changes else node
+
+
+def _scalars(items: list[Item]) -> set[tuple]:
+    """Keys of values the note writes as numbers: what a ∇ takes the gradient of (C_t of ∇_{a_τ} C_t),
+    and, in a note with bars |·| and no transpose, ⊙, diag or matrix, every value (a note about one unit)."""
+    out: set[tuple] = set()
+    vector = False
+    inside_bars: set[tuple] = set()
+    for item in items:
+        for node in walk(item.tree):
+            if isinstance(node, Derivative) and node.style == "nabla" and isinstance(node.of, Symbol):
+                out.add(key(node.of))
+            if isinstance(node, Transpose) and is_number_power(node):
+                continue
+            if isinstance(node, Transpose | Matrix | Concat) or (
+                isinstance(node, Product) and node.op in ("odot", "circ")
+            ):
+                vector = True
+            if isinstance(node, Apply) and isinstance(node.func, Func) and node.func.name == "diag":
+                vector = True
+            if isinstance(node, Norm) and node.kind == "abs":
+                inside_bars |= {key(s) for s in walk(node.operand) if isinstance(s, Symbol)}
+    if vector or not inside_bars:
+        return out
+    # one unit (Bengio's latching problem): every value of the note is a number
+    return out | {key(n) for item in items for n in walk(item.tree) if isinstance(n, Symbol)}
+
+
+def is_number_power(node) -> bool:
+    """``4^{T}``, ``\\gamma^{T}``, ``(|v|/4)^{T}``: ^T on a number is the power T, never a transpose."""
+    if not isinstance(node, Transpose):
+        return False
+
+    def number(n) -> bool:
+        if isinstance(n, Number) or (isinstance(n, Norm) and n.kind == "abs"):
+            return True
+        if isinstance(n, Symbol):
+            return n.name in SCALAR_NAMES and n.time is None and not n.sub and not n.sup
+        if isinstance(n, Product):
+            return number(n.left) and number(n.right)
+        if hasattr(n, "num") and hasattr(n, "den"):
+            return number(n.num) and number(n.den)
+        return False
+
+    return number(node.operand)
 
 
 def _sequence_names(tree) -> set[int]:

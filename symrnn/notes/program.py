@@ -156,7 +156,8 @@ class Program:
         definition = self.model.definitions.get(k)
         shape = self.shape(k)
         if definition is not None and not definition.timed and step is not None:
-            definition = None  # E = Σ_t E_t defines E; E_t itself is left to the note (generic)
+            # E = Σ_t E_t defines E; E_t itself is left to the note (generic) unless it says what it is
+            definition = self.model.step_definitions.get(k)
         if definition is not None and (not definition.timed or 1 <= (step or 0) <= self.steps):
             if (k, step) in self._building:
                 raise ProgramError(f"{k[0]} depends on itself at one step")
@@ -527,7 +528,9 @@ class Program:
             step = self.step_of_symbol(node.func, env, shift)
             d = self.model.definitions.get(k)
             term = self._term_step(node, env, shift) if d is not None and not d.timed and step is None else None
-            if term is None and d is not None and (d.timed or step is None):
+            # C_t = C(a_t, y_t): the letter C applied is a generic function, not the value C_t itself
+            same_letter = d is not None and d.timed and step is None and bool(node.args)
+            if term is None and d is not None and (d.timed or step is None) and not same_letter:
                 return self.node(k, step)
             if term is not None:
                 # L(z_t; y_t) inside L = Σ_t L(z_t; y_t): the loss of one step, not the total again

@@ -334,6 +334,20 @@ def _names_function(tree: Equation) -> bool:
     return all(isinstance(s, Func | Symbol) for s in tree.sides[:-1])
 
 
+def _step_value(item: Item, cell: CellText) -> bool:
+    """``C_t = …`` (no gradient in it) where the name's untimed definition sums C over the steps."""
+    lhs = item.tree.lhs
+    total = cell.defined.get(key(lhs)) if isinstance(lhs, Symbol) else None
+    if total is None or lhs.time is None or lhs.time.offset or has_gradient(item.tree.rhs):
+        return False
+    tree = total.tree
+    if not isinstance(tree, Equation) or not isinstance(tree.lhs, Symbol) or tree.lhs.time is not None:
+        return False
+    return isinstance(tree.rhs, Sum) and any(
+        isinstance(n, Symbol) and key(n) == key(lhs) and n.time is not None for n in walk(tree.rhs)
+    )
+
+
 def _step_term(item: Item, cell: CellText) -> bool:
     if not isinstance(item.tree.lhs, Apply | Symbol):
         return False  # a claim stacked over units (units.py) is no loss term
@@ -459,8 +473,10 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
                 item.kind = PROSE  # 1 ≤ t ≤ T, at t = T_x, γ = 1/4, h_0 = 0: prose, not a claim
             elif item.kind == FORWARD_CLAIM and _step_term(item, current):
                 item.kind = LOSS  # L(z_t; y_t) = … beside L(z, y) = Σ_t L(z_t; y_t): the formula of each term
+            elif item.kind == FORWARD_CLAIM and _step_value(item, current):
+                item.kind = FORWARD  # C_t = C(a_t, y_t) beside C = Σ_t C_t: what each term of the sum is
             if item.kind == FORWARD and isinstance(item.tree.lhs, Symbol):
-                current.defined[key(item.tree.lhs)] = item
+                current.defined.setdefault(key(item.tree.lhs), item)
                 current.forward.append(item)
             elif item.kind in (ALIAS, LOSS):
                 current.defined[_lhs_key(item.tree.lhs)] = item

@@ -281,7 +281,7 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
     def shape_of(k: tuple) -> tuple[int, int]:
         if k not in table:
             symbol = model.symbols.get(k)
-            if model.is_number(k) or (k[0] in ("J", "L", "E", "loss", "ell")):
+            if model.is_number(k) or (k[0] in ("J", "L", "E", "loss", "ell")) or k in model.scalars:
                 table[k] = (one, one)
             elif k[0] == ONES and not k[1] and not k[3]:
                 # \mathbf{1}: a number 1 broadcast; \mathbf{1}_N: a column of N ones (N a size letter or not)
@@ -546,6 +546,14 @@ def _constrain(model: NoteModel, convention: str, stated: dict) -> tuple[Dims, d
         try:
             dims.join(lhs[0], rhs[0], "the two sides")
             dims.join(lhs[1], rhs[1], "the two sides")
+        except ShapeFailure as error:
+            raise ShapeFailure(f"line {d.item.line}: {error}") from None
+    for d in model.step_definitions.values():
+        try:
+            rhs = visit(d.rhs)
+            if not (is_one(rhs) and is_scalar_expr(d.rhs, model)):
+                dims.join(shape_of(d.key)[0], rhs[0], "the two sides")
+                dims.join(shape_of(d.key)[1], rhs[1], "the two sides")
         except ShapeFailure as error:
             raise ShapeFailure(f"line {d.item.line}: {error}") from None
     for _, formula in model.step_formulas.values():

@@ -137,3 +137,51 @@ def test_a_number_bound_in_prose_is_used_and_a_condition_in_prose_is_no_claim():
 def test_a_bound_on_a_number_the_note_never_gives_is_unchecked():
     got = verdicts(TANH.replace(r"and $\lambda = LAMBDA$", "and some $\\lambda$"))
     assert got[17][0] == "unchecked" and "lambda" in got[17][1], got[17]
+
+
+ONE_UNIT = r"""# One sigmoid unit, scored at the last step
+
+$$s_t = v \sigma(s_{t-1}) + x_t$$
+
+Only the last state is scored, $E = \tfrac{1}{2}(s_T - d)^2$, and $\gamma = 1/4$ bounds $\sigma'$.
+
+$$\frac{\partial E}{\partial x_t} = (s_T - d) \prod_{k=t+1}^{T} v \sigma'(s_{k-1})$$
+
+$$\frac{\partial E}{\partial v} = (s_T - d) \sum_{t=1}^{T} \sigma(s_{t-1}) \prod_{k=t+1}^{T} v \sigma'(s_{k-1})$$
+
+$$\frac{\partial E}{\partial v} = (s_T - d) \sum_{t=1}^{T} \sigma(s_{t-1}) \prod_{k=t}^{T} v \sigma'(s_{k-1})$$
+
+$$\left| \frac{\partial s_T}{\partial s_0} \right| \le \gamma^{T} |v|^{T}$$
+"""
+
+
+def test_bars_make_a_note_without_vector_notation_scalar_and_an_empty_product_is_one():
+    got = verdicts(ONE_UNIT)
+    assert got[7][0] == "holds", got[7]  # at t = T the product is empty: ∂E/∂x_T = s_T - d
+    assert got[9][0] == "holds", got[9]
+    assert got[11][0] == "wrong", got[11]  # one factor too many
+    assert got[13][0] == "holds" and "random instances" in got[13][1], got[13]
+
+
+STEP_COSTS = r"""# A cost at every step, each a function of its own step
+
+$$h_t = W \tanh(h_{t-1}) + x_t$$
+
+$$C = \sum_{t=1}^{T} C_t, \qquad C_t = C(h_t, y_t)$$
+
+$$\nabla_{W} C = \sum_{t=1}^{T} \nabla_{h_t} C \, \tanh(h_{t-1})^\top$$
+
+$$\nabla_{x_t} C = \nabla_{h_t} C$$
+
+$$\nabla_{h_t} C = \nabla_{h_t} C_t + \operatorname{diag}\left(1 - \tanh^2(h_t)\right) W^\top \nabla_{h_{t+1}} C$$
+
+$$\nabla_{h_t} C = \nabla_{h_t} C_t + W^\top \nabla_{h_{t+1}} C$$
+"""
+
+
+def test_a_step_cost_named_by_a_generic_function_of_its_step_beside_the_sum_of_the_costs():
+    got = verdicts(STEP_COSTS)
+    assert got[5][0] == "definition", got[5]
+    for line in (7, 9, 11):
+        assert got[line][0] == "holds", (line, got[line])
+    assert got[13][0] == "wrong", got[13]  # the tanh' factor left out
