@@ -46,6 +46,7 @@ from .tree import (
     Concat,
     Derivative,
     Differential,
+    Dots,
     Entry,
     Frac,
     Func,
@@ -302,6 +303,12 @@ class ClaimEvaluator:
             if abs(n) > 60:
                 raise Unsupported(f"a power {n} (at most 60)")
             return base**n
+        if exponent is not None and self._matrix_power(symbol, exponent, env):
+            # W_{rec}^{t-k}: the power t-k of a parameter the note uses (no W^{t-k} of its own)
+            n = sum(
+                sign * (v if isinstance(v, int) else self.program.integer(Symbol(v), env)) for sign, v in exponent[1]
+            )
+            return self._power(Power(exponent[0], Number(str(n))), env)
         target = _one_hot_of(symbol)
         if target is not None and key(target) in self.model.targets():
             return self.forward(target, env)  # 1_{y_t}: the one-hot vector of the target class y_t
@@ -325,6 +332,18 @@ class ClaimEvaluator:
             return symbol
         step = self.program.step_of_symbol(symbol, env)
         return replace(symbol, time=replace(time, var=None, offset=step, terms=()))
+
+    def _matrix_power(self, symbol: Symbol, exponent, env: dict) -> bool:
+        """Is ``W^{t-k}`` the power of a parameter: steps above it, and no value of that name of its own?"""
+        base, terms = exponent
+        if key(base) not in self.program.shapes.of or key(base) in self.model.definitions:
+            return False
+        letters = [v for _, v in terms if not isinstance(v, int)]
+        if not letters or any(v not in env and v not in STEP_COUNTS for v in letters):
+            return False
+        k = key(symbol)
+        used = any(k in {key(s) for s in reading.symbols(d.rhs)} for d in self.model.definitions.values())
+        return k not in self.model.definitions and not used
 
     def _aux(self, aux, symbol: Symbol, env: dict):
         """A name the note defined on the way (dh_next = …): its right side at the step used."""
@@ -475,6 +494,8 @@ class ClaimEvaluator:
         return a + sign * b
 
     def _product(self, node: Product, env: dict):
+        if node.op == "juxt" and isinstance(node.left, Product) and isinstance(node.left.right, Dots):
+            return self._dots(node.left.left, node.right, env)
         a, b = self._factor(node.left, env), self._factor(node.right, env)
         for factor in (a, b):
             if isinstance(factor, Missing) and not factor.gradient:
@@ -505,6 +526,21 @@ class ClaimEvaluator:
         if op == "cdot" and a.shape == b.shape and a.shape[1] == 1 and not is_scalar_expr(left, self.model):
             return elementwise(a, b, lambda x, y: x * y)
         return matmul(a, b)
+
+    def _dots(self, before, last, env: dict):
+        """``A_t ⋯ A_{τ+1}``: the factors from the one before the dots down to ``last``, one step apart."""
+        prefix = None
+        first = before
+        if isinstance(before, Product) and before.op == "juxt":
+            prefix, first = before.left, before.right
+        var, count = _run_length(first, last, env, self.program)
+        out = None
+        for i in range(count):
+            factor = self.value(_shift(first, var, -i), env)
+            out = factor if out is None else self._times(out, factor, "juxt", first)
+        if prefix is not None:
+            out = self._times(self.value(prefix, env), out, "juxt", prefix)
+        return out
 
     def _prod(self, node: Prod, env: dict, empty=None):
         """∏_{i=lower}^{upper} A_i = A_upper ⋯ A_lower, the latest step on the left.
@@ -643,7 +679,7 @@ _POWER_TERM = re.compile(r"([+-]?)\s*([A-Za-z]+|\d+)")
 
 def number_power(symbol: Symbol):
     """(γ, [(sign, term)]) for ``γ^{t-k}`` read as γ with the label t-k above it, else None."""
-    if not symbol.sup or symbol.sub or symbol.time is not None or symbol.primes:
+    if not symbol.sup or symbol.time is not None or symbol.primes:
         return None
     text = symbol.sup.replace(" ", "").replace("\\", "")
     terms = _POWER_TERM.findall(text)
@@ -721,6 +757,55 @@ def _bind_from(defined, symbol: Symbol, env: dict, target=None) -> dict:
         (name,) = names
         out[name] = symbol.time.offset
     return out
+
+
+def _times_of(node) -> list:
+    return [s.time for s in reading.symbols(node)]
+
+
+def _run_length(first, last, env: dict, program) -> tuple[str, int]:
+    """(step letter, number of factors) of ``first ⋯ last``, the same factor at steps one apart."""
+    a, b = reading.symbols(first), reading.symbols(last)
+    letters = {s.time.var for s in a if s.time is not None}
+    if len(a) != len(b) or len(letters) != 1 or None in letters or any(s.time is None for s in a):
+        raise Unsupported("a product with dots whose first and last factors are not one factor at two steps")
+    (var,) = letters
+    if any(s.time.terms for s in a + b) or _strip_times(first) != _strip_times(last):
+        raise Unsupported("a product with dots whose first and last factors are not one factor at two steps")
+    gaps = {program.step_of_symbol(x, env) - program.step_of_symbol(y, env) for x, y in zip(a, b, strict=True)}
+    if len(gaps) != 1:
+        raise Unsupported("a product with dots whose factors do not move one step at a time")
+    (gap,) = gaps
+    if gap < 0:
+        raise Missing("a product with dots that runs backwards", gradient=False)
+    if gap > 60:
+        raise Unsupported(f"a product of {gap + 1} factors")
+    return var, gap + 1
+
+
+def _strip_times(node):
+    if isinstance(node, Symbol):
+        return dataclasses.replace(node, time=None)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        changes = {f.name: _strip_times(getattr(node, f.name)) for f in dataclasses.fields(node)}
+        return dataclasses.replace(node, **changes)
+    if isinstance(node, tuple):
+        return tuple(_strip_times(n) for n in node)
+    return node
+
+
+def _shift(node, var: str, by: int):
+    """``node`` with every step ``var + o`` moved to ``var + o + by``."""
+    if isinstance(node, Symbol):
+        if node.time is not None and node.time.var == var:
+            return dataclasses.replace(node, time=dataclasses.replace(node.time, offset=node.time.offset + by))
+        return node
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        changes = {f.name: _shift(getattr(node, f.name), var, by) for f in dataclasses.fields(node)}
+        return dataclasses.replace(node, **changes)
+    if isinstance(node, tuple):
+        return tuple(_shift(n, var, by) for n in node)
+    return node
 
 
 def norm_of(m: np.ndarray, frobenius: bool, precise: bool):

@@ -9,17 +9,32 @@ gets ``unchecked`` naming it while the other cells are still checked.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from . import reading
 from .claims import aux_key
 from .errors import NotesSyntaxError
 from .judge import Problems
-from .model import SCALAR_NAMES, ModelError, NoteModel, build_model, has_gradient, is_loss_key
+from .model import SCALAR_NAMES, STEP_COUNTS, ModelError, NoteModel, build_model, has_gradient, is_loss_key
 from .parse import parse_latex
 from .reading import Item, NoteText, key
 from .sizes import SCALAR, ShapeFailure, size_letters, solve_shapes
-from .tree import Concat, Differential, Equation, Frac, Matrix, Neg, Number, Power, Symbol, Tuple
+from .tree import (
+    Apply,
+    Concat,
+    Differential,
+    Equation,
+    Frac,
+    Matrix,
+    Neg,
+    Number,
+    Power,
+    Product,
+    Symbol,
+    TimeIndex,
+    Tuple,
+)
 from .unread import UNKNOWN, Hole, tainted_keys
 
 DELTA_NAMES = frozenset({"delta", "Delta", "epsilon", "varepsilon"})
@@ -49,6 +64,7 @@ class NoteContext:
             except (ModelError, ShapeFailure) as error:
                 self.errors[cell.index] = f"the forward equations cannot be unrolled: {error}"
                 continue
+            model.last_step_args = _last_step_args(model, text)
             self.models[cell.index] = model
             self._problems[cell.index] = Problems(model, stated)
         for item in text.items:
@@ -158,6 +174,36 @@ class NoteContext:
             self.aux[("sym", k)] = (lhs, tree.rhs)
             return True
         return False
+
+
+def _last_step_args(model: NoteModel, text: NoteText) -> tuple:
+    """The values of ``L(h^{<N>})`` (the note's undefined objective applied to values at the last step)."""
+    k = model.objective
+    if k is None or k in model.definitions or k in model.step_formulas:
+        return ()
+    for tree in [m.tree for m in text.mentions] + [i.tree for i in text.items if i.kind == reading.PROSE]:
+        for node in reading.walk(tree):
+            if isinstance(node, Product) and node.op == "juxt" and isinstance(node.left, Symbol):
+                node = Apply(node.left, (node.right,))  # L(h^{<N>}) read as a product of L and h^{<N>}
+            if isinstance(node, Apply) and isinstance(node.func, Symbol) and key(node.func) == k and node.args:
+                node = Apply(node.func, tuple(_at_last_step(a) for a in node.args))
+                if all(
+                    isinstance(a, Symbol)
+                    and a.time is not None
+                    and a.time.var in STEP_COUNTS
+                    and key(a) in model.definitions
+                    for a in node.args
+                ):
+                    return tuple(node.args)
+    return ()
+
+
+def _at_last_step(node):
+    """h^{<N>} read as h with the label (N) above it: h at the last step N."""
+    if isinstance(node, Symbol) and node.time is None and node.sup and node.sup.strip("()<>") in STEP_COUNTS:
+        if node.sup[0] in "(<" and node.sup[-1] in ")>":
+            return dataclasses.replace(node, sup=None, time=TimeIndex(node.sup.strip("()<>"), 0, style="angle"))
+    return node
 
 
 def _names_a_number(tree: Equation) -> bool:

@@ -91,6 +91,8 @@ class NoteModel:
     scalars: set = field(default_factory=set)
     # C_t = C(a_t, y_t) beside C = Σ_t C_t: the value of each step of a name whose total is defined
     step_definitions: dict[tuple, Definition] = field(default_factory=dict)
+    # "some loss L(h^{<N>})": the objective a generic function of these values at the last step only
+    last_step_args: tuple = ()
     # Letters the note's stated shapes use as sizes (N, D, H in x_t \in \mathbb{R}^{N \times D}):
     # numbers whose value is the size solved for them, never a step count (T excepted).
     size_letters: frozenset = frozenset()

@@ -242,6 +242,7 @@ class Program:
         if len(sizes) > 1:
             raise ProgramError(f"the unit letter {letter} runs over {' and '.join(map(str, sorted(sizes)))} units")
         return sizes.pop()
+
     def _block(self, whole: ir.Node, block: tuple) -> ir.Node:
         """Block ``j`` of a_t = [a_i, a_f, a_o, a_g]: rows (a stack) or columns (side by side) of a_t."""
         from .reading import split_vertical
@@ -324,6 +325,10 @@ class Program:
             return None
         if k in self.model.definitions:
             return self.node(k, None)
+        if self.model.last_step_args:
+            # L(h^{<N>}): one generic function of the last step's values, not a loss at every step
+            args = [self.node(key(a), self.step_of_symbol(a, {})) for a in self.model.last_step_args]
+            return self.assign(self.smooth_of(args), None)
         timed = [s for s in self.model.symbols if s[0] == k[0] and self.model.symbols[s].time is not None]
         per_step = timed[0] if timed else None
         terms = []

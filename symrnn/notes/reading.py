@@ -203,6 +203,10 @@ def classify(tree, defined: set[tuple], gradient_names: set[tuple]) -> str:
         return GENERAL
     if isinstance(rhs, Number) and rhs.value == 0 and has_gradient(lhs) and _past_a_step(lhs):
         return BOUNDARY  # δh_{T+1} = 0; ∂L/∂g_t = 0 is a claim
+    if isinstance(lhs, Symbol) and key(lhs) in gradient_names and not is_delta_name(lhs):
+        return GRADIENT_CLAIM  # J_t = diag(z) + … after J_t = ∂h_t/∂h_{t-1}: a claim about the Jacobian
+    if _names_jacobian(lhs, rhs) and key(lhs) not in defined:
+        return GRADIENT_NAME  # J_t = ∂h_t/∂h_{t-1}: a name for a Jacobian, whatever its letter
     if is_loss_symbol(lhs):
         return LOSS if _lhs_key(lhs) not in defined else FORWARD_CLAIM
     if is_delta_name(lhs) and isinstance(rhs, Derivative) and key(lhs) not in gradient_names:
@@ -332,6 +336,19 @@ def _names_function(tree: Equation) -> bool:
     if not isinstance(last, Func):
         return False
     return all(isinstance(s, Func | Symbol) for s in tree.sides[:-1])
+
+
+def _names_jacobian(lhs, rhs) -> bool:
+    """``J_t = ∂h_t/∂h_{t-1}``: a plain name for the Jacobian of one value by another (no loss in it)."""
+    return (
+        isinstance(lhs, Symbol)
+        and not is_delta_name(lhs)
+        and isinstance(rhs, Derivative)
+        and isinstance(rhs.of, Symbol)
+        and isinstance(rhs.wrt, Symbol)
+        and not is_loss_symbol(rhs.of)
+        and rhs.of.time is not None
+    )
 
 
 def _step_value(item: Item, cell: CellText) -> bool:
@@ -483,7 +500,9 @@ def read_note_text(path: str | Path | NoteSource) -> NoteText:
             elif item.kind == SPLIT:
                 for part in split_parts(item.tree, current.defined):
                     current.defined[key(part)] = item
-            elif item.kind == GRADIENT_NAME and is_delta_name(item.tree.lhs):
+            elif item.kind == GRADIENT_NAME and (
+                is_delta_name(item.tree.lhs) or _names_jacobian(item.tree.lhs, item.tree.rhs)
+            ):
                 gradient_names.add(key(item.tree.lhs))
             item.cell = current.index
             current.items.append(item)

@@ -185,3 +185,51 @@ def test_a_step_cost_named_by_a_generic_function_of_its_step_beside_the_sum_of_t
     for line in (7, 9, 11):
         assert got[line][0] == "holds", (line, got[line])
     assert got[13][0] == "wrong", got[13]  # the tanh' factor left out
+
+
+LINEAR = r"""# A linear recurrence: Jacobians as powers and as a chain with dots
+
+$$h_t = A h_{t-1} + B x_t$$
+
+$$\frac{\partial h_t}{\partial h_k} = A^{t-k}$$
+
+$$\frac{\partial h_t}{\partial h_k} = A^{t-k+1}$$
+
+$$\frac{\partial h_t}{\partial h_k} = \frac{\partial h_t}{\partial h_{t-1}} \cdots \frac{\partial h_{k+1}}{\partial h_k}$$
+
+$$\frac{\partial h_t}{\partial h_k} = \frac{\partial h_t}{\partial h_{t-1}} \cdots \frac{\partial h_{k}}{\partial h_{k-1}}$$
+"""
+
+
+def test_a_power_written_above_a_parameter_and_a_chain_written_with_dots():
+    got = verdicts(LINEAR)
+    assert got[5][0] == "holds", got[5]  # A^{t-k}, read by the grammar as A with t-k above it
+    assert got[7][0] == "wrong", got[7]
+    assert got[9][0] == "holds", got[9]  # the factors from step t down to step k+1
+    assert got[11][0] == "wrong", got[11]  # one factor too many
+
+
+NAMED_JACOBIAN = r"""# A gated unit whose one-step Jacobian the note calls J
+
+$$g_t = \sigma(A h_{t-1})$$
+
+$$h_t = g_t \odot \tanh(B h_{t-1})$$
+
+Some loss $L(h_T)$ reads the last state only.
+
+$$J_t = \frac{\partial h_t}{\partial h_{t-1}}$$
+
+$$J_t = \operatorname{diag}(g_t \odot (1 - g_t) \odot \tanh(B h_{t-1})) A + \operatorname{diag}(g_t \odot (1 - \tanh^2(B h_{t-1}))) B$$
+
+$$\frac{\partial L}{\partial h_{t-1}} = J_t^\top \frac{\partial L}{\partial h_t}$$
+
+$$\frac{\partial L}{\partial h_{t-1}} = J_t \frac{\partial L}{\partial h_t}$$
+"""
+
+
+def test_a_jacobian_named_with_a_loss_letter_and_a_loss_at_the_last_step_only():
+    got = verdicts(NAMED_JACOBIAN)
+    assert got[9][0] == "definition", got[9]  # J_t names a Jacobian: J is no loss here
+    assert got[11][0] == "holds", got[11]
+    assert got[13][0] == "holds", got[13]  # L(h_T): no loss at the other steps
+    assert got[15][0] == "wrong", got[15]  # J_t where J_t^T is needed
