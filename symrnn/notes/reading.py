@@ -348,6 +348,7 @@ def _names_jacobian(lhs, rhs) -> bool:
         and isinstance(rhs.wrt, Symbol)
         and not is_loss_symbol(rhs.of)
         and rhs.of.time is not None
+        and rhs.wrt.time is not None  # of one value by another (q = ∂h_i(t)/∂u_{mk} is read by units.py)
     )
 
 
