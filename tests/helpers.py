@@ -44,3 +44,28 @@ def assert_close(ours, theirs, what: str, tol: float = 1e-10) -> None:
     if err.size and err.max() > tol:
         i = np.unravel_index(err.argmax(), err.shape)
         raise AssertionError(f"{what}{list(map(int, i))}: symrnn {ours[i]!r}, reference {theirs[i]!r}")
+
+
+def function_calls(fn, *args, **kwargs) -> tuple[object, int]:
+    """(fn's result, the number of Python and C function calls it made).
+
+    A measure of work that is the same on every run of the same input, unlike a clock on a
+    machine shared with other work: the complexity tests compare these counts, and the
+    timings live in benchmarks/.
+    """
+    import sys
+
+    count = 0
+
+    def profile(frame, event, arg):
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        result = fn(*args, **kwargs)
+    finally:
+        sys.setprofile(previous)
+    return result, count
