@@ -287,19 +287,72 @@ def _name_subexpressions(model: NoteModel) -> None:
     and read by no other equation, is that part: the earlier equation reads it, so gradients with
     respect to it exist.  The values computed are the same.
     """
-    read = {key(s) for d in model.definitions.values() for s in symbols(d.rhs)}
+    # Read by an equation above it, a value is more than a name for a part; read only by names
+    # given after it (ã_{t+1} = tanh(a_t) after a_t = …), it is still one.
+    read = {key(s) for d in model.definitions.values() for s in symbols(d.rhs) if not _late_name(d, model)}
     for k, named in list(model.definitions.items()):
-        if k in read or named.shift or named.block is not None or _is_loss_key(k) or isinstance(named.rhs, Symbol):
+        if k in read or named.block is not None or _is_loss_key(k) or isinstance(named.rhs, Symbol):
             continue
-        if not (named.timed and named.lhs.time.var == model.step_vars[0] and named.lhs.time.offset == 0):
+        if not (named.timed and named.lhs.time.var == model.step_vars[0]):
             continue
-        pattern = _same_steps(named.rhs, model)
+        # Written as the note writes both (h_{t+1} = tanh(W (r_t ⊙ h_t) + …) ⊙ z_t and a_t = W (r_t ⊙ h_t)
+        # + …): the part is replaced where it is written, so a shift of either equation is kept.
+        if named.lhs.time.offset != 0 and named.lhs.time.offset != -named.shift:
+            continue
+        patterns = [_same_steps(named.rhs, model), _same_steps(_expand_late(named.rhs, named, model), model)]
         for other_key, other in list(model.definitions.items()):
-            if other_key == k or other.shift or other.block is not None or other.item.line >= named.item.line:
+            if other_key == k or other.block is not None or other.item.line >= named.item.line:
                 continue
-            rewritten = _replace_part(other.rhs, pattern, named.lhs, model)
+            rewritten = other.rhs
+            for pattern in patterns[: 1 if patterns[0] == patterns[1] else 2]:
+                rewritten = _replace_part(rewritten, pattern, named.lhs, model)
             if rewritten is not other.rhs:
                 model.definitions[other_key] = replace(other, rhs=rewritten)
+
+
+def _late_name(d: Definition, model: NoteModel) -> bool:
+    """A definition read by no forward equation written above it: a candidate name for a part."""
+    return not any(
+        key(s) == d.key for o in model.definitions.values() if o.item.line < d.item.line for s in symbols(o.rhs)
+    )
+
+
+def _expand_late(node, named: Definition, model: NoteModel, depth: int = 0):
+    """``node`` with each value named on a line of its own after the forward equations (a_t of
+    h̃_{t+1} = tanh(a_t)), written as the note wrote it, replaced by its right side."""
+    import dataclasses
+
+    if depth > 8:
+        return node
+    if isinstance(node, Symbol):
+        d = model.definitions.get(key(node))
+        if (
+            d is None
+            or d is named
+            or d.block is not None
+            or d.units
+            or node.time is None
+            or d.lhs.time is None
+            or node.time != d.lhs.time
+            or not _late_name(d, model)
+            or isinstance(d.rhs, Symbol)
+        ):
+            return node
+        return _expand_late(d.rhs, named, model, depth + 1)
+    if not dataclasses.is_dataclass(node):
+        return node
+    changes = {}
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if dataclasses.is_dataclass(value):
+            new = _expand_late(value, named, model, depth + 1)
+        elif isinstance(value, tuple):
+            new = tuple(v if isinstance(v, tuple) else _expand_late(v, named, model, depth + 1) for v in value)
+        else:
+            continue
+        if new is not value:
+            changes[f.name] = new
+    return replace(node, **changes) if changes else node
 
 
 def _replace_part(node, pattern, name: Symbol, model: NoteModel):

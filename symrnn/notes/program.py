@@ -158,11 +158,13 @@ class Program:
         if definition is not None and not definition.timed and step is not None:
             # E = Σ_t E_t defines E; E_t itself is left to the note (generic) unless it says what it is
             definition = self.model.step_definitions.get(k)
-        if definition is not None and (not definition.timed or 1 <= (step or 0) <= self.steps):
+        if definition is not None and (
+            not definition.timed or 1 <= (step or 0) <= self.steps or self._before_first(k, step)
+        ):
             if (k, step) in self._building:
                 raise ProgramError(f"{k[0]} depends on itself at one step")
             self._building.add((k, step))
-            env = {v: step for v in self.model.step_vars} if step else {}
+            env = {v: step for v in self.model.step_vars} if step is not None else {}
             if definition.units:
                 expr = self._by_units(definition, shape, env)
             else:
@@ -180,6 +182,45 @@ class Program:
             var = self._new_var(shape, self._random(k, shape), step)
         self.nodes[(k, step)] = var
         return var
+
+    def _before_first(self, k: tuple, step: int | None, seen: frozenset = frozenset()) -> bool:
+        """A value at a step before the first (r_0 of h_{t+1} = f(r_t, h_t), t = 0, …) that its own
+        equation computes from that step's leaves: it reads no value of an earlier step, and every
+        value it reads at its step is either computed the same way or a state's initial value (h_0
+        of a state that reads itself one step back).  Otherwise (a_0 = W h_{-1} + …) it is a leaf."""
+        definition = self.model.definitions.get(k)
+        if step is None or step >= 1 or definition is None or not definition.timed or definition.units:
+            return False
+        if (k, step) in seen or len(seen) > 32:
+            return False
+        if definition.block is not None or k in self.model.step_definitions:
+            return False
+        env = {v: step for v in self.model.step_vars}
+        for s in symbols(definition.rhs):
+            other = self.model.definitions.get(key(s))
+            if s.time is None or other is None or not other.timed:
+                continue
+            try:
+                at = self.step_of_symbol(s, env, definition.shift)
+            except ProgramError:
+                return False
+            if at is None or at < step:
+                return False
+            if at >= 1 or self._initial_state(key(s)):
+                continue
+            if not self._before_first(key(s), at, seen | {(k, step)}):
+                return False
+        return True
+
+    def _initial_state(self, k: tuple) -> bool:
+        """A state whose own equation reads it one step back (h_{t+1} = … h_t …): its first value is a leaf."""
+        d = self.model.definitions.get(k)
+        if d is None:
+            return False
+        return any(
+            key(s) == k and s.time is not None and s.time.var is not None and s.time.offset + d.shift < 0
+            for s in symbols(d.rhs)
+        )
 
     def _by_units(self, definition, shape, env: dict) -> ir.Node:
         """net_j(t) = …: the vector net(t), entry j the right side with j bound to each unit."""
