@@ -156,6 +156,10 @@ class ClaimEvaluator:
         if node is None:
             if k not in self.program.shapes.of:
                 raise Unsupported(f"a gradient with respect to {wrt.name}, which the note does not use")
+            if not any(n[0] == k for n in self.program.nodes):
+                # ∂L/∂u of a u no forward equation computes: it is not zero past the last step
+                # either, or a claim would hold at t = T on that zero alone.
+                raise Unsupported(f"a gradient with respect to {wrt.name}, which no forward equation computes")
             if step is not None and (step > self.program.steps or step < 0):
                 raise Missing(f"∂/∂{wrt.name} at step {step}", gradient=True)
             raise Missing(f"∂/∂{wrt.name} at step {step}", gradient=False)

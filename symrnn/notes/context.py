@@ -78,6 +78,9 @@ class NoteContext:
             tree = item.tree
             if item.kind == reading.PROSE and isinstance(tree, Equation) and _names_a_number(tree):
                 self.aux.setdefault(("sym", key(tree.lhs)), (tree.lhs, tree.rhs))
+        for lhs, rhs in _unit_vector_names(text, self.models.values()):
+            # "$e_k$ is the $k$-th unit vector": e_{k_t} is the one-hot vector of the target k_t
+            self.aux.setdefault(("sym", key(lhs)), (lhs, rhs))
         for lhs, rhs in _one_hot_names(text.source):
             # "writing $y_t$ for the one-hot vector of $w_{t+1}$": y_t is the target w_{t+1}'s one-hot vector
             self.aux.setdefault(("sym", key(lhs)), (lhs, rhs))
@@ -228,6 +231,35 @@ _ONE_HOT = re.compile(
     r"\$([^$\n]{1,80})\$\s+(?:is|be|for|as|denotes?)\s+the\s+one-hot\s+(?:vector|encoding|representation)\s+"
     r"of\s+(?:the\s+[a-z]+\s+)?\$([^$\n]{1,80})\$"
 )
+
+
+_UNIT_VECTOR = re.compile(
+    r"\$\\?(?:mathbf\{)?([A-Za-z]+)\}?_\{?([a-z])\}?\$\s+(?:is|be|for|as|denotes?)\s+the\s+"
+    r"\$([a-z])\$(?:-?th|\^\{?\\?(?:rm|text)?\{?th\}?\}?)\s+(?:unit|basis|standard\s+basis|one-hot)\s+vector"
+)
+
+
+def _unit_vector_names(text: NoteText, models) -> list[tuple[Symbol, Symbol]]:
+    """(e_{k_t}, k_t) for a family "$e_k$ is the $k$-th unit vector" and each e_{…} the claims write
+    with a target class of the model as its index: the program holds that class as its one-hot vector."""
+    letters = {m.group(1) for m in _UNIT_VECTOR.finditer(text.source) if m.group(2) == m.group(3)}
+    if not letters:
+        return []
+    targets = {k for model in models for k in model.targets()}
+    out = []
+    for item in text.items:
+        for node in reading.walk(item.tree):
+            if not (isinstance(node, Symbol) and node.name in letters and node.sub and node.time is None):
+                continue
+            if node.sup or node.primes or node.accents:
+                continue
+            try:
+                index = parse_latex(node.sub)
+            except NotesSyntaxError:
+                continue
+            if isinstance(index, Symbol) and index.time is not None and key(index) in targets:
+                out.append((node, index))
+    return out
 
 
 def _one_hot_names(source: str) -> list[tuple[Symbol, Symbol]]:

@@ -71,3 +71,34 @@ $$\delta h_0 = W^\top \delta a_1$$
     got = verdicts(note)
     assert got[9][0] == "holds", got[9]
     assert got[11][0] == "holds", got[11]
+
+
+SOFTMAX = r"""$$h_t = \tanh(W h_{t-1} + U x_t)$$
+
+$p_t = \operatorname{softmax}(V h_t)$, the word after step $t$ is $k_t$, and
+
+$$L = -\sum_{t=1}^{T} \log p_{t, k_t}$$
+
+$\delta v$ is $\partial L / \partial v$; UNITS
+
+$$\delta h_t = V^\top (p_t - e_{k_t}) + W^\top (\delta h_{t+1} \odot (1 - h_{t+1} \odot h_{t+1}))$$
+
+$$\delta h_t = V^\top (p_t - e_{k_t}) + W^\top \delta h_{t+1}$$
+
+$$\delta h_t = V^\top (p_t - e_{k_t}) + W^\top \delta u_{t+1}$$
+"""
+
+
+def test_a_unit_vector_named_in_prose_is_the_target_class_one_hot():
+    got = verdicts(SOFTMAX.replace("UNITS", r"$e_k$ is the $k$-th unit vector."))
+    assert got[9][0] == "holds", got[9]
+    assert got[11][0] == "wrong", got[11]  # the tanh derivative dropped
+    unsaid = verdicts(SOFTMAX.replace("UNITS", ""))
+    assert unsaid[9][0] not in ("holds", "wrong") and unsaid[11][0] not in ("holds", "wrong")
+
+
+def test_a_gradient_of_a_value_no_equation_computes_is_not_zero_past_the_end():
+    # δu_{t+1} of a u the note never defines: at t = T it would be "past the last step", and the
+    # claim would hold there on that zero alone
+    got = verdicts(SOFTMAX.replace("UNITS", r"$e_k$ is the $k$-th unit vector."))
+    assert got[13][0] == "unchecked", got[13]
